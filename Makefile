@@ -1,0 +1,42 @@
+# Two commands do everything: `make run` and `make test`. Nothing to install
+# but Go: the database, object storage, queue and mail are embedded.
+GO ?= go
+FUNCTIONS := $(notdir $(wildcard functions/*))
+export CLOUDMARKET_MODE ?= local
+
+.PHONY: run test vet bench build invoke token fuzz clean
+
+run: ## the whole system on :8080 (PORT to change), data in .data/
+	$(GO) run ./infra/cmd/emulator
+
+test: vet ## everything, no network, no services
+	$(GO) test -race -count=1 ./...
+
+vet:
+	$(GO) vet ./...
+	@test -z "$$(gofmt -l shared functions infra)" || (echo "gofmt needed:"; gofmt -l shared functions infra; exit 1)
+
+bench: ## benchmarks print their figures
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+fuzz: ## a short run of every fuzz target
+	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 20s ./shared/orgcode
+	$(GO) test -run '^$$' -fuzz FuzzDueAfterWorkingDays -fuzztime 20s ./shared/workday
+	$(GO) test -run '^$$' -fuzz FuzzServe -fuzztime 20s ./shared/httpapi
+
+build: ## every function as linux/amd64 binary .build/<name>/main
+	@for fn in $(FUNCTIONS); do \
+		echo "build $$fn"; \
+		GOOS=linux GOARCH=amd64 CGO_ENABLED=0 $(GO) build -trimpath -o .build/$$fn/main ./functions/$$fn || exit 1; \
+	done
+
+invoke: ## make invoke FN=<name> EVENT=events/<file>.json
+	$(GO) run ./infra/cmd/invoke -fn $(FN) -event $(EVENT)
+
+ROLE ?= provider
+SUB ?= 100000000001
+token: ## make token ROLE=operator:reviewer SUB=200000000001
+	@$(GO) run ./infra/cmd/token -role $(ROLE) -sub $(SUB)
+
+clean:
+	rm -rf .build

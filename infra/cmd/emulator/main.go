@@ -1,0 +1,55 @@
+// Command emulator is `make run`: the whole system on one port with embedded
+// defaults (see infra/emulator).
+package main
+
+import (
+	"context"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"cloudmarket/infra/emulator"
+	"cloudmarket/shared/app"
+)
+
+func main() {
+	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	if os.Getenv("CLOUDMARKET_MODE") == "" {
+		os.Setenv("CLOUDMARKET_MODE", app.ModeLocal)
+	}
+	cfg, err := app.ConfigFromEnv()
+	if err != nil {
+		log.Error("configuration", "err", err)
+		os.Exit(1)
+	}
+	port := os.Getenv("PORT")
+	if port == "" {
+		port = "8080"
+	}
+	lis, err := net.Listen("tcp", ":"+port)
+	if err != nil {
+		log.Error("listen", "err", err)
+		os.Exit(1)
+	}
+	emu, err := emulator.New(context.Background(), emulator.Options{Config: cfg, Listener: lis, Manifest: "serverless.yml", Log: log})
+	if err != nil {
+		log.Error("start", "err", err)
+		os.Exit(1)
+	}
+	go func() {
+		sig := make(chan os.Signal, 1)
+		signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+		<-sig
+		log.Info("stopping")
+		if err := emu.Close(); err != nil {
+			log.Error("stop", "err", err)
+		}
+	}()
+	log.Info("cloudmarket emulator listening", "url", "http://localhost:"+port, "data", cfg.DataDir)
+	if err := emu.Serve(); err != nil {
+		log.Error("serve", "err", err)
+		os.Exit(1)
+	}
+}

@@ -1,0 +1,342 @@
+// Package emulator is the local shape of the whole system in one process
+// (DESIGN.md "Local shape"): the lungo file store, an in-process S3 (gofakes3),
+// the outbox, every HTTP function behind one port, timers per their cron in
+// serverless.yml, and the local-only routes of API.md. Each request becomes
+// exactly the Function URL event SCF would deliver, handed to the same handler
+// value the function's main starts.
+package emulator
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/johannesboyne/gofakes3"
+	"github.com/johannesboyne/gofakes3/backend/s3bolt"
+	"github.com/johannesboyne/gofakes3/backend/s3mem"
+	"github.com/robfig/cron/v3"
+	"github.com/tencentyun/scf-go-lib/cloudfunction"
+	bolt "go.etcd.io/bbolt"
+
+	"cloudmarket/shared/app"
+	"cloudmarket/shared/clock"
+	"cloudmarket/shared/httpapi"
+	"cloudmarket/shared/ids"
+	"cloudmarket/shared/notify"
+	"cloudmarket/shared/store"
+)
+
+// Options of an emulator.
+type Options struct {
+	Config   app.Config // Mode must be local
+	Listener net.Listener
+	Memory   bool   // keep everything in memory (tests)
+	Manifest string // serverless.yml, for the timers' cron; empty: no scheduled timers
+	Log      *slog.Logger
+}
+
+// Emulator is a running local system.
+type Emulator struct {
+	App      *app.App
+	Clock    *clock.Adjustable
+	URL      string
+	handlers map[string]cloudfunction.Handler
+	timers   map[string]cloudfunction.Handler
+	s3       http.Handler
+	server   *http.Server
+	cron     *cron.Cron
+	closers  []func() error
+	listener net.Listener
+}
+
+// New wires an emulator on the given listener. Call Serve to start it.
+func New(ctx context.Context, o Options) (*Emulator, error) {
+	if o.Config.Mode != app.ModeLocal {
+		return nil, errors.New("emulator: the local emulator runs only in local mode")
+	}
+	log := o.Log
+	if log == nil {
+		log = slog.Default()
+	}
+	e := &Emulator{Clock: clock.NewAdjustable(), URL: "http://" + o.Listener.Addr().String(), listener: o.Listener}
+	cfg := o.Config
+	if os.Getenv("COS_ENDPOINT") == "" {
+		cfg.Objects.Endpoint, cfg.Objects.PathStyle = e.URL+"/_local/s3", true
+	}
+
+	var backend gofakes3.Backend
+	var st *store.Store
+	var err error
+	if o.Memory {
+		backend = s3mem.New()
+		st, err = store.OpenMemory(ctx)
+	} else {
+		if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
+			return nil, err
+		}
+		db, berr := bolt.Open(filepath.Join(cfg.DataDir, "objects.bolt"), 0o600, &bolt.Options{Timeout: 5 * time.Second})
+		if berr != nil {
+			return nil, fmt.Errorf("emulator: object store (is another emulator running on %s?): %w", cfg.DataDir, berr)
+		}
+		e.closers = append(e.closers, db.Close)
+		backend = s3bolt.New(db)
+		if cfg.MongoURI != "" {
+			st, err = store.Connect(ctx, cfg.MongoURI, cfg.MongoDatabase)
+		} else {
+			st, err = store.OpenFile(ctx, cfg.LocalFile())
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	e.closers = append(e.closers, func() error { return st.Close(context.Background()) })
+	e.s3 = gofakes3.New(backend, gofakes3.WithAutoBucket(true)).Server()
+
+	if e.App, err = app.New(ctx, cfg, app.Options{Clock: e.Clock, Store: st, Log: log}); err != nil {
+		return nil, err
+	}
+	e.handlers, e.timers = map[string]cloudfunction.Handler{}, map[string]cloudfunction.Handler{}
+	for _, name := range e.App.FunctionNames() {
+		h, err := e.App.Function(name)
+		if err != nil {
+			return nil, err
+		}
+		if _, timer := e.App.Timers()[name]; timer {
+			e.timers[name] = h
+		} else {
+			e.handlers[name] = h
+		}
+	}
+	if o.Manifest != "" {
+		if err := e.schedule(o.Manifest, log); err != nil {
+			return nil, err
+		}
+	}
+	e.server = &http.Server{Handler: e, ReadHeaderTimeout: 10 * time.Second}
+	return e, nil
+}
+
+// Serve blocks serving requests until Close.
+func (e *Emulator) Serve() error {
+	if e.cron != nil {
+		e.cron.Start()
+	}
+	if err := e.server.Serve(e.listener); !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// Close stops serving and releases the stores.
+func (e *Emulator) Close() error {
+	if e.cron != nil {
+		<-e.cron.Stop().Done()
+	}
+	err := e.server.Shutdown(context.Background())
+	for i := len(e.closers) - 1; i >= 0; i-- {
+		err = errors.Join(err, e.closers[i]())
+	}
+	return err
+}
+
+// schedule fires every timer of serverless.yml per its cron.
+func (e *Emulator) schedule(manifest string, log *slog.Logger) error {
+	m, err := app.ReadManifest(manifest)
+	if err != nil {
+		return err
+	}
+	e.cron = cron.New(cron.WithSeconds())
+	for _, t := range m.Timers() {
+		spec, err := app.CronWithoutYear(t.Cron)
+		if err != nil {
+			return fmt.Errorf("emulator: timer %s: %w", t.Function, err)
+		}
+		h, ok := e.timers[t.Function]
+		if !ok {
+			return fmt.Errorf("emulator: serverless.yml has a timer for unknown function %s", t.Function)
+		}
+		name := t.Function
+		if _, err := e.cron.AddFunc(spec, func() {
+			if _, err := e.fire(context.Background(), h); err != nil {
+				log.Error("timer failed; it runs again at its next tick", "timer", name, "err", err)
+			}
+		}); err != nil {
+			return fmt.Errorf("emulator: timer %s cron %q: %w", name, spec, err)
+		}
+	}
+	return nil
+}
+
+func (e *Emulator) fire(ctx context.Context, h cloudfunction.Handler) ([]byte, error) {
+	ev, _ := json.Marshal(map[string]string{"Type": "Timer", "TriggerName": "emulator", "Time": e.Clock.Now().UTC().Format(time.RFC3339), "Message": ""})
+	return h.Invoke(ctx, ev)
+}
+
+// ServeHTTP routes local-only paths here and everything else to functions.
+func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	switch {
+	case strings.HasPrefix(r.URL.Path, "/_local/s3/"):
+		http.StripPrefix("/_local/s3", e.s3).ServeHTTP(w, r)
+	case r.URL.Path == "/_local/clock":
+		e.serveClock(w, r)
+	case strings.HasPrefix(r.URL.Path, "/_local/timers/") && strings.HasSuffix(r.URL.Path, "/fire"):
+		e.serveFire(w, r)
+	case r.URL.Path == "/_local/outbox":
+		e.serveOutbox(w, r)
+	default:
+		e.serveFunction(w, r)
+	}
+}
+
+// serveFunction builds the Function URL event and invokes the route's function.
+func (e *Emulator) serveFunction(w http.ResponseWriter, r *http.Request) {
+	fn := ""
+	for _, rt := range e.App.API.Routes() {
+		if _, ok := rt.Match(r.URL.Path); ok {
+			fn = rt.Function
+			if rt.Method == r.Method {
+				break
+			}
+		}
+	}
+	h, ok := e.handlers[fn]
+	if !ok {
+		writeError(w, http.StatusNotFound, "ResourceNotFound.Route", fmt.Sprintf("No route %s %s.", r.Method, r.URL.Path))
+		return
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, httpapi.MaxBodyBytes+1))
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "InvalidParameter", "The request body could not be read.")
+		return
+	}
+	headers := map[string]string{}
+	for k, v := range r.Header {
+		headers[strings.ToLower(k)] = strings.Join(v, ",")
+	}
+	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
+		headers["x-scf-remote-addr"] = host
+	}
+	query := map[string]string{}
+	for k, v := range r.URL.Query() {
+		query[k] = v[0]
+	}
+	event, _ := json.Marshal(map[string]any{"body": string(body), "headers": headers, "httpMethod": r.Method, "path": r.URL.Path, "queryString": query})
+	out, err := h.Invoke(r.Context(), event)
+	if err != nil {
+		writeError(w, http.StatusBadGateway, "InternalError", "The function failed: "+err.Error())
+		return
+	}
+	var resp httpapi.Response
+	if err := json.Unmarshal(out, &resp); err != nil {
+		writeError(w, http.StatusBadGateway, "InternalError", "The function returned an unreadable response.")
+		return
+	}
+	for k, v := range resp.Headers {
+		w.Header().Set(k, v)
+	}
+	w.WriteHeader(resp.StatusCode)
+	_, _ = io.WriteString(w, resp.Body)
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("X-Request-Id", ids.New(ids.Request, time.Now()))
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func writeError(w http.ResponseWriter, status int, code, msg string) {
+	id := ids.New(ids.Request, time.Now())
+	w.Header().Set("X-Request-Id", id)
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(map[string]any{"error": map[string]string{"code": code, "message": msg, "requestId": id}})
+}
+
+func (e *Emulator) serveClock(w http.ResponseWriter, r *http.Request) {
+	switch r.Method {
+	case http.MethodGet:
+	case http.MethodPost:
+		var in struct {
+			Set     *string `json:"set"`
+			Advance *string `json:"advance"`
+		}
+		dec := json.NewDecoder(io.LimitReader(r.Body, 4096))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&in); err != nil || (in.Set == nil) == (in.Advance == nil) {
+			writeError(w, http.StatusBadRequest, "InvalidParameter", `Send exactly one of {"set": "<RFC 3339 time>"} or {"advance": "<Go duration, e.g. 168h>"}.`)
+			return
+		}
+		if in.Set != nil {
+			t, err := time.Parse(time.RFC3339Nano, *in.Set)
+			if err != nil {
+				writeError(w, http.StatusBadRequest, "InvalidParameterValue.Set", "set must be an RFC 3339 time with offset, e.g. 2026-09-29T10:00:00+08:00.")
+				return
+			}
+			e.Clock.Set(t)
+		} else {
+			d, err := time.ParseDuration(*in.Advance)
+			if err != nil {
+				writeError(w, http.StatusBadRequest, "InvalidParameterValue.Advance", "advance must be a duration such as 168h or 90m.")
+				return
+			}
+			e.Clock.Advance(d)
+		}
+	default:
+		writeError(w, http.StatusNotFound, "ResourceNotFound.Route", "Use GET or POST on /_local/clock.")
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"now": httpapi.Timestamp(e.Clock.Now())})
+}
+
+func (e *Emulator) serveFire(w http.ResponseWriter, r *http.Request) {
+	name := strings.TrimSuffix(strings.TrimPrefix(r.URL.Path, "/_local/timers/"), "/fire")
+	h, ok := e.timers[name]
+	if r.Method != http.MethodPost || !ok {
+		writeError(w, http.StatusNotFound, "ResourceNotFound.Timer", fmt.Sprintf("No timer %q; POST /_local/timers/{name}/fire with one of the timers in serverless.yml.", name))
+		return
+	}
+	out, err := e.fire(r.Context(), h)
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, "InternalError", "The timer failed and would be retried: "+err.Error())
+		return
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("X-Request-Id", ids.New(ids.Request, time.Now()))
+	_, _ = io.Copy(w, bytes.NewReader(out))
+}
+
+type outboxItem struct {
+	ID       string   `json:"id"`
+	EventID  string   `json:"eventId"`
+	Channel  string   `json:"channel"`
+	To       string   `json:"to"`
+	Template string   `json:"template"`
+	Params   []string `json:"params"`
+	Text     string   `json:"text"`
+	SentAt   string   `json:"sentAt"`
+}
+
+func (e *Emulator) serveOutbox(w http.ResponseWriter, r *http.Request) {
+	sent, err := e.App.Store.SentNotifications(r.Context(), 1000)
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, "InternalError", err.Error())
+		return
+	}
+	items := []outboxItem{}
+	for _, n := range sent {
+		text, _ := notify.Render(n.Template, n.Params)
+		items = append(items, outboxItem{ID: n.ID, EventID: n.EventID, Channel: n.Channel, To: n.To, Template: n.Template, Params: n.Params, Text: text, SentAt: httpapi.Timestamp(n.SentAt)})
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"items": items})
+}

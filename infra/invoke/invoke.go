@@ -1,0 +1,96 @@
+// Package invoke runs a function binary exactly as SCF does: it starts the
+// binary with _LAMBDA_SERVER_PORT set and calls scf-go-lib's RPC method
+// Function.Invoke with the event. `make invoke` and the entry-path tests use it.
+package invoke
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/rpc"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/tencentyun/scf-go-lib/cloudfunction/messages"
+)
+
+// Build compiles functions/<name> for linux/amd64 into dir/<name>/main, the
+// layout serverless.yml deploys.
+func Build(ctx context.Context, root, name, dir string) (string, error) {
+	out := filepath.Join(dir, name, "main")
+	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-o", out, "./functions/"+name)
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(), "GOOS=linux", "GOARCH=amd64", "CGO_ENABLED=0")
+	if msg, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("build %s: %v\n%s", name, err, msg)
+	}
+	return out, nil
+}
+
+// Run starts binary with env added to this process's environment, invokes it
+// once with event, stops it, and returns the function's payload.
+func Run(ctx context.Context, binary string, env []string, event []byte) ([]byte, error) {
+	port, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.CommandContext(ctx, binary)
+	cmd.Env = append(append(os.Environ(), env...), "_LAMBDA_SERVER_PORT="+strconv.Itoa(port))
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
+
+	client, err := dial(ctx, port, cmd)
+	if err != nil {
+		return nil, err
+	}
+	defer client.Close()
+	deadline := time.Now().Add(30 * time.Second)
+	req := &messages.InvokeRequest{
+		Payload: event, RequestId: "invoke-" + strconv.FormatInt(time.Now().UnixNano(), 36),
+		Deadline:     messages.InvokeRequest_Timestamp{Seconds: deadline.Unix(), Nanos: int64(deadline.Nanosecond())},
+		FunctionName: filepath.Base(filepath.Dir(binary)), TimeLimitInMs: 30000, MemoryLimitInMb: 128,
+	}
+	var resp messages.InvokeResponse
+	if err := client.Call("Function.Invoke", req, &resp); err != nil {
+		return nil, fmt.Errorf("rpc Function.Invoke: %w", err)
+	}
+	if resp.Error != nil {
+		return nil, fmt.Errorf("function error (%s): %s", resp.Error.Type, resp.Error.Message)
+	}
+	return resp.Payload, nil
+}
+
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// dial waits for the function to listen, as SCF's runtime does.
+func dial(ctx context.Context, port int, cmd *exec.Cmd) (*rpc.Client, error) {
+	addr := "127.0.0.1:" + strconv.Itoa(port)
+	for i := 0; i < 200; i++ {
+		if c, err := rpc.Dial("tcp", addr); err == nil {
+			return c, nil
+		}
+		if cmd.ProcessState != nil {
+			return nil, errors.New("the function exited before listening")
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	return nil, fmt.Errorf("the function did not listen on %s", addr)
+}

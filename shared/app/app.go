@@ -1,0 +1,179 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+
+	"github.com/tencentyun/scf-go-lib/cloudfunction"
+
+	"cloudmarket/shared/clock"
+	"cloudmarket/shared/httpapi"
+	"cloudmarket/shared/notify"
+	"cloudmarket/shared/objstore"
+	"cloudmarket/shared/ops"
+	"cloudmarket/shared/scf"
+	"cloudmarket/shared/store"
+	"cloudmarket/shared/workday"
+)
+
+// App is one process's wiring.
+type App struct {
+	Config   Config
+	Store    *store.Store
+	Clock    clock.Clock
+	Ops      *ops.Service
+	API      *httpapi.API
+	Verifier *httpapi.Verifier
+	Objects  *objstore.Bucket
+	Log      *slog.Logger
+}
+
+// Options let the emulator and tests replace parts of the wiring.
+type Options struct {
+	Clock  clock.Clock  // default: system clock
+	Store  *store.Store // default: from Config
+	Sender ops.Sender   // default: SMS if configured, else the outbox
+	Log    *slog.Logger
+}
+
+// New builds an App from a Config.
+func New(ctx context.Context, cfg Config, opt Options) (*App, error) {
+	log := opt.Log
+	if log == nil {
+		log = slog.New(slog.NewJSONHandler(os.Stderr, nil))
+	}
+	clk := opt.Clock
+	if clk == nil {
+		clk = clock.System{}
+	}
+	st := opt.Store
+	if st == nil {
+		var err error
+		if cfg.MongoURI != "" {
+			st, err = store.Connect(ctx, cfg.MongoURI, cfg.MongoDatabase)
+		} else {
+			st, err = store.OpenFile(ctx, cfg.LocalFile())
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	cal, err := calendar(cfg.CalendarDir, log)
+	if err != nil {
+		return nil, err
+	}
+	sender := opt.Sender
+	if sender == nil {
+		sender = notify.Outbox{Log: log}
+		if cfg.SMS != nil {
+			if sender, err = notify.NewSMS(*cfg.SMS); err != nil {
+				return nil, err
+			}
+		}
+	}
+	var verifier *httpapi.Verifier
+	if cfg.Mode == ModeLocal {
+		verifier = httpapi.HS256([]byte(cfg.JWTSecret))
+	} else {
+		verifier = httpapi.RS256(cfg.JWTPublicKey)
+	}
+	objects := objstore.New(cfg.Objects, clk.Now)
+	svc := &ops.Service{
+		Store: st, Clock: clk, Calendar: cal, Objects: objects, Sender: sender, Log: log,
+		Config: ops.Config{ReviewerPhones: cfg.ReviewerPhones},
+	}
+	return &App{Config: cfg, Store: st, Clock: clk, Ops: svc, API: &httpapi.API{Ops: svc}, Verifier: verifier, Objects: objects, Log: log}, nil
+}
+
+// calendar loads lunar-go's tables plus any override year files (R-WD1) and
+// warns once per year that falls back to Monday–Friday (R-WD3).
+func calendar(dir string, log *slog.Logger) (*workday.Calendar, error) {
+	opts := []workday.Option{workday.OnFallback(func(year int) {
+		log.Warn("working-day calendar has no data for this year; counting Monday–Friday as working days (R-WD3). Add a year file to CLOUDMARKET_CALENDAR_DIR.", "year", year)
+	})}
+	if dir != "" {
+		files, err := filepath.Glob(filepath.Join(dir, "*.json"))
+		if err != nil {
+			return nil, err
+		}
+		for _, f := range files {
+			data, err := os.ReadFile(f)
+			if err != nil {
+				return nil, err
+			}
+			y, err := workday.ParseYear(data)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", f, err)
+			}
+			opts = append(opts, workday.WithYear(y))
+		}
+	}
+	return workday.New(opts...), nil
+}
+
+// Timers are the timer functions and what each runs.
+func (a *App) Timers() map[string]func(context.Context) (any, error) {
+	return map[string]func(context.Context) (any, error){
+		"enforce-deadlines": func(ctx context.Context) (any, error) { return a.Ops.EnforceDeadlines(ctx) },
+	}
+}
+
+// FunctionNames lists every function: the HTTP ones of the route table and
+// the timers, sorted.
+func (a *App) FunctionNames() []string {
+	var names []string
+	for _, rt := range a.API.Routes() {
+		if !slices.Contains(names, rt.Function) {
+			names = append(names, rt.Function)
+		}
+	}
+	for name := range a.Timers() {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// Function returns the handler of one function by name.
+func (a *App) Function(name string) (cloudfunction.Handler, error) {
+	if run, ok := a.Timers()[name]; ok {
+		return &scf.TimerHandler{Name: name, Run: run, Log: a.Log}, nil
+	}
+	var routes []httpapi.Route
+	for _, rt := range a.API.Routes() {
+		if rt.Function == name {
+			routes = append(routes, rt)
+		}
+	}
+	if len(routes) == 0 {
+		return nil, fmt.Errorf("no function named %q", name)
+	}
+	return &httpapi.Handler{Routes: routes, Verifier: a.Verifier, Store: a.Store, Clock: a.Clock, Log: a.Log}, nil
+}
+
+// Start is a function main's whole body: wire from the environment, then hand
+// the named function's handler to scf-go-lib, which serves SCF's RPC.
+func Start(name string) {
+	log := slog.New(slog.NewJSONHandler(os.Stderr, nil)).With("function", name)
+	cfg, err := ConfigFromEnv()
+	if err != nil {
+		log.Error("configuration", "err", err)
+		os.Exit(1)
+	}
+	a, err := New(context.Background(), cfg, Options{Log: log})
+	if err != nil {
+		log.Error("start", "err", err)
+		os.Exit(1)
+	}
+	h, err := a.Function(name)
+	if err != nil {
+		log.Error("start", "err", err)
+		os.Exit(1)
+	}
+	cloudfunction.StartHandler(h)
+}

@@ -1,0 +1,133 @@
+// Package app builds a function's dependencies from its environment, in one
+// place, and hands out the handler of each function by name. Every main and the
+// local emulator go through here, so they run the same handler values.
+package app
+
+import (
+	"crypto/rsa"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/golang-jwt/jwt/v5"
+
+	"cloudmarket/shared/notify"
+	"cloudmarket/shared/objstore"
+)
+
+// Modes.
+const (
+	ModeLocal      = "local"
+	ModeProduction = "production"
+)
+
+// DefaultJWTSecret is the local emulator's token secret; refused elsewhere.
+const DefaultJWTSecret = "local-dev-secret"
+
+// Config is everything read from the environment.
+type Config struct {
+	Mode           string // local or production (default production: never fall into dev auth by accident)
+	DataDir        string // local: the lungo file and object store live here
+	MongoURI       string // when set, real MongoDB instead of the embedded engine
+	MongoDatabase  string
+	JWTSecret      string
+	JWTPublicKey   *rsa.PublicKey
+	Objects        objstore.Config
+	SMS            *notify.SMSConfig // nil: outbox sender
+	ReviewerPhones []string
+	CalendarDir    string // optional year files overriding lunar-go's tables
+}
+
+// ConfigFromEnv reads the environment. It is the only place that does.
+func ConfigFromEnv() (Config, error) {
+	env := func(k, def string) string {
+		if v := strings.TrimSpace(os.Getenv(k)); v != "" {
+			return v
+		}
+		return def
+	}
+	c := Config{
+		Mode:          env("CLOUDMARKET_MODE", ModeProduction),
+		DataDir:       env("CLOUDMARKET_DATA_DIR", ".data"),
+		MongoURI:      env("MONGODB_URI", ""),
+		MongoDatabase: env("MONGODB_DATABASE", "cloudmarket"),
+		JWTSecret:     env("CLOUDMARKET_JWT_SECRET", ""),
+		CalendarDir:   env("CLOUDMARKET_CALENDAR_DIR", ""),
+	}
+	if c.Mode != ModeLocal && c.Mode != ModeProduction {
+		return c, fmt.Errorf("CLOUDMARKET_MODE must be %q or %q, got %q", ModeLocal, ModeProduction, c.Mode)
+	}
+	secretID, secretKey, token := env("TENCENTCLOUD_SECRETID", ""), env("TENCENTCLOUD_SECRETKEY", ""), env("TENCENTCLOUD_SESSIONTOKEN", "")
+	region := env("TENCENTCLOUD_REGION", "ap-guangzhou")
+
+	switch c.Mode {
+	case ModeLocal:
+		if c.JWTSecret == "" {
+			c.JWTSecret = DefaultJWTSecret
+		}
+		c.Objects = objstore.Config{
+			Endpoint: env("COS_ENDPOINT", "http://127.0.0.1:"+env("PORT", "8080")+"/_local/s3"), Region: region,
+			Bucket: env("COS_BUCKET", "cloudmarket-local"), PathStyle: env("COS_ENDPOINT", "") == "" || env("COS_PATH_STYLE", "") == "true",
+			SecretID: env("TENCENTCLOUD_SECRETID", "local"), SecretKey: env("TENCENTCLOUD_SECRETKEY", "local"), Token: token,
+		}
+		c.ReviewerPhones = splitList(env("CLOUDMARKET_REVIEWER_PHONES", "+8613900000000"))
+	case ModeProduction:
+		if c.JWTSecret != "" {
+			return c, fmt.Errorf("CLOUDMARKET_JWT_SECRET is only accepted in local mode; production verifies RS256 tokens with CLOUDMARKET_JWT_PUBLIC_KEY")
+		}
+		pem := env("CLOUDMARKET_JWT_PUBLIC_KEY", "")
+		if pem == "" {
+			return c, fmt.Errorf("CLOUDMARKET_JWT_PUBLIC_KEY (PEM of the identity provider's RS256 key) is required in production")
+		}
+		key, err := jwt.ParseRSAPublicKeyFromPEM([]byte(pem))
+		if err != nil {
+			return c, fmt.Errorf("CLOUDMARKET_JWT_PUBLIC_KEY: %w", err)
+		}
+		c.JWTPublicKey = key
+		if c.MongoURI == "" {
+			return c, fmt.Errorf("MONGODB_URI is required in production")
+		}
+		bucket := env("COS_BUCKET", "")
+		if bucket == "" {
+			return c, fmt.Errorf("COS_BUCKET (name-appid) is required in production")
+		}
+		c.Objects = objstore.Config{
+			Endpoint: env("COS_ENDPOINT", objstore.COSEndpoint(env("COS_REGION", region))), Region: env("COS_REGION", region),
+			Bucket: bucket, SecretID: secretID, SecretKey: secretKey, Token: token,
+		}
+		c.ReviewerPhones = splitList(env("CLOUDMARKET_REVIEWER_PHONES", ""))
+	}
+	if appID := env("SMS_SDK_APP_ID", ""); appID != "" && secretID != "" {
+		c.SMS = &notify.SMSConfig{
+			SecretID: secretID, SecretKey: secretKey, Token: token, Region: env("SMS_REGION", region),
+			SdkAppID: appID, SignName: env("SMS_SIGN_NAME", ""), TemplateIDs: parsePairs(env("SMS_TEMPLATE_IDS", "")),
+			Endpoint: env("SMS_ENDPOINT", ""), Scheme: env("SMS_SCHEME", ""),
+		}
+	}
+	return c, nil
+}
+
+// LocalFile is the embedded database file.
+func (c Config) LocalFile() string { return filepath.Join(c.DataDir, "cloudmarket.lungo") }
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// parsePairs reads "a=1,b=2".
+func parsePairs(s string) map[string]string {
+	m := map[string]string{}
+	for _, p := range splitList(s) {
+		if k, v, ok := strings.Cut(p, "="); ok {
+			m[strings.TrimSpace(k)] = strings.TrimSpace(v)
+		}
+	}
+	return m
+}

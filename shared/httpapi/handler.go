@@ -1,0 +1,342 @@
+package httpapi
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"strconv"
+	"strings"
+
+	"cloudmarket/shared/clock"
+	"cloudmarket/shared/fault"
+	"cloudmarket/shared/ids"
+	"cloudmarket/shared/market"
+	"cloudmarket/shared/store"
+)
+
+// MaxBodyBytes bounds a request body; nothing in the API needs more.
+const MaxBodyBytes = 64 * 1024
+
+// MaxIdempotencyKey is API.md's limit on Idempotency-Key.
+const MaxIdempotencyKey = 255
+
+// Request is one authenticated call.
+type Request struct {
+	Method    string
+	Path      string
+	Params    map[string]string // path parameters, e.g. {id}
+	Caller    market.Actor
+	RequestID string
+	body      []byte
+	event     *Event
+}
+
+// Query returns a query parameter.
+func (r *Request) Query(name string) string { return r.event.query(name) }
+
+// Header returns a request header, case-insensitively.
+func (r *Request) Header(name string) string { return r.event.header(name) }
+
+// Decode reads the JSON body into v strictly: unknown fields, trailing data and
+// wrong types are refused with a message naming the problem.
+func (r *Request) Decode(v any) error {
+	if len(bytes.TrimSpace(r.body)) == 0 {
+		return fault.New(fault.InvalidParameter, "The request body must be a JSON object.")
+	}
+	dec := json.NewDecoder(bytes.NewReader(r.body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return decodeError(err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return fault.New(fault.InvalidParameter, "The request body must hold exactly one JSON object.")
+	}
+	return nil
+}
+
+func decodeError(err error) error {
+	var typeErr *json.UnmarshalTypeError
+	var syntaxErr *json.SyntaxError
+	switch {
+	case errors.As(err, &typeErr):
+		field := typeErr.Field
+		if field == "" {
+			return fault.New(fault.InvalidParameter, "The request body must be a JSON object.")
+		}
+		return fault.New(fault.InvalidParameterValue, "Field %q must be a JSON %s.", field, jsonKind(typeErr.Type.Kind().String()))
+	case errors.As(err, &syntaxErr), errors.Is(err, io.ErrUnexpectedEOF):
+		return fault.New(fault.InvalidParameter, "The request body is not valid JSON: %v.", err)
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		return fault.New(fault.InvalidParameter, "Unknown field %s in the request body; check its spelling against the API.", strings.TrimPrefix(err.Error(), "json: unknown field "))
+	}
+	return fault.New(fault.InvalidParameter, "The request body could not be read: %v.", err)
+}
+
+func jsonKind(goKind string) string {
+	switch goKind {
+	case "int", "int8", "int16", "int32", "int64", "uint", "uint8", "uint16", "uint32", "uint64", "float32", "float64":
+		return "number (integer)"
+	case "string":
+		return "string"
+	case "bool":
+		return "boolean"
+	case "slice", "array":
+		return "array"
+	}
+	return "object"
+}
+
+// Reply is an endpoint's successful answer.
+type Reply struct {
+	Status int
+	Body   any
+}
+
+// Endpoint serves one route.
+type Endpoint func(ctx context.Context, r *Request) (Reply, error)
+
+// Route maps one method and path pattern to a function and its endpoint.
+// Patterns use {name} segments.
+type Route struct {
+	Method   string
+	Pattern  string
+	Function string   // the SCF function that serves it
+	Roles    []string // any of these; empty = any signed-in caller
+	Public   bool     // no token needed (the payment system's callback)
+	Handle   Endpoint
+}
+
+// Match tells whether path fits the pattern and extracts its parameters.
+func (rt Route) Match(path string) (map[string]string, bool) {
+	ps := strings.Split(strings.Trim(rt.Pattern, "/"), "/")
+	xs := strings.Split(strings.Trim(path, "/"), "/")
+	if len(ps) != len(xs) {
+		return nil, false
+	}
+	params := map[string]string{}
+	for i, p := range ps {
+		if strings.HasPrefix(p, "{") && strings.HasSuffix(p, "}") {
+			if xs[i] == "" {
+				return nil, false
+			}
+			params[p[1:len(p)-1]] = xs[i]
+		} else if p != xs[i] {
+			return nil, false
+		}
+	}
+	return params, true
+}
+
+// Handler serves the routes of one function. It implements scf-go-lib's
+// cloudfunction.Handler, so a function's main starts it as it is, and the
+// local emulator calls the very same value.
+type Handler struct {
+	Routes   []Route
+	Verifier *Verifier
+	Store    *store.Store
+	Clock    clock.Clock
+	Log      *slog.Logger
+}
+
+// Invoke implements cloudfunction.Handler: event in, response out, nil error.
+func (h *Handler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
+	resp := h.Serve(ctx, payload)
+	out, err := json.Marshal(resp)
+	if err != nil { // a Response always marshals; keep the contract anyway
+		return []byte(`{"statusCode":500,"headers":{"Content-Type":"application/json"},"body":"{}"}`), nil
+	}
+	return out, nil
+}
+
+// Serve handles one event and never panics.
+func (h *Handler) Serve(ctx context.Context, payload []byte) (resp Response) {
+	requestID := ids.New(ids.Request, h.Clock.Now())
+	defer func() {
+		if p := recover(); p != nil {
+			h.Log.Error("panic in handler", "requestId", requestID, "panic", p, "stack", string(debug.Stack()))
+			resp = h.errorResponse(fmt.Errorf("panic: %v", p), requestID)
+		}
+	}()
+	ev, err := ParseEvent(payload)
+	if err != nil {
+		return h.errorResponse(fault.New(fault.InvalidParameter, "The event is not an HTTP request: %v.", err), requestID)
+	}
+	if ev.RequestContext != nil && ev.RequestContext.RequestID != "" {
+		requestID = ev.RequestContext.RequestID
+	}
+	status, body, err := h.dispatch(ctx, ev, requestID)
+	if err != nil {
+		return h.errorResponse(err, requestID)
+	}
+	return h.response(status, body, requestID)
+}
+
+func (h *Handler) response(status int, body []byte, requestID string) Response {
+	headers := map[string]string{"X-Request-Id": requestID}
+	if len(body) > 0 {
+		headers["Content-Type"] = "application/json; charset=utf-8"
+	}
+	return Response{StatusCode: status, Headers: headers, Body: string(body)}
+}
+
+func (h *Handler) errorResponse(err error, requestID string) Response {
+	status, body := errorReply(err, requestID, h.Log)
+	data, _ := json.Marshal(body)
+	return h.response(status, data, requestID)
+}
+
+func (h *Handler) route(ev *Event) (Route, map[string]string, error) {
+	var allowed []string
+	for _, rt := range h.Routes {
+		params, ok := rt.Match(ev.Path)
+		if !ok {
+			continue
+		}
+		if rt.Method == ev.HTTPMethod {
+			return rt, params, nil
+		}
+		allowed = append(allowed, rt.Method)
+	}
+	if len(allowed) > 0 {
+		return Route{}, nil, fault.New(fault.ResourceNotFound+".Route", "%s is not served on %s; use %s.", ev.HTTPMethod, ev.Path, strings.Join(allowed, " or "))
+	}
+	return Route{}, nil, fault.New(fault.ResourceNotFound+".Route", "No route %s %s.", ev.HTTPMethod, ev.Path)
+}
+
+func (h *Handler) dispatch(ctx context.Context, ev *Event, requestID string) (int, []byte, error) {
+	rt, params, err := h.route(ev)
+	if err != nil {
+		return 0, nil, err
+	}
+	body, err := ev.body()
+	if err != nil {
+		return 0, nil, fault.New(fault.InvalidParameter, "The body is marked base64 but does not decode.")
+	}
+	if len(body) > MaxBodyBytes {
+		return 0, nil, fault.New(fault.InvalidParameter+".BodyTooLarge", "The request body is %d bytes; at most %d are accepted.", len(body), MaxBodyBytes)
+	}
+	req := &Request{Method: ev.HTTPMethod, Path: ev.Path, Params: params, RequestID: requestID, body: body, event: ev}
+	if !rt.Public {
+		if req.Caller, err = h.Verifier.Verify(ev.header("Authorization")); err != nil {
+			return 0, nil, err
+		}
+		if len(rt.Roles) > 0 && !req.Caller.Has(rt.Roles...) {
+			return 0, nil, fault.Forbidden("%s %s needs the role %s.", rt.Method, rt.Pattern, strings.Join(rt.Roles, " or "))
+		}
+	}
+	key := ev.header("Idempotency-Key")
+	if rt.Method != http.MethodPost || key == "" {
+		reply, err := rt.Handle(ctx, req)
+		if err != nil {
+			return 0, nil, err
+		}
+		return encode(reply)
+	}
+	return h.idempotent(ctx, rt, req, key)
+}
+
+func encode(r Reply) (int, []byte, error) {
+	if r.Body == nil {
+		return r.Status, nil, nil
+	}
+	data, err := json.Marshal(r.Body)
+	return r.Status, data, err
+}
+
+// idempotent runs a POST under its Idempotency-Key: the first outcome is stored
+// with a hash of the request, in the operation's own transaction, and replayed
+// for the same key and request; another request under the same key is refused.
+func (h *Handler) idempotent(ctx context.Context, rt Route, req *Request, key string) (int, []byte, error) {
+	if len(key) > MaxIdempotencyKey {
+		return 0, nil, fault.Invalid("IdempotencyKey", "Idempotency-Key is %d characters; at most %d are accepted.", len(key), MaxIdempotencyKey)
+	}
+	hash := requestHash(req)
+	replay := func() (int, []byte, bool, error) {
+		rec, err := h.Store.LookupIdempotent(ctx, req.Caller.Account, key, h.Clock.Now())
+		if errors.Is(err, store.ErrNotFound) {
+			return 0, nil, false, nil
+		}
+		if err != nil {
+			return 0, nil, false, err
+		}
+		if rec.RequestHash != hash {
+			return 0, nil, false, fault.Failed("IdempotencyKeyReused", "Idempotency-Key %q was already used for a different request; use a new key for a new request.", key)
+		}
+		return rec.Reply.Status, rec.Reply.Body, true, nil
+	}
+	if status, body, ok, err := replay(); ok || err != nil {
+		return status, body, err
+	}
+	claim := &store.IdempotencyClaim{Caller: req.Caller.Account, Key: key, RequestHash: hash, Now: h.Clock.Now()}
+	reply, err := rt.Handle(store.WithIdempotency(ctx, claim), req)
+	if err != nil {
+		// A concurrent twin may have committed first; then its answer is ours.
+		if status, body, ok, rerr := replay(); ok || rerr != nil {
+			return status, body, rerr
+		}
+		return 0, nil, err
+	}
+	if stored, ok := claim.Recorded(); ok {
+		return stored.Status, stored.Body, nil
+	}
+	status, body, err := encode(reply)
+	if err != nil {
+		return 0, nil, err
+	}
+	if err := h.Store.RecordIdempotent(ctx, claim, store.Reply{Status: status, Body: body}); err != nil {
+		if s, b, ok, rerr := replay(); ok || rerr != nil {
+			return s, b, rerr
+		}
+		return 0, nil, err
+	}
+	return status, body, nil
+}
+
+// requestHash identifies "the same request": method, path and the body with
+// insignificant whitespace removed.
+func requestHash(r *Request) string {
+	var compact bytes.Buffer
+	body := r.body
+	if json.Compact(&compact, r.body) == nil {
+		body = compact.Bytes()
+	}
+	sum := sha256.Sum256([]byte(r.Method + " " + r.Path + "\n" + string(body)))
+	return hex.EncodeToString(sum[:])
+}
+
+// Do runs an operation and answers status with view(result). Under an
+// Idempotency-Key the same rendering is stored in the operation's transaction.
+func Do[T any](ctx context.Context, status int, view func(T) any, op func(context.Context) (T, error)) (Reply, error) {
+	if c := store.ClaimFrom(ctx); c != nil {
+		c.Render = func(result any) (store.Reply, error) {
+			s, body, err := encode(Reply{Status: status, Body: view(result.(T))})
+			return store.Reply{Status: s, Body: body}, err
+		}
+	}
+	res, err := op(ctx)
+	if err != nil {
+		return Reply{}, err
+	}
+	return Reply{Status: status, Body: view(res)}, nil
+}
+
+// limit reads ?limit= (default 50, max 200).
+func limit(r *Request) (int, error) {
+	v := r.Query("limit")
+	if v == "" {
+		return 50, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > 200 {
+		return 0, fault.Invalid("Limit", "limit must be an integer from 1 to 200, got %q.", v)
+	}
+	return n, nil
+}

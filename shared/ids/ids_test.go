@@ -1,0 +1,29 @@
+package ids
+
+import (
+	"sort"
+	"testing"
+	"time"
+)
+
+func TestNewIsPrefixedAndSortable(t *testing.T) {
+	t.Parallel()
+	at := time.Date(2026, 9, 29, 2, 0, 0, 0, time.UTC)
+	var made []string
+	for i := 0; i < 1000; i++ {
+		made = append(made, New(Application, at.Add(time.Duration(i/10)*time.Millisecond)))
+	}
+	if !sort.StringsAreSorted(made) {
+		t.Fatal("IDs made in time order do not sort in time order")
+	}
+	seen := map[string]bool{}
+	for _, id := range made {
+		if !Valid(Application, id) || seen[id] {
+			t.Fatalf("bad or duplicate id %q", id)
+		}
+		seen[id] = true
+	}
+	if Valid(Provider, made[0]) || Valid(Application, "app_nope") {
+		t.Fatal("Valid accepted a wrong id")
+	}
+}

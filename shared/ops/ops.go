@@ -1,0 +1,62 @@
+// Package ops holds one function per operation: load, call the domain, save,
+// record events and notifications, all in one transaction (store.Transact). It
+// declares the small interfaces it needs from the world outside the database.
+package ops
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"time"
+
+	"cloudmarket/shared/clock"
+	"cloudmarket/shared/fault"
+	"cloudmarket/shared/store"
+	"cloudmarket/shared/workday"
+)
+
+// Objects is the object storage the licence images go to (COS; gofakes3 locally).
+type Objects interface {
+	// PresignPut returns a URL the client PUTs exactly size bytes of
+	// contentType to, valid until expires.
+	PresignPut(ctx context.Context, key, contentType string, size int64) (url string, expires time.Time, err error)
+	// Read returns the object's bytes, reading at most max+1 so an oversized
+	// object is detected without loading it whole. ErrNoObject if absent.
+	Read(ctx context.Context, key string, max int64) ([]byte, error)
+}
+
+// ErrNoObject is returned by Objects.Read for a key that holds nothing.
+var ErrNoObject = errors.New("no such object")
+
+// Sender delivers one notification (SMS or e-mail) and names the channel that
+// carried it.
+type Sender interface {
+	Send(ctx context.Context, n store.Notification) (via string, err error)
+}
+
+// Config is what operations need to know about the deployment.
+type Config struct {
+	// ReviewerPhones receive the overdue-review alerts.
+	ReviewerPhones []string
+}
+
+// Service runs the operations.
+type Service struct {
+	Store    *store.Store
+	Clock    clock.Clock
+	Calendar *workday.Calendar
+	Objects  Objects
+	Sender   Sender
+	Config   Config
+	Log      *slog.Logger
+}
+
+func (s *Service) now() time.Time { return s.Clock.Now().UTC().Truncate(time.Millisecond) }
+
+// notFound maps the store's not-found to the API's error for that resource.
+func notFound(err error, what, id string) error {
+	if errors.Is(err, store.ErrNotFound) {
+		return fault.NotFound(what, "%s %s does not exist.", what, id)
+	}
+	return err
+}

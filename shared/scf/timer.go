@@ -1,0 +1,50 @@
+// Package scf holds the non-HTTP trigger adapters: our own event types (the
+// scf-go-lib ones are frozen and miss fields) and handlers that implement
+// cloudfunction.Handler.
+package scf
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+)
+
+// TimerEvent is what an SCF timer trigger sends.
+type TimerEvent struct {
+	Type        string `json:"Type"`        // "Timer"
+	TriggerName string `json:"TriggerName"` // the trigger's name in serverless.yml
+	Time        string `json:"Time"`        // RFC 3339, UTC
+	Message     string `json:"Message"`     // the trigger's argument
+}
+
+// TimerHandler runs a timer job. A returned error makes SCF retry the
+// asynchronous call, so every job is idempotent and safe to run late.
+type TimerHandler struct {
+	Name string
+	Run  func(ctx context.Context) (any, error)
+	Log  *slog.Logger
+}
+
+// Invoke implements cloudfunction.Handler.
+func (h *TimerHandler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
+	var ev TimerEvent
+	if len(payload) > 0 {
+		if err := json.Unmarshal(payload, &ev); err != nil {
+			// A malformed event can never succeed: report, do not ask for retries.
+			h.Log.Error("timer: unreadable event", "timer", h.Name, "err", err)
+			return json.Marshal(map[string]string{"error": "unreadable timer event"})
+		}
+	}
+	if ev.Type != "" && ev.Type != "Timer" {
+		h.Log.Error("timer: not a timer event", "timer", h.Name, "type", ev.Type)
+		return json.Marshal(map[string]string{"error": fmt.Sprintf("not a timer event: %q", ev.Type)})
+	}
+	res, err := h.Run(ctx)
+	if err != nil {
+		h.Log.Error("timer: run failed, will be retried", "timer", h.Name, "err", err)
+		return nil, err
+	}
+	h.Log.Info("timer: done", "timer", h.Name, "result", res)
+	return json.Marshal(res)
+}
