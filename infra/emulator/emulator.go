@@ -68,7 +68,7 @@ func New(ctx context.Context, o Options) (*Emulator, error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	e := &Emulator{Clock: clock.NewAdjustable(), URL: "http://" + o.Listener.Addr().String(), listener: o.Listener}
+	e := &Emulator{Clock: clock.NewAdjustable(), URL: baseURL(o.Listener.Addr()), listener: o.Listener}
 	cfg := o.Config
 	if os.Getenv("COS_ENDPOINT") == "" {
 		cfg.Objects.Endpoint, cfg.Objects.PathStyle = e.URL+"/_local/s3", true
@@ -124,6 +124,17 @@ func New(ctx context.Context, o Options) (*Emulator, error) {
 	}
 	e.server = &http.Server{Handler: e, ReadHeaderTimeout: 10 * time.Second}
 	return e, nil
+}
+
+// baseURL is how clients reach the listener: a wildcard address (":8080") is
+// reached as localhost.
+func baseURL(addr net.Addr) string {
+	tcp, ok := addr.(*net.TCPAddr)
+	if !ok || tcp.IP.IsUnspecified() {
+		_, port, _ := net.SplitHostPort(addr.String())
+		return "http://localhost:" + port
+	}
+	return "http://" + addr.String()
 }
 
 // Serve blocks serving requests until Close.

@@ -67,7 +67,7 @@ func (b *Bucket) PresignPut(ctx context.Context, key, contentType string, size i
 	if err != nil {
 		return "", time.Time{}, fmt.Errorf("objstore: presign: %w", err)
 	}
-	return req.URL, b.now().Add(PresignTTL), nil
+	return req.URL, b.now().Truncate(time.Second).Add(PresignTTL), nil
 }
 
 // Read returns at most max+1 bytes of the object.
