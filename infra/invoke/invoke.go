@@ -12,10 +12,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/tencentyun/scf-go-lib/cloudfunction/messages"
+
+	"cloudmarket/shared/httpapi"
 )
 
 // Build compiles functions/<name> for linux/amd64 into dir/<name>/main, the
@@ -93,4 +97,21 @@ func dial(ctx context.Context, port int, cmd *exec.Cmd) (*rpc.Client, error) {
 		}
 	}
 	return nil, fmt.Errorf("the function did not listen on %s", addr)
+}
+
+var tokenPlaceholder = regexp.MustCompile(`\{\{token ([a-z:]+(?:,[a-z:]+)*) ([0-9A-Za-z_-]+)\}\}`)
+
+// ExpandTokens replaces {{token ROLES SUB}} in a sample event with a fresh
+// local token, so samples in events/ never hold a token that expires.
+func ExpandTokens(payload []byte, secret string) ([]byte, error) {
+	var err error
+	out := tokenPlaceholder.ReplaceAllFunc(payload, func(m []byte) []byte {
+		parts := tokenPlaceholder.FindSubmatch(m)
+		tok, e := httpapi.Mint([]byte(secret), string(parts[2]), strings.Split(string(parts[1]), ","), time.Hour, time.Now())
+		if e != nil {
+			err = e
+		}
+		return []byte(tok)
+	})
+	return out, err
 }

@@ -9,6 +9,7 @@ import (
 	"os"
 
 	"cloudmarket/infra/invoke"
+	"cloudmarket/shared/app"
 )
 
 func main() {
@@ -21,6 +22,14 @@ func main() {
 	}
 	payload, err := os.ReadFile(*event)
 	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	secret := os.Getenv("CLOUDMARKET_JWT_SECRET")
+	if secret == "" {
+		secret = app.DefaultJWTSecret
+	}
+	if payload, err = invoke.ExpandTokens(payload, secret); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}

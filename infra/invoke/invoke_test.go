@@ -1,0 +1,66 @@
+package invoke
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"cloudmarket/shared/app"
+)
+
+// The production entry path: build the real binaries, start them as SCF does
+// (_LAMBDA_SERVER_PORT) and call scf-go-lib's RPC Function.Invoke.
+func TestInvokeBinariesAsSCFDoes(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds binaries")
+	}
+	ctx := context.Background()
+	root, _ := filepath.Abs("../..")
+	bin := t.TempDir()
+	env := []string{"CLOUDMARKET_MODE=local", "CLOUDMARKET_DATA_DIR=" + t.TempDir()}
+
+	query, err := Build(ctx, root, "query-applications", bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	payload, _ := os.ReadFile(filepath.Join(root, "events", "http-query-applications-get-unauthenticated.json"))
+	out, err := Run(ctx, query, env, payload)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var resp struct {
+		StatusCode int               `json:"statusCode"`
+		Headers    map[string]string `json:"headers"`
+		Body       string            `json:"body"`
+	}
+	if err := json.Unmarshal(out, &resp); err != nil || resp.StatusCode != 401 || resp.Headers["X-Request-Id"] == "" {
+		t.Fatalf("HTTP function answered %s (%v)", out, err)
+	}
+
+	timer, err := Build(ctx, root, "enforce-deadlines", bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	payload, _ = os.ReadFile(filepath.Join(root, "events", "timer-enforce-deadlines-every-minute.json"))
+	out, err = Run(ctx, timer, env, payload)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep map[string]int
+	if err := json.Unmarshal(out, &rep); err != nil {
+		t.Fatalf("timer answered %s", out)
+	}
+	if _, ok := rep["reviewsOverdue"]; !ok {
+		t.Fatalf("timer report %s", out)
+	}
+}
+
+func TestExpandTokens(t *testing.T) {
+	t.Parallel()
+	out, err := ExpandTokens([]byte(`"Bearer {{token operator:reviewer,provider 900001}}"`), app.DefaultJWTSecret)
+	if err != nil || len(out) < 50 || string(out[:8]) != `"Bearer ` {
+		t.Fatalf("%s %v", out, err)
+	}
+}
