@@ -1,0 +1,62 @@
+package ops_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"cloudmarket/shared/clock"
+	"cloudmarket/shared/ops"
+	"cloudmarket/shared/store"
+	"cloudmarket/shared/workday"
+)
+
+// flakySender fails its first n sends, like an SMS gateway that is down.
+type flakySender struct{ failures, sends atomic.Int32 }
+
+func (f *flakySender) Send(context.Context, store.Notification) (string, error) {
+	if f.failures.Add(-1) >= 0 {
+		return "", errors.New("gateway unavailable")
+	}
+	f.sends.Add(1)
+	return "test", nil
+}
+
+// A notification whose delivery failed stays in the outbox and is sent by the
+// next timer run, once.
+func TestOutboxRetriesFailedDeliveryOnce(t *testing.T) {
+	ctx := context.Background()
+	st, err := store.OpenMemory(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sender := &flakySender{}
+	sender.failures.Store(1)
+	svc := &ops.Service{Store: st, Clock: clock.System{}, Calendar: workday.New(), Sender: sender, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	_, err = store.Transact(ctx, st, func(tx *store.Tx) (struct{}, error) {
+		_, err := tx.Record(store.Event{Type: "test.happened", At: time.Now(), Actor: "t", Subject: "x"},
+			store.Notification{Channel: "sms", To: "+8613800000000", Template: "review_overdue", Params: []string{"a", "b"}})
+		return struct{}{}, err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sent, failed := svc.DeliverPending(ctx); sent != 0 || failed != 1 {
+		t.Fatalf("first attempt: sent %d failed %d", sent, failed)
+	}
+	rep, err := svc.EnforceDeadlines(ctx)
+	if err != nil || rep.NotificationsSent != 1 {
+		t.Fatalf("timer: %+v %v", rep, err)
+	}
+	if rep, _ := svc.EnforceDeadlines(ctx); rep.NotificationsSent != 0 || sender.sends.Load() != 1 {
+		t.Fatalf("sent again: %+v, sends %d", rep, sender.sends.Load())
+	}
+	sent, _ := st.SentNotifications(ctx, 10)
+	if len(sent) != 1 || sent[0].Attempts != 2 || sent[0].Via != "test" {
+		t.Fatalf("outbox row: %+v", sent)
+	}
+}
