@@ -179,3 +179,28 @@ func TestProductionConfigRefusesLocalSecret(t *testing.T) {
 		t.Fatal("production started without a public key")
 	}
 }
+
+// The gateway routes deployed by infra/terraform are the route table's.
+func TestTerraformRoutesMatchRouteTable(t *testing.T) {
+	a := testApp(t)
+	raw, err := os.ReadFile("../../infra/terraform/routes.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var deployed []struct{ Method, Path, Function string }
+	if err := json.Unmarshal(raw, &deployed); err != nil {
+		t.Fatal(err)
+	}
+	var got, want []string
+	for _, r := range deployed {
+		got = append(got, r.Method+" "+r.Path+" "+r.Function)
+	}
+	for _, r := range a.API.Routes() {
+		want = append(want, r.Method+" "+r.Pattern+" "+r.Function)
+	}
+	sort.Strings(got)
+	sort.Strings(want)
+	if !slices.Equal(got, want) {
+		t.Fatalf("infra/terraform/routes.json:\n%v\nroute table:\n%v", got, want)
+	}
+}
