@@ -32,11 +32,11 @@ const (
 )
 
 type env struct {
-	t   *testing.T
+	t   testing.TB
 	emu *Emulator
 }
 
-func start(t *testing.T, memory bool, dataDir string) *env {
+func start(t testing.TB, memory bool, dataDir string) *env {
 	t.Helper()
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -116,7 +116,7 @@ func (e *env) must(r result, status int) result {
 	return r
 }
 
-func pngBytes(t *testing.T) []byte {
+func pngBytes(t testing.TB) []byte {
 	img := image.NewRGBA(image.Rect(0, 0, 40, 30))
 	for x := 0; x < 40; x++ {
 		img.Set(x, x%30, color.RGBA{200, 30, 30, 255})
@@ -495,5 +495,70 @@ func TestRestartKeepsData(t *testing.T) {
 	data, err := e2.emu.App.Objects.Read(context.Background(), key, 1<<20)
 	if err != nil || !bytes.Equal(data, pngBytes(t)) {
 		t.Fatalf("licence after restart: %v", err)
+	}
+}
+
+// Concurrent writers never lose an update nor double one: of many racing
+// decisions exactly one wins; of many racing applications of one organisation
+// exactly one is accepted.
+func TestConcurrentDecisionsAndApplications(t *testing.T) {
+	e := start(t, true, "")
+	reviewer := e.token("900001", market.RoleReviewer)
+	provs := make([]string, 12)
+	keys := make([]string, len(provs))
+	for i := range provs {
+		provs[i] = e.token(fmt.Sprint("2000", i), market.RoleProvider)
+		keys[i] = e.upload(provs[i], pngBytes(t), len(pngBytes(t)))
+	}
+	statuses := make([]int, len(provs))
+	var ids []string
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for i := range provs {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			r := e.call("POST", "/v1/applications", provs[i], form(keys[i], creditCode))
+			statuses[i] = r.Status
+			if r.Status == 201 {
+				mu.Lock()
+				ids = append(ids, r.Body["id"].(string))
+				mu.Unlock()
+			} else if r.code() != "FailedOperation.AlreadyApplied" {
+				t.Errorf("racing application: %d %s", r.Status, r.Raw)
+			}
+		}(i)
+	}
+	wg.Wait()
+	if len(ids) != 1 {
+		t.Fatalf("%d applications accepted for one organisation: %v", len(ids), statuses)
+	}
+
+	wins := 0
+	for i := 0; i < 12; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			decision := map[string]string{"decision": "approve"}
+			if i%2 == 1 {
+				decision = map[string]string{"decision": "reject", "reason": "并发测试"}
+			}
+			r := e.call("POST", "/v1/applications/"+ids[0]+"/decision", reviewer, decision)
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case r.Status == 200:
+				wins++
+			case r.code() != "FailedOperation.ApplicationAlreadyDecided":
+				t.Errorf("racing decision: %d %s", r.Status, r.Raw)
+			}
+		}(i)
+	}
+	wg.Wait()
+	if wins != 1 {
+		t.Fatalf("%d decisions won", wins)
+	}
+	if msgs := outbox(e); len(msgs) != 1 {
+		t.Fatalf("%d SMS for one decision", len(msgs))
 	}
 }

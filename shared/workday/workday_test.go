@@ -120,3 +120,11 @@ func FuzzDueAfterWorkingDays(f *testing.F) {
 		}
 	})
 }
+
+func BenchmarkDueAfterWorkingDays(b *testing.B) {
+	c := New()
+	ev := at("2026-09-29 10:00")
+	for i := 0; i < b.N; i++ {
+		c.DueAfterWorkingDays(ev, 7)
+	}
+}
