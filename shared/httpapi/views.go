@@ -9,7 +9,9 @@ import (
 )
 
 // Timestamp renders a time as API.md wants: RFC 3339 in Asia/Shanghai.
-func Timestamp(t time.Time) string { return t.In(workday.Shanghai).Format(time.RFC3339Nano) }
+func Timestamp(t time.Time) string {
+	return t.Truncate(time.Millisecond).In(workday.Shanghai).Format(time.RFC3339Nano)
+}
 
 func optTimestamp(t time.Time) *string {
 	if t.IsZero() {
