@@ -217,15 +217,18 @@ func TestJourney_ApplyApproveSMS_R_ON1_R_ON2(t *testing.T) {
 		t.Fatalf("second decision: %d %s", r.Status, r.Raw)
 	}
 
-	// The SMS went to the contact.
+	// The SMS went to the contact (R-ON1), the contract by e-mail (R-ON2).
 	msgs := outbox(e)
-	if len(msgs) != 1 || msgs[0]["to"] != "+8613800000000" || msgs[0]["template"] != "application_approved" || !strings.Contains(msgs[0]["text"].(string), id) {
+	if len(msgs) != 2 || msgs[0]["to"] != "+8613800000000" || msgs[0]["template"] != "application_approved" || !strings.Contains(msgs[0]["text"].(string), id) {
 		t.Fatalf("outbox: %v", msgs)
+	}
+	if msgs[1]["channel"] != "email" || msgs[1]["to"] != "zhang@example.com" || msgs[1]["template"] != "contract_sent" {
+		t.Fatalf("contract e-mail: %v", msgs[1])
 	}
 
 	// The provider record exists, contract pending, deposit 5,000 CNY (R-DP1).
 	p, err := e.emu.App.Store.Provider(context.Background(), dec["providerId"].(string))
-	if err != nil || p.Status != market.ProviderContractPending || p.DepositRequiredFen != 500000 || p.AccountID != "100001" {
+	if err != nil || p.Status != market.ProviderContractPending || p.Deposit.RequiredFen != 500000 || p.AccountID != "100001" {
 		t.Fatalf("provider: %+v %v", p, err)
 	}
 
@@ -558,7 +561,13 @@ func TestConcurrentDecisionsAndApplications(t *testing.T) {
 	if wins != 1 {
 		t.Fatalf("%d decisions won", wins)
 	}
-	if msgs := outbox(e); len(msgs) != 1 {
-		t.Fatalf("%d SMS for one decision", len(msgs))
+	sms := 0
+	for _, m := range outbox(e) {
+		if m["channel"] == "sms" {
+			sms++
+		}
+	}
+	if sms != 1 {
+		t.Fatalf("%d SMS for one decision", sms)
 	}
 }

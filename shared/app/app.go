@@ -69,12 +69,18 @@ func New(ctx context.Context, cfg Config, opt Options) (*App, error) {
 	}
 	sender := opt.Sender
 	if sender == nil {
-		sender = notify.Outbox{Log: log}
+		router := notify.Router{Outbox: notify.Outbox{Log: log}}
 		if cfg.SMS != nil {
-			if sender, err = notify.NewSMS(*cfg.SMS); err != nil {
+			if router.SMS, err = notify.NewSMS(*cfg.SMS); err != nil {
 				return nil, err
 			}
 		}
+		if cfg.Email != nil {
+			if router.Email, err = notify.NewEmail(*cfg.Email); err != nil {
+				return nil, err
+			}
+		}
+		sender = router
 	}
 	var verifier *httpapi.Verifier
 	if cfg.Mode == ModeLocal {
@@ -85,7 +91,7 @@ func New(ctx context.Context, cfg Config, opt Options) (*App, error) {
 	objects := objstore.New(cfg.Objects, clk.Now)
 	svc := &ops.Service{
 		Store: st, Clock: clk, Calendar: cal, Objects: objects, Sender: sender, Log: log,
-		Config: ops.Config{ReviewerPhones: cfg.ReviewerPhones},
+		Config: ops.Config{ReviewerPhones: cfg.ReviewerPhones, FinancePhones: cfg.FinancePhones, RiskPhones: cfg.RiskPhones},
 	}
 	return &App{Config: cfg, Store: st, Clock: clk, Ops: svc, API: &httpapi.API{Ops: svc}, Verifier: verifier, Objects: objects, Log: log}, nil
 }

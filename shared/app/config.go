@@ -34,8 +34,11 @@ type Config struct {
 	JWTSecret      string
 	JWTPublicKey   *rsa.PublicKey
 	Objects        objstore.Config
-	SMS            *notify.SMSConfig // nil: outbox sender
+	SMS            *notify.SMSConfig   // nil: SMS go to the outbox
+	Email          *notify.EmailConfig // nil: e-mails go to the outbox
 	ReviewerPhones []string
+	FinancePhones  []string
+	RiskPhones     []string
 	CalendarDir    string // optional year files overriding lunar-go's tables
 }
 
@@ -72,6 +75,8 @@ func ConfigFromEnv() (Config, error) {
 			SecretID: env("TENCENTCLOUD_SECRETID", "local"), SecretKey: env("TENCENTCLOUD_SECRETKEY", "local"), Token: token,
 		}
 		c.ReviewerPhones = splitList(env("CLOUDMARKET_REVIEWER_PHONES", "+8613900000000"))
+		c.FinancePhones = splitList(env("CLOUDMARKET_FINANCE_PHONES", "+8613900000001"))
+		c.RiskPhones = splitList(env("CLOUDMARKET_RISK_PHONES", "+8613900000002"))
 	case ModeProduction:
 		if c.JWTSecret != "" {
 			return c, fmt.Errorf("CLOUDMARKET_JWT_SECRET is only accepted in local mode; production verifies RS256 tokens with CLOUDMARKET_JWT_PUBLIC_KEY")
@@ -97,12 +102,20 @@ func ConfigFromEnv() (Config, error) {
 			Bucket: bucket, SecretID: secretID, SecretKey: secretKey, Token: token,
 		}
 		c.ReviewerPhones = splitList(env("CLOUDMARKET_REVIEWER_PHONES", ""))
+		c.FinancePhones = splitList(env("CLOUDMARKET_FINANCE_PHONES", ""))
+		c.RiskPhones = splitList(env("CLOUDMARKET_RISK_PHONES", ""))
 	}
 	if appID := env("SMS_SDK_APP_ID", ""); appID != "" && secretID != "" {
 		c.SMS = &notify.SMSConfig{
 			SecretID: secretID, SecretKey: secretKey, Token: token, Region: env("SMS_REGION", region),
 			SdkAppID: appID, SignName: env("SMS_SIGN_NAME", ""), TemplateIDs: parsePairs(env("SMS_TEMPLATE_IDS", "")),
 			Endpoint: env("SMS_ENDPOINT", ""), Scheme: env("SMS_SCHEME", ""),
+		}
+	}
+	if from := env("SES_FROM", ""); from != "" && secretID != "" {
+		c.Email = &notify.EmailConfig{
+			SecretID: secretID, SecretKey: secretKey, Token: token, Region: env("SES_REGION", "ap-guangzhou"),
+			From: from, TemplateIDs: parsePairs(env("SES_TEMPLATE_IDS", "")), Endpoint: env("SES_ENDPOINT", ""), Scheme: env("SES_SCHEME", ""),
 		}
 	}
 	return c, nil

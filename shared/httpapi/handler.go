@@ -315,9 +315,15 @@ func requestHash(r *Request) string {
 // Do runs an operation and answers status with view(result). Under an
 // Idempotency-Key the same rendering is stored in the operation's transaction.
 func Do[T any](ctx context.Context, status int, view func(T) any, op func(context.Context) (T, error)) (Reply, error) {
+	return DoStatus(ctx, func(T) int { return status }, view, op)
+}
+
+// DoStatus is Do for an operation whose status depends on its result (201 for
+// a new record, 200 for one recorded before).
+func DoStatus[T any](ctx context.Context, status func(T) int, view func(T) any, op func(context.Context) (T, error)) (Reply, error) {
 	if c := store.ClaimFrom(ctx); c != nil {
 		c.Render = func(result any) (store.Reply, error) {
-			s, body, err := encode(Reply{Status: status, Body: view(result.(T))})
+			s, body, err := encode(Reply{Status: status(result.(T)), Body: view(result.(T))})
 			return store.Reply{Status: s, Body: body}, err
 		}
 	}
@@ -325,7 +331,7 @@ func Do[T any](ctx context.Context, status int, view func(T) any, op func(contex
 	if err != nil {
 		return Reply{}, err
 	}
-	return Reply{Status: status, Body: view(res)}, nil
+	return Reply{Status: status(res), Body: view(res)}, nil
 }
 
 // limit reads ?limit= (default 50, max 200).

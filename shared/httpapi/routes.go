@@ -12,5 +12,16 @@ func (a *API) Routes() []Route {
 		{Method: "GET", Pattern: "/v1/applications/{id}", Function: "query-applications", Handle: a.GetApplication},
 		{Method: "GET", Pattern: "/v1/applications", Function: "query-applications", Roles: []string{market.RoleReviewer}, Handle: a.ListApplications},
 		{Method: "POST", Pattern: "/v1/applications/{id}/decision", Function: "decide-application", Roles: []string{market.RoleReviewer}, Handle: a.DecideApplication},
+
+		{Method: "POST", Pattern: "/v1/providers/{id}/contract/sign", Function: "sign-contract", Roles: []string{market.RoleProvider}, Handle: a.SignContract},
+		{Method: "GET", Pattern: "/v1/providers/{id}", Function: "query-providers", Handle: a.GetProvider},
+		{Method: "GET", Pattern: "/v1/providers/{id}/deposit", Function: "query-providers", Handle: a.GetDeposit},
+		{Method: "POST", Pattern: "/v1/providers/{id}/changes", Function: "report-provider-change", Roles: []string{market.RoleProvider}, Handle: a.ReportChange},
+		{Method: "POST", Pattern: "/v1/providers/{id}/deposit/payments", Function: "record-deposit-payment", Roles: []string{market.RoleFinance}, Handle: a.RecordDepositPayment},
+		{Method: "POST", Pattern: "/v1/providers/{id}/deposit/deductions", Function: "deduct-deposit", Roles: []string{market.RoleFinance, market.RoleRisk}, Handle: a.DeductDeposit},
+		{Method: "POST", Pattern: "/v1/providers/{id}/exit", Function: "request-exit", Roles: []string{market.RoleProvider, market.RoleRisk}, Handle: a.RequestExit},
+		{Method: "POST", Pattern: "/v1/providers/{id}/deposit/receipt-returned", Function: "record-receipt-returned", Roles: []string{market.RoleFinance}, Handle: a.ReceiptReturned},
+		{Method: "POST", Pattern: "/v1/providers/{id}/deposit/return", Function: "return-deposit", Roles: []string{market.RoleFinance}, Handle: a.ReturnDeposit},
+		{Method: "GET", Pattern: "/v1/events", Function: "query-events", Handle: a.ListEvents},
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"cloudmarket/shared/market"
+	"cloudmarket/shared/money"
 	"cloudmarket/shared/ops"
 	"cloudmarket/shared/workday"
 )
@@ -109,3 +110,5 @@ func viewLicenseUpload(contentType string, size int64) func(ops.LicenseUpload) a
 		}
 	}
 }
+
+func moneyFen(v int64) money.Fen { return money.Fen(v) }

@@ -2,9 +2,13 @@ package market
 
 import (
 	"slices"
+	"strings"
 	"time"
+	"unicode/utf8"
 
+	"cloudmarket/shared/fault"
 	"cloudmarket/shared/money"
+	"cloudmarket/shared/workday"
 )
 
 // ProviderStatus of a provider record.
@@ -40,13 +44,6 @@ func RequiredDeposit(categories []Category) money.Fen {
 	return DepositStandard
 }
 
-// Store is the provider's storefront state.
-type Store struct {
-	Status string
-	Reason string
-	Until  time.Time // zero when open-ended
-}
-
 // Provider is an admitted company.
 type Provider struct {
 	ID                     string
@@ -59,29 +56,39 @@ type Provider struct {
 	CooperationMode        string
 	Contact                Contact
 	Status                 ProviderStatus
-	Store                  Store
+	Store                  Storefront
 	PublishRestrictedUntil time.Time
-	DepositRequiredFen     money.Fen
+	Deposit                Deposit
+	Contract               Contract
+	ExitReason             string
+	ExitRequestedAt        time.Time
 	CreatedAt              time.Time
+}
+
+// Contract is the signed access agreement (R-ON2, R-EN4).
+type Contract struct {
+	SentAt        time.Time
+	SignedAt      time.Time
+	SignatoryName string
 }
 
 // NewProvider opens the provider record of an approved application (R-ON2): the
 // contract is yet to be signed.
 func NewProvider(id string, a *Application, now time.Time) *Provider {
 	return &Provider{
-		ID:                 id,
-		AccountID:          a.AccountID,
-		ApplicationID:      a.ID,
-		CompanyName:        a.CompanyName,
-		OrgCode:            a.OrgCode.Canonical,
-		Organisation:       a.OrgCode.Organisation,
-		Categories:         slices.Clone(a.Categories),
-		CooperationMode:    a.CooperationMode,
-		Contact:            a.Contact,
-		Status:             ProviderContractPending,
-		Store:              Store{Status: StoreOpen},
-		DepositRequiredFen: RequiredDeposit(a.Categories),
-		CreatedAt:          now,
+		ID:              id,
+		AccountID:       a.AccountID,
+		ApplicationID:   a.ID,
+		CompanyName:     a.CompanyName,
+		OrgCode:         a.OrgCode.Canonical,
+		Organisation:    a.OrgCode.Organisation,
+		Categories:      slices.Clone(a.Categories),
+		CooperationMode: a.CooperationMode,
+		Contact:         a.Contact,
+		Status:          ProviderContractPending,
+		Deposit:         Deposit{RequiredFen: RequiredDeposit(a.Categories)},
+		Contract:        Contract{SentAt: now},
+		CreatedAt:       now,
 	}
 }
 
@@ -89,4 +96,52 @@ func NewProvider(id string, a *Application, now time.Time) *Provider {
 // restriction in force).
 func (p *Provider) CanPublish(now time.Time) bool {
 	return p.PublishRestrictedUntil.IsZero() || !now.Before(p.PublishRestrictedUntil)
+}
+
+// SignContract moves a provider whose contract is pending to active (R-ON2).
+func (p *Provider) SignContract(signatory string, now time.Time) error {
+	signatory = strings.TrimSpace(signatory)
+	if signatory == "" {
+		return fault.Missing("signatoryName")
+	}
+	if utf8.RuneCountInString(signatory) > MaxTextLen {
+		return fault.Invalid("SignatoryName", "signatoryName is longer than %d characters.", MaxTextLen)
+	}
+	if p.Status != ProviderContractPending {
+		return fault.Failed("ContractAlreadySigned", "Provider %s signed its contract on %s.", p.ID, p.Contract.SignedAt.In(workday.Shanghai).Format(time.DateOnly))
+	}
+	p.Contract.SignedAt, p.Contract.SignatoryName = now, signatory
+	p.Status = ProviderActive
+	return nil
+}
+
+// CheckActing refuses what a provider does on its own account before its
+// contract is signed, and after it left.
+func (p *Provider) CheckActing() error {
+	switch p.Status {
+	case ProviderContractPending:
+		return fault.Failed("ContractNotSigned", "Provider %s has not signed its contract yet: sign it with POST /v1/providers/%s/contract/sign first (R-ON2).", p.ID, p.ID)
+	case ProviderExited, ProviderExpelled:
+		return fault.Failed("ProviderClosed", "Provider %s has %s the marketplace.", p.ID, map[ProviderStatus]string{ProviderExited: "exited", ProviderExpelled: "been expelled from"}[p.Status])
+	}
+	return nil
+}
+
+// RequestExit starts the exit (R-EX1).
+func (p *Provider) RequestExit(reason string, now time.Time) error {
+	reason = strings.TrimSpace(reason)
+	if reason == "" {
+		return fault.Missing("reason")
+	}
+	if utf8.RuneCountInString(reason) > MaxMainBusinessLen {
+		return fault.Invalid("Reason", "reason is longer than %d characters.", MaxMainBusinessLen)
+	}
+	switch p.Status {
+	case ProviderExiting:
+		return fault.Failed("ExitAlreadyRequested", "Provider %s is already exiting since %s.", p.ID, p.ExitRequestedAt.In(workday.Shanghai).Format(time.DateOnly))
+	case ProviderExited, ProviderExpelled:
+		return p.CheckActing()
+	}
+	p.Status, p.ExitReason, p.ExitRequestedAt = ProviderExiting, reason, now
+	return nil
 }

@@ -139,7 +139,7 @@ func (s *Service) DecideApplication(ctx context.Context, who market.Actor, id, d
 			org = store.OrganisationRef{Standing: market.OrganisationProvider, ApplicationID: a.ID, ProviderID: p.ID}
 			if _, err := tx.Record(store.Event{
 				Type: "provider.created", At: now, Actor: who.Account, Subject: p.ID, ProviderID: p.ID,
-				Data: map[string]any{"applicationId": a.ID, "status": string(p.Status), "depositRequiredFen": int64(p.DepositRequiredFen)},
+				Data: map[string]any{"applicationId": a.ID, "status": string(p.Status), "depositRequiredFen": int64(p.Deposit.RequiredFen)},
 			}); err != nil {
 				return nil, err
 			}
@@ -153,15 +153,18 @@ func (s *Service) DecideApplication(ctx context.Context, who market.Actor, id, d
 		if err := tx.SaveApplication(a); err != nil {
 			return nil, err
 		}
-		template := "application_rejected"
-		params := []string{a.CompanyName, a.ID, a.Reason}
+		notes := []store.Notification{{Channel: "sms", To: a.Contact.Phone, Template: "application_rejected", Params: []string{a.CompanyName, a.ID, a.Reason}}}
 		if a.Status == market.ApplicationApproved {
-			template, params = "application_approved", []string{a.CompanyName, a.ID}
+			notes = []store.Notification{
+				{Channel: "sms", To: a.Contact.Phone, Template: "application_approved", Params: []string{a.CompanyName, a.ID}},
+				// R-ON2: the contract goes by e-mail to the contact.
+				{Channel: "email", To: a.Contact.Email, Template: "contract_sent", Params: []string{a.CompanyName, providerID, a.Contact.Name}},
+			}
 		}
 		_, err = tx.Record(store.Event{
 			Type: "application." + string(a.Status), At: now, Actor: who.Account, Subject: a.ID, ProviderID: providerID,
 			Data: map[string]any{"decision": a.Decision, "reason": a.Reason},
-		}, store.Notification{Channel: "sms", To: a.Contact.Phone, Template: template, Params: params})
+		}, notes...)
 		return a, err
 	})
 	if err != nil {

@@ -3,6 +3,7 @@ package ops
 import (
 	"context"
 	"errors"
+	"time"
 
 	"cloudmarket/shared/market"
 	"cloudmarket/shared/store"
@@ -15,6 +16,8 @@ const sweepBatch = 200
 // DeadlineReport is what one run of the deadline timer did.
 type DeadlineReport struct {
 	ReviewsOverdue    int `json:"reviewsOverdue"`
+	StoresClosed      int `json:"storesClosed"`
+	ReturnsOverdue    int `json:"returnsOverdue"`
 	NotificationsSent int `json:"notificationsSent"`
 	NotificationsFail int `json:"notificationsFailed"`
 }
@@ -63,6 +66,84 @@ func (s *Service) EnforceDeadlines(ctx context.Context) (DeadlineReport, error) 
 			rep.ReviewsOverdue++
 		}
 	}
+	if rep.StoresClosed, err = s.closeShortStores(ctx, now); err != nil {
+		return rep, err
+	}
+	if rep.ReturnsOverdue, err = s.flagOverdueReturns(ctx, now); err != nil {
+		return rep, err
+	}
 	rep.NotificationsSent, rep.NotificationsFail = s.DeliverPending(ctx)
 	return rep, nil
+}
+
+// sweepProviders re-checks each candidate inside its own transaction and
+// applies change when it still holds; it returns how many changed.
+func (s *Service) sweepProviders(ctx context.Context, candidates []string, change func(tx *store.Tx, p *market.Provider) (bool, error)) (int, error) {
+	n := 0
+	for _, id := range candidates {
+		changed, err := store.Transact(ctx, s.Store, func(tx *store.Tx) (bool, error) {
+			p, err := tx.Provider(id)
+			if err != nil {
+				return false, err
+			}
+			ok, err := change(tx, p)
+			if err != nil || !ok {
+				return false, err
+			}
+			return true, tx.SaveProvider(p)
+		})
+		if errors.Is(err, store.ErrConflict) {
+			continue
+		}
+		if err != nil {
+			return n, err
+		}
+		if changed {
+			n++
+		}
+	}
+	return n, nil
+}
+
+// closeShortStores closes the store of a provider whose deposit is still short
+// after its top-up deadline (R-DP5), once.
+func (s *Service) closeShortStores(ctx context.Context, now time.Time) (int, error) {
+	ids, err := s.Store.TopUpOverdueProviders(ctx, now, sweepBatch)
+	if err != nil {
+		return 0, err
+	}
+	actor := market.System("enforce-deadlines").Account
+	return s.sweepProviders(ctx, ids, func(tx *store.Tx, p *market.Provider) (bool, error) {
+		if !p.TopUpOverdue(now) {
+			return false, nil
+		}
+		p.Deposit.StoreClosed = true
+		if !p.Store.Close(market.Closure{Reason: market.ReasonDepositShort, Since: now}) {
+			return true, nil // already closed for this reason: just mark the sweep done
+		}
+		_, err := tx.Record(store.Event{Type: "store.closed", At: now, Actor: actor, Subject: p.ID, ProviderID: p.ID,
+			Data: map[string]any{"reason": market.ReasonDepositShort, "shortfallFen": int64(p.Deposit.ShortfallFen()), "topUpDueAt": p.Deposit.TopUpDueAt}},
+			store.Notification{Channel: "sms", To: p.Contact.Phone, Template: "store_closed_deposit", Params: []string{p.CompanyName, p.Deposit.ShortfallFen().String()}})
+		return true, err
+	})
+}
+
+// flagOverdueReturns tells finance, once, of a deposit return past its 15
+// working days (R-DP6).
+func (s *Service) flagOverdueReturns(ctx context.Context, now time.Time) (int, error) {
+	ids, err := s.Store.ReturnOverdueProviders(ctx, now, sweepBatch)
+	if err != nil {
+		return 0, err
+	}
+	actor := market.System("enforce-deadlines").Account
+	return s.sweepProviders(ctx, ids, func(tx *store.Tx, p *market.Provider) (bool, error) {
+		if !p.ReturnOverdue(now) {
+			return false, nil
+		}
+		p.Deposit.ReturnOverdueAt = now
+		_, err := tx.Record(store.Event{Type: "deposit.return_overdue", At: now, Actor: actor, Subject: p.ID, ProviderID: p.ID,
+			Data: map[string]any{"returnDueAt": p.Deposit.ReturnDueAt, "amountFen": int64(p.Deposit.BalanceFen)}},
+			staffSMS(s.Config.FinancePhones, "deposit_return_overdue", p.CompanyName, p.ID, p.Deposit.BalanceFen.String())...)
+		return true, err
+	})
 }

@@ -11,6 +11,7 @@ import (
 
 	"cloudmarket/shared/clock"
 	"cloudmarket/shared/fault"
+	"cloudmarket/shared/money"
 	"cloudmarket/shared/store"
 	"cloudmarket/shared/workday"
 )
@@ -36,8 +37,19 @@ type Sender interface {
 
 // Config is what operations need to know about the deployment.
 type Config struct {
-	// ReviewerPhones receive the overdue-review alerts.
-	ReviewerPhones []string
+	// Staff phones per operator sub-role, for the alerts each must act on.
+	ReviewerPhones []string // overdue application reviews
+	FinancePhones  []string // deposit returns due and overdue
+	RiskPhones     []string // late change reports, unpaid deductions
+}
+
+// staffSMS makes one SMS per phone.
+func staffSMS(phones []string, template string, params ...string) []store.Notification {
+	var out []store.Notification
+	for _, p := range phones {
+		out = append(out, store.Notification{Channel: "sms", To: p, Template: template, Params: params})
+	}
+	return out
 }
 
 // Service runs the operations.
@@ -60,3 +72,5 @@ func notFound(err error, what, id string) error {
 	}
 	return err
 }
+
+func moneyOf(fen int64) money.Fen { return money.Fen(fen) }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"go.mongodb.org/mongo-driver/bson"
+	"go.mongodb.org/mongo-driver/bson/primitive"
 	"go.mongodb.org/mongo-driver/mongo/options"
 
 	"cloudmarket/shared/ids"
@@ -98,7 +99,42 @@ func (tx *Tx) Record(e Event, notes ...Notification) (Event, error) {
 }
 
 func (d eventDoc) event() Event {
-	return Event{ID: d.ID, Type: d.Type, At: d.At.UTC(), Actor: d.Actor, Subject: d.Subject, ProviderID: d.ProviderID, Data: d.Data}
+	data, _ := plain(d.Data).(map[string]any)
+	return Event{ID: d.ID, Type: d.Type, At: d.At.UTC(), Actor: d.Actor, Subject: d.Subject, ProviderID: d.ProviderID, Data: data}
+}
+
+// plain turns decoded BSON values back into ordinary Go values (times,
+// slices, maps), so readers of Event.Data never see driver types.
+func plain(v any) any {
+	switch x := v.(type) {
+	case primitive.DateTime:
+		return x.Time().UTC()
+	case primitive.A:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = plain(e)
+		}
+		return out
+	case primitive.D:
+		out := make(map[string]any, len(x))
+		for _, e := range x {
+			out[e.Key] = plain(e.Value)
+		}
+		return out
+	case primitive.M:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			out[k] = plain(e)
+		}
+		return out
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			out[k] = plain(e)
+		}
+		return out
+	}
+	return v
 }
 
 func (d notificationDoc) notification() Notification {

@@ -13,54 +13,113 @@ import (
 	"cloudmarket/shared/money"
 )
 
-type storeDoc struct {
-	Status string     `bson:"status"`
-	Reason string     `bson:"reason,omitempty"`
-	Until  *time.Time `bson:"until,omitempty"`
+type closureDoc struct {
+	Reason  string     `bson:"reason"`
+	Blocked bool       `bson:"blocked"`
+	Since   time.Time  `bson:"since"`
+	Until   *time.Time `bson:"until,omitempty"`
+}
+
+type depositDoc struct {
+	RequiredFen       int64      `bson:"requiredFen"`
+	BalanceFen        int64      `bson:"balanceFen"`
+	OwedFen           int64      `bson:"owedFen"`
+	EverHeld          bool       `bson:"everHeld"`
+	TopUpDueAt        *time.Time `bson:"topUpDueAt"`
+	StoreClosed       bool       `bson:"storeClosed"`
+	ReceiptReturnedAt *time.Time `bson:"receiptReturnedAt,omitempty"`
+	ReturnDueAt       *time.Time `bson:"returnDueAt"`
+	ReturnOverdueAt   *time.Time `bson:"returnOverdueAt"`
+	ReturnedAt        *time.Time `bson:"returnedAt"`
+}
+
+type contractDoc struct {
+	SentAt        *time.Time `bson:"sentAt,omitempty"`
+	SignedAt      *time.Time `bson:"signedAt,omitempty"`
+	SignatoryName string     `bson:"signatoryName,omitempty"`
 }
 
 type providerDoc struct {
-	ID                     string     `bson:"_id"`
-	AccountID              string     `bson:"accountId"`
-	ApplicationID          string     `bson:"applicationId"`
-	CompanyName            string     `bson:"companyName"`
-	OrgCode                string     `bson:"orgCode"`
-	Organisation           string     `bson:"organisation"`
-	Categories             []string   `bson:"categories"`
-	CooperationMode        string     `bson:"cooperationMode"`
-	Contact                contactDoc `bson:"contact"`
-	Status                 string     `bson:"status"`
-	Store                  storeDoc   `bson:"store"`
-	PublishRestrictedUntil *time.Time `bson:"publishRestrictedUntil,omitempty"`
-	DepositRequiredFen     int64      `bson:"depositRequiredFen"`
-	CreatedAt              time.Time  `bson:"createdAt"`
+	ID                     string       `bson:"_id"`
+	AccountID              string       `bson:"accountId"`
+	ApplicationID          string       `bson:"applicationId"`
+	CompanyName            string       `bson:"companyName"`
+	OrgCode                string       `bson:"orgCode"`
+	Organisation           string       `bson:"organisation"`
+	Categories             []string     `bson:"categories"`
+	CooperationMode        string       `bson:"cooperationMode"`
+	Contact                contactDoc   `bson:"contact"`
+	Status                 string       `bson:"status"`
+	Closures               []closureDoc `bson:"closures"`
+	PublishRestrictedUntil *time.Time   `bson:"publishRestrictedUntil,omitempty"`
+	Deposit                depositDoc   `bson:"deposit"`
+	Contract               contractDoc  `bson:"contract"`
+	ExitReason             string       `bson:"exitReason,omitempty"`
+	ExitRequestedAt        *time.Time   `bson:"exitRequestedAt,omitempty"`
+	CreatedAt              time.Time    `bson:"createdAt"`
 }
 
 func providerToDoc(p *market.Provider) bson.M {
+	closures := []closureDoc{}
+	for _, c := range p.Store.Closures {
+		closures = append(closures, closureDoc{Reason: c.Reason, Blocked: c.Blocked, Since: ms(c.Since), Until: timePtr(c.Until)})
+	}
+	d := p.Deposit
 	return toM(providerDoc{
 		ID: p.ID, AccountID: p.AccountID, ApplicationID: p.ApplicationID, CompanyName: p.CompanyName,
 		OrgCode: p.OrgCode, Organisation: p.Organisation, Categories: categoriesOut(p.Categories),
 		CooperationMode: p.CooperationMode, Contact: contactDoc(p.Contact), Status: string(p.Status),
-		Store:                  storeDoc{Status: p.Store.Status, Reason: p.Store.Reason, Until: timePtr(p.Store.Until)},
-		PublishRestrictedUntil: timePtr(p.PublishRestrictedUntil), DepositRequiredFen: int64(p.DepositRequiredFen),
-		CreatedAt: ms(p.CreatedAt),
+		Closures: closures, PublishRestrictedUntil: timePtr(p.PublishRestrictedUntil),
+		Deposit: depositDoc{
+			RequiredFen: int64(d.RequiredFen), BalanceFen: int64(d.BalanceFen), OwedFen: int64(d.OwedFen),
+			EverHeld: d.EverHeld, TopUpDueAt: timePtr(d.TopUpDueAt), StoreClosed: d.StoreClosed,
+			ReceiptReturnedAt: timePtr(d.ReceiptReturnedAt), ReturnDueAt: timePtr(d.ReturnDueAt),
+			ReturnOverdueAt: timePtr(d.ReturnOverdueAt), ReturnedAt: timePtr(d.ReturnedAt),
+		},
+		Contract:   contractDoc{SentAt: timePtr(p.Contract.SentAt), SignedAt: timePtr(p.Contract.SignedAt), SignatoryName: p.Contract.SignatoryName},
+		ExitReason: p.ExitReason, ExitRequestedAt: timePtr(p.ExitRequestedAt), CreatedAt: ms(p.CreatedAt),
 	})
 }
 
 func (d providerDoc) provider() *market.Provider {
+	var closures []market.Closure
+	for _, c := range d.Closures {
+		closures = append(closures, market.Closure{Reason: c.Reason, Blocked: c.Blocked, Since: c.Since.UTC(), Until: timeOrZero(c.Until)})
+	}
+	dd := d.Deposit
 	return &market.Provider{
 		ID: d.ID, AccountID: d.AccountID, ApplicationID: d.ApplicationID, CompanyName: d.CompanyName,
 		OrgCode: d.OrgCode, Organisation: d.Organisation, Categories: categoriesIn(d.Categories),
 		CooperationMode: d.CooperationMode, Contact: market.Contact(d.Contact), Status: market.ProviderStatus(d.Status),
-		Store:                  market.Store{Status: d.Store.Status, Reason: d.Store.Reason, Until: timeOrZero(d.Store.Until)},
-		PublishRestrictedUntil: timeOrZero(d.PublishRestrictedUntil), DepositRequiredFen: money.Fen(d.DepositRequiredFen),
-		CreatedAt: d.CreatedAt.UTC(),
+		Store: market.Storefront{Closures: closures}, PublishRestrictedUntil: timeOrZero(d.PublishRestrictedUntil),
+		Deposit: market.Deposit{
+			RequiredFen: money.Fen(dd.RequiredFen), BalanceFen: money.Fen(dd.BalanceFen), OwedFen: money.Fen(dd.OwedFen),
+			EverHeld: dd.EverHeld, TopUpDueAt: timeOrZero(dd.TopUpDueAt), StoreClosed: dd.StoreClosed,
+			ReceiptReturnedAt: timeOrZero(dd.ReceiptReturnedAt), ReturnDueAt: timeOrZero(dd.ReturnDueAt),
+			ReturnOverdueAt: timeOrZero(dd.ReturnOverdueAt), ReturnedAt: timeOrZero(dd.ReturnedAt),
+		},
+		Contract:   market.Contract{SentAt: timeOrZero(d.Contract.SentAt), SignedAt: timeOrZero(d.Contract.SignedAt), SignatoryName: d.Contract.SignatoryName},
+		ExitReason: d.ExitReason, ExitRequestedAt: timeOrZero(d.ExitRequestedAt), CreatedAt: d.CreatedAt.UTC(),
 	}
 }
 
 // InsertProvider stores a new provider record.
 func (tx *Tx) InsertProvider(p *market.Provider) error {
 	return tx.insert(colProviders, providerToDoc(p))
+}
+
+// Provider reads a provider for update.
+func (tx *Tx) Provider(id string) (*market.Provider, error) {
+	var d providerDoc
+	if err := tx.load(colProviders, id, &d); err != nil {
+		return nil, err
+	}
+	return d.provider(), nil
+}
+
+// SaveProvider writes back a provider read in this transaction.
+func (tx *Tx) SaveProvider(p *market.Provider) error {
+	return tx.replace(colProviders, p.ID, providerToDoc(p))
 }
 
 // Provider reads a provider record.
@@ -74,6 +133,33 @@ func (s *Store) Provider(ctx context.Context, id string) (*market.Provider, erro
 		return nil, fmt.Errorf("store: read provider: %w", err)
 	}
 	return d.provider(), nil
+}
+
+// providerIDs lists the IDs of providers matching filter, in ID order.
+func (s *Store) providerIDs(ctx context.Context, filter bson.M, limit int) ([]string, error) {
+	var docs []struct {
+		ID string `bson:"_id"`
+	}
+	if err := s.find(ctx, colProviders, filter, bson.D{{Key: "_id", Value: 1}}, limit, &docs); err != nil {
+		return nil, err
+	}
+	out := make([]string, len(docs))
+	for i, d := range docs {
+		out[i] = d.ID
+	}
+	return out, nil
+}
+
+// TopUpOverdueProviders lists providers whose deposit top-up deadline passed
+// and whose store was not closed for it yet (R-DP5).
+func (s *Store) TopUpOverdueProviders(ctx context.Context, now time.Time, limit int) ([]string, error) {
+	return s.providerIDs(ctx, bson.M{"deposit.topUpDueAt": bson.M{"$lt": ms(now)}, "deposit.storeClosed": false}, limit)
+}
+
+// ReturnOverdueProviders lists providers whose deposit return is past due and
+// not yet flagged (R-DP6).
+func (s *Store) ReturnOverdueProviders(ctx context.Context, now time.Time, limit int) ([]string, error) {
+	return s.providerIDs(ctx, bson.M{"deposit.returnDueAt": bson.M{"$lt": ms(now)}, "deposit.returnedAt": nil, "deposit.returnOverdueAt": nil}, limit)
 }
 
 type organisationDoc struct {

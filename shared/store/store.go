@@ -25,6 +25,9 @@ const (
 	colEvents        = "events"
 	colNotifications = "notifications"
 	colIdempotency   = "idempotency"
+	colEntries       = "deposit_entries"
+	colCounters      = "counters"
+	colChanges       = "provider_changes"
 )
 
 // Store is the database handle shared by every operation of a function.
@@ -92,6 +95,16 @@ var indexes = map[string][]mongo.IndexModel{
 	colProviders: {
 		{Keys: bson.D{{Key: "accountId", Value: 1}}},
 		{Keys: bson.D{{Key: "applicationId", Value: 1}}, Options: options.Index().SetUnique(true)},
+		{Keys: bson.D{{Key: "deposit.topUpDueAt", Value: 1}, {Key: "deposit.storeClosed", Value: 1}}}, // R-DP5 sweep
+		{Keys: bson.D{{Key: "deposit.returnDueAt", Value: 1}}},                                        // R-DP6 sweep
+	},
+	colEntries: {
+		{Keys: bson.D{{Key: "providerId", Value: 1}, {Key: "_id", Value: 1}}},
+		// The same transfer reference records once (R-DP2), even concurrently.
+		{Keys: bson.D{{Key: "reference", Value: 1}}, Options: options.Index().SetUnique(true).SetPartialFilterExpression(bson.M{"kind": "payment"})},
+	},
+	colChanges: {
+		{Keys: bson.D{{Key: "providerId", Value: 1}, {Key: "_id", Value: 1}}},
 	},
 	colEvents: {
 		{Keys: bson.D{{Key: "providerId", Value: 1}, {Key: "_id", Value: 1}}},

@@ -24,32 +24,40 @@ type Tx struct {
 // an idempotency claim (WithIdempotency) the claim's response is recorded in
 // the same transaction.
 func Transact[T any](ctx context.Context, s *Store, fn func(tx *Tx) (T, error)) (T, error) {
-	var out T
 	claim := ClaimFrom(ctx)
 	if claim != nil && (claim.recorded || claim.Render == nil) {
 		claim = nil // already recorded, or the endpoint records it itself
 	}
+	var out T
 	var reply Reply
-	err := s.client.UseSession(ctx, func(sc lungo.ISessionContext) error {
-		_, err := sc.WithTransaction(sc, func(tc lungo.ISessionContext) (any, error) {
-			tx := &Tx{ctx: tc, s: s, versions: map[string]int64{}}
-			res, err := fn(tx)
-			if err != nil {
-				return nil, err
-			}
-			if claim != nil {
-				if reply, err = claim.Render(res); err != nil {
+	once := func() error {
+		return s.client.UseSession(ctx, func(sc lungo.ISessionContext) error {
+			_, err := sc.WithTransaction(sc, func(tc lungo.ISessionContext) (any, error) {
+				tx := &Tx{ctx: tc, s: s, versions: map[string]int64{}}
+				res, err := fn(tx)
+				if err != nil {
 					return nil, err
 				}
-				if err := tx.recordIdempotent(claim, reply); err != nil {
-					return nil, err
+				if claim != nil {
+					if reply, err = claim.Render(res); err != nil {
+						return nil, err
+					}
+					if err := tx.recordIdempotent(claim, reply); err != nil {
+						return nil, err
+					}
 				}
-			}
-			out = res
-			return nil, nil
+				out = res
+				return nil, nil
+			})
+			return err
 		})
-		return err
-	})
+	}
+	var err error
+	for attempt := 0; attempt < conflictRetries; attempt++ {
+		if err = once(); !errors.Is(err, ErrConflict) {
+			break
+		}
+	}
 	if err != nil {
 		var zero T
 		return zero, err
@@ -59,6 +67,11 @@ func Transact[T any](ctx context.Context, s *Store, fn func(tx *Tx) (T, error)) 
 	}
 	return out, nil
 }
+
+// conflictRetries bounds how often an operation is re-run after a concurrent
+// writer changed one of its documents first (the body must be safe to re-run:
+// it only touches the database).
+const conflictRetries = 5
 
 // Context is the transaction's context, for calls that need one.
 func (tx *Tx) Context() context.Context { return tx.ctx }

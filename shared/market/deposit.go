@@ -1,0 +1,292 @@
+package market
+
+import (
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"cloudmarket/shared/fault"
+	"cloudmarket/shared/money"
+	"cloudmarket/shared/workday"
+)
+
+// Deposit statuses of API.md.
+const (
+	DepositUnpaid    = "unpaid"    // never received in full
+	DepositHeld      = "held"      // whole
+	DepositShort     = "short"     // was whole, a deduction made it short (R-DP5)
+	DepositReturning = "returning" // exit: return due by returnDueAt (R-DP6)
+	DepositReturned  = "returned"
+)
+
+// TopUpWorkingDays is R-DP5; ReturnWorkingDays is R-DP6.
+const (
+	TopUpWorkingDays  = 7
+	ReturnWorkingDays = 15
+)
+
+// PaymentChannels are the transfer channels of R-DP2 ("payment" is the
+// payment system's notification, Tenpay/WeChat Pay). The cloud account balance
+// is not one of them (R-DP3).
+var PaymentChannels = []string{"tenpay", "bank_counter", "cheque", "wire", "online_banking"}
+
+// MaxDepositAmount bounds one payment or deduction (10,000,000 CNY), far above
+// any deposit, to catch typos in fen.
+const MaxDepositAmount = money.Fen(1_000_000_000)
+
+// Deposit is a provider's security deposit. Its balance always equals the sum
+// of its ledger entries (the store keeps both in one transaction).
+type Deposit struct {
+	RequiredFen money.Fen
+	BalanceFen  money.Fen
+	OwedFen     money.Fen // deducted beyond the balance, recovered from settlement (R-VI11)
+	EverHeld    bool      // was received in full at least once (R-ON3)
+	TopUpDueAt  time.Time // set while short after a deduction (R-DP5)
+	StoreClosed bool      // the R-DP5 closure was applied for the current shortfall
+
+	ReceiptReturnedAt time.Time // the paper receipt came back (R-DP6)
+	ReturnDueAt       time.Time
+	ReturnOverdueAt   time.Time // set once the overdue return was flagged
+	ReturnedAt        time.Time
+}
+
+// Status derives the API status.
+func (d Deposit) Status() string {
+	switch {
+	case !d.ReturnedAt.IsZero():
+		return DepositReturned
+	case !d.ReturnDueAt.IsZero():
+		return DepositReturning
+	case d.BalanceFen >= d.RequiredFen && d.EverHeld:
+		return DepositHeld
+	case d.EverHeld:
+		return DepositShort
+	}
+	return DepositUnpaid
+}
+
+// ShortfallFen is what is missing to make the deposit whole.
+func (d Deposit) ShortfallFen() money.Fen {
+	if d.BalanceFen >= d.RequiredFen {
+		return 0
+	}
+	return d.RequiredFen - d.BalanceFen
+}
+
+// Payment is a received transfer (R-DP2).
+type Payment struct {
+	AmountFen        money.Fen
+	Channel          string
+	Reference        string // the bank's or Tenpay's transaction reference
+	PayerAccountName string
+	PaidAt           time.Time
+}
+
+// normaliseAccountName makes "示例（深圳）科技 有限公司" and "示例(深圳)科技有限公司" equal:
+// bank statements differ in spaces and full-width brackets.
+func normaliseAccountName(s string) string {
+	return strings.NewReplacer(" ", "", "\u3000", "", "（", "(", "）", ")").Replace(strings.TrimSpace(s))
+}
+
+// ValidatePayment checks a payment's own fields, before any provider is read.
+func ValidatePayment(pay Payment, now time.Time) error {
+	if err := checkAmount(pay.AmountFen); err != nil {
+		return err
+	}
+	if pay.Channel == "" {
+		return fault.Missing("channel")
+	}
+	if !slices.Contains(PaymentChannels, pay.Channel) {
+		return fault.Invalid("Channel", "channel %q is not one of %s; the cloud account balance cannot pay a deposit (R-DP3).", pay.Channel, strings.Join(PaymentChannels, ", "))
+	}
+	if strings.TrimSpace(pay.Reference) == "" {
+		return fault.Missing("reference")
+	}
+	if utf8.RuneCountInString(pay.Reference) > 64 {
+		return fault.Invalid("Reference", "reference is longer than 64 characters.")
+	}
+	if strings.TrimSpace(pay.PayerAccountName) == "" {
+		return fault.Missing("payerAccountName")
+	}
+	if pay.PaidAt.IsZero() {
+		return fault.Missing("paidAt")
+	}
+	if pay.PaidAt.After(now.Add(5 * time.Minute)) {
+		return fault.Invalid("PaidAt", "paidAt is in the future.")
+	}
+	return nil
+}
+
+// CheckPayment validates a payment for this provider at now.
+func (p *Provider) CheckPayment(pay Payment, now time.Time) error {
+	if err := ValidatePayment(pay, now); err != nil {
+		return err
+	}
+	if normaliseAccountName(pay.PayerAccountName) != normaliseAccountName(p.CompanyName) {
+		return fault.Failed("PayerAccountMismatch", "The deposit must come from the provider's own verified corporate account (%s), not from %q (R-DP2).", p.CompanyName, pay.PayerAccountName)
+	}
+	switch p.Status {
+	case ProviderExited, ProviderExpelled:
+		return p.CheckActing()
+	}
+	if p.Deposit.Status() == DepositReturning || p.Deposit.Status() == DepositReturned {
+		return fault.Failed("DepositReturning", "Provider %s's deposit is being returned; no payment can be recorded.", p.ID)
+	}
+	return nil
+}
+
+func checkAmount(a money.Fen) error {
+	if a <= 0 {
+		return fault.Invalid("AmountFen", "amountFen must be a positive number of fen, got %d.", a)
+	}
+	if a > MaxDepositAmount {
+		return fault.Invalid("AmountFen", "amountFen %d is above the limit of %d fen; check the unit (fen, not yuan).", a, MaxDepositAmount)
+	}
+	return nil
+}
+
+// DepositChange says what a payment or deduction did.
+type DepositChange struct {
+	BecameWhole bool      // a payment made it whole (reopen, list approved products)
+	FirstHeld   bool      // the deposit was received in full for the first time (R-ON3)
+	BecameShort bool      // a deduction made it short (start the top-up clock)
+	TakenFen    money.Fen // a deduction: what came from the balance
+	OwedFen     money.Fen // a deduction: what is owed beyond the balance
+}
+
+// ApplyPayment adds a received payment.
+func (p *Provider) ApplyPayment(amount money.Fen) DepositChange {
+	d := &p.Deposit
+	wasWhole := d.BalanceFen >= d.RequiredFen && d.EverHeld
+	d.BalanceFen += amount
+	var ch DepositChange
+	if d.BalanceFen >= d.RequiredFen {
+		ch.FirstHeld = !d.EverHeld
+		ch.BecameWhole = !wasWhole
+		d.EverHeld = true
+		d.TopUpDueAt = time.Time{}
+		d.StoreClosed = false
+	}
+	return ch
+}
+
+// Deduct takes amount from the deposit (R-DP4): what the balance cannot cover is
+// owed (R-VI11). A shortfall starts the 7-working-day top-up clock unless one
+// is already running (R-DP5).
+func (p *Provider) Deduct(amount money.Fen, reason string, now time.Time, cal *workday.Calendar) (DepositChange, error) {
+	if err := ValidateDeduction(amount, reason); err != nil {
+		return DepositChange{}, err
+	}
+	d := &p.Deposit
+	if s := d.Status(); s == DepositReturning || s == DepositReturned {
+		return DepositChange{}, fault.Failed("DepositReturning", "Provider %s's deposit is %s; nothing can be deducted from it.", p.ID, s)
+	}
+	ch := DepositChange{TakenFen: min(amount, d.BalanceFen)}
+	ch.OwedFen = amount - ch.TakenFen
+	d.BalanceFen -= ch.TakenFen
+	d.OwedFen += ch.OwedFen
+	if d.BalanceFen < d.RequiredFen && d.TopUpDueAt.IsZero() {
+		d.TopUpDueAt = cal.DueAfterWorkingDays(now, TopUpWorkingDays)
+		ch.BecameShort = true
+	}
+	return ch, nil
+}
+
+// ValidateDeduction checks a deduction's own fields.
+func ValidateDeduction(amount money.Fen, reason string) error {
+	if err := checkAmount(amount); err != nil {
+		return err
+	}
+	if strings.TrimSpace(reason) == "" {
+		return fault.New(fault.MissingParameter, "reason is required for a deduction: the provider is told why.")
+	}
+	if utf8.RuneCountInString(reason) > MaxMainBusinessLen {
+		return fault.Invalid("Reason", "reason is longer than %d characters.", MaxMainBusinessLen)
+	}
+	return nil
+}
+
+// TopUpOverdue tells whether the R-DP5 closure is due now and not yet applied.
+func (p *Provider) TopUpOverdue(now time.Time) bool {
+	d := p.Deposit
+	return !d.TopUpDueAt.IsZero() && now.After(d.TopUpDueAt) && d.BalanceFen < d.RequiredFen && !d.StoreClosed
+}
+
+// ReturnBlocker is one reason the deposit cannot be returned yet (R-DP6).
+type ReturnBlocker struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+// Obligations are the open matters that block a deposit return, counted by the
+// operations from the other records (R-DP6).
+type Obligations struct {
+	UnexecutedPenalties int
+	OpenDisputes        int // refunds requested, declined or in arbitration
+	UnfinishedOrders    int
+}
+
+// ReturnBlockers lists what stands between an exiting provider and its
+// deposit (R-DP6): an unexecuted penalty (an unpaid owed amount is one), an open
+// complaint or dispute, an unfinished trade, and the paper receipt.
+func (p *Provider) ReturnBlockers(o Obligations) []ReturnBlocker {
+	var out []ReturnBlocker
+	if p.Status != ProviderExiting {
+		out = append(out, ReturnBlocker{"NotExiting", "The provider has not started an exit; a provider who continues keeps its deposit (R-DP6)."})
+	}
+	if p.Deposit.OwedFen > 0 {
+		out = append(out, ReturnBlocker{"AmountOwed", "The provider owes " + p.Deposit.OwedFen.String() + " from deductions beyond its balance (R-VI11)."})
+	}
+	if o.UnexecutedPenalties > 0 {
+		out = append(out, ReturnBlocker{"UnexecutedPenalty", "A penalty has not been executed yet."})
+	}
+	if o.OpenDisputes > 0 {
+		out = append(out, ReturnBlocker{"OpenDispute", "A complaint, refund or dispute is still open."})
+	}
+	if o.UnfinishedOrders > 0 {
+		out = append(out, ReturnBlocker{"UnfinishedOrder", "A trade is not finished yet."})
+	}
+	if p.Deposit.ReceiptReturnedAt.IsZero() {
+		out = append(out, ReturnBlocker{"ReceiptNotReturned", "The platform has not received its paper receipt back (R-DP6)."})
+	}
+	return out
+}
+
+// ReceiptReturned records the paper receipt's return and, when nothing else
+// blocks, schedules the return within 15 working days (R-DP6).
+func (p *Provider) ReceiptReturned(o Obligations, now time.Time, cal *workday.Calendar) ([]ReturnBlocker, error) {
+	if p.Status != ProviderExiting {
+		return nil, fault.Failed("ProviderNotExiting", "Provider %s has not started an exit; its deposit stays in place while it continues (R-DP6).", p.ID)
+	}
+	if !p.Deposit.ReturnDueAt.IsZero() {
+		return nil, fault.Failed("DepositReturning", "The deposit of provider %s is already due back by %s.", p.ID, p.Deposit.ReturnDueAt.In(workday.Shanghai).Format(time.DateOnly))
+	}
+	if p.Deposit.ReceiptReturnedAt.IsZero() {
+		p.Deposit.ReceiptReturnedAt = now
+	}
+	blockers := p.ReturnBlockers(o)
+	if len(blockers) == 0 {
+		p.Deposit.ReturnDueAt = cal.DueAfterWorkingDays(now, ReturnWorkingDays)
+	}
+	return blockers, nil
+}
+
+// ReturnDeposit records that the balance was paid back: the exit is complete.
+func (p *Provider) ReturnDeposit(now time.Time) (money.Fen, error) {
+	if p.Deposit.ReturnDueAt.IsZero() || !p.Deposit.ReturnedAt.IsZero() {
+		return 0, fault.Failed("DepositNotReturnable", "The deposit of provider %s is not due for return (status %s).", p.ID, p.Deposit.Status())
+	}
+	amount := p.Deposit.BalanceFen
+	p.Deposit.BalanceFen = 0
+	p.Deposit.ReturnedAt = now
+	p.Status = ProviderExited
+	return amount, nil
+}
+
+// ReturnOverdue tells whether a scheduled return passed its due time and was
+// not yet flagged.
+func (p *Provider) ReturnOverdue(now time.Time) bool {
+	d := p.Deposit
+	return !d.ReturnDueAt.IsZero() && d.ReturnedAt.IsZero() && now.After(d.ReturnDueAt) && d.ReturnOverdueAt.IsZero()
+}

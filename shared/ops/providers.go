@@ -1,0 +1,420 @@
+package ops
+
+import (
+	"context"
+	"time"
+
+	"cloudmarket/shared/fault"
+	"cloudmarket/shared/ids"
+	"cloudmarket/shared/market"
+	"cloudmarket/shared/store"
+	"cloudmarket/shared/workday"
+)
+
+// ownProvider checks that the caller is the provider itself.
+func ownProvider(who market.Actor, p *market.Provider) error {
+	if p.AccountID != who.Account {
+		return fault.Forbidden("Provider %s belongs to another account.", p.ID)
+	}
+	return nil
+}
+
+// ownerOrOperator checks read access to a provider's records.
+func ownerOrOperator(who market.Actor, p *market.Provider) error {
+	if who.IsOperator() {
+		return nil
+	}
+	return ownProvider(who, p)
+}
+
+// loadProvider reads a provider for update inside tx, as the API's not-found.
+func loadProvider(tx *store.Tx, id string) (*market.Provider, error) {
+	p, err := tx.Provider(id)
+	return p, notFound(err, "Provider", id)
+}
+
+// GetProvider returns a provider to its owner or an operator.
+func (s *Service) GetProvider(ctx context.Context, who market.Actor, id string) (*market.Provider, error) {
+	p, err := s.Store.Provider(ctx, id)
+	if err != nil {
+		return nil, notFound(err, "Provider", id)
+	}
+	if err := ownerOrOperator(who, p); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// Now is the service's current time (views need it for derived fields).
+func (s *Service) Now() time.Time { return s.now() }
+
+// SignContract records the provider's signature (R-ON2): the account opens.
+func (s *Service) SignContract(ctx context.Context, who market.Actor, id, signatory string) (*market.Provider, error) {
+	now := s.now()
+	return store.Transact(ctx, s.Store, func(tx *store.Tx) (*market.Provider, error) {
+		p, err := loadProvider(tx, id)
+		if err != nil {
+			return nil, err
+		}
+		if err := ownProvider(who, p); err != nil {
+			return nil, err
+		}
+		if err := p.SignContract(signatory, now); err != nil {
+			return nil, err
+		}
+		if err := tx.SaveProvider(p); err != nil {
+			return nil, err
+		}
+		_, err = tx.Record(store.Event{Type: "provider.contract_signed", At: now, Actor: who.Account, Subject: p.ID, ProviderID: p.ID,
+			Data: map[string]any{"signatoryName": p.Contract.SignatoryName}})
+		return p, err
+	})
+}
+
+// ReportChange records a change of registered information (R-ON4); a late
+// report is accepted, marked, and the risk team is told.
+func (s *Service) ReportChange(ctx context.Context, who market.Actor, id, field, newValue, changedOn string) (market.ChangeReport, error) {
+	now := s.now()
+	report, err := store.Transact(ctx, s.Store, func(tx *store.Tx) (market.ChangeReport, error) {
+		p, err := loadProvider(tx, id)
+		if err != nil {
+			return market.ChangeReport{}, err
+		}
+		if err := ownProvider(who, p); err != nil {
+			return market.ChangeReport{}, err
+		}
+		c, err := p.ReportChange(ids.New("chg", now), field, newValue, changedOn, who.Account, now)
+		if err != nil {
+			return market.ChangeReport{}, err
+		}
+		if err := tx.InsertChange(c); err != nil {
+			return market.ChangeReport{}, err
+		}
+		if err := tx.SaveProvider(p); err != nil {
+			return market.ChangeReport{}, err
+		}
+		data := map[string]any{"changeId": c.ID, "field": c.Field, "newValue": c.NewValue, "changedOn": c.ChangedOn, "dueBy": c.DueBy, "onTime": c.OnTime}
+		if _, err := tx.Record(store.Event{Type: "provider.change_reported", At: now, Actor: who.Account, Subject: p.ID, ProviderID: p.ID, Data: data}); err != nil {
+			return market.ChangeReport{}, err
+		}
+		if !c.OnTime {
+			_, err = tx.Record(store.Event{Type: "provider.change_reported_late", At: now, Actor: who.Account, Subject: p.ID, ProviderID: p.ID, Data: data},
+				staffSMS(s.Config.RiskPhones, "change_reported_late", p.CompanyName, p.ID, c.Field, c.ChangedOn)...)
+		}
+		return c, err
+	})
+	if err == nil && !report.OnTime {
+		s.DeliverPending(ctx)
+	}
+	return report, err
+}
+
+// PaymentResult is a recorded deposit payment and whether it was new.
+type PaymentResult struct {
+	Entry    store.DepositEntry
+	Provider *market.Provider
+	Created  bool // false: the reference was already recorded, nothing changed
+}
+
+// RecordDepositPayment records a received deposit transfer (R-DP2) with a
+// receipt number, once per transfer reference. Finance staff call it for bank
+// transfers; the payment notification consumer calls it for Tenpay/WeChat Pay
+// payments (attach "deposit:{providerId}"). A payment that makes the deposit
+// whole reopens a store closed for the shortfall (R-DP5).
+func (s *Service) RecordDepositPayment(ctx context.Context, who market.Actor, providerID string, pay market.Payment) (PaymentResult, error) {
+	now := s.now()
+	if err := market.ValidatePayment(pay, now); err != nil {
+		return PaymentResult{}, err
+	}
+	if prior, err := s.Store.PaymentByReference(ctx, pay.Reference); err == nil {
+		return s.priorPayment(ctx, prior, providerID, pay)
+	}
+	res, err := store.Transact(ctx, s.Store, func(tx *store.Tx) (PaymentResult, error) {
+		p, err := loadProvider(tx, providerID)
+		if err != nil {
+			return PaymentResult{}, err
+		}
+		if err := p.CheckPayment(pay, now); err != nil {
+			return PaymentResult{}, err
+		}
+		change := p.ApplyPayment(pay.AmountFen)
+		receipt, err := tx.NextReceiptNo(now.In(workday.Shanghai).Year())
+		if err != nil {
+			return PaymentResult{}, err
+		}
+		e := store.DepositEntry{
+			ID: ids.New(ids.Deposit, now), ProviderID: p.ID, Kind: store.EntryPayment, AmountFen: pay.AmountFen,
+			BalanceAfterFen: p.Deposit.BalanceFen, Channel: pay.Channel, Reference: pay.Reference,
+			PayerAccountName: pay.PayerAccountName, PaidAt: pay.PaidAt, ReceiptNo: receipt, Actor: who.Account, At: now,
+		}
+		if err := tx.AppendEntry(e); err != nil {
+			return PaymentResult{}, err
+		}
+		var notes []store.Notification
+		if change.BecameWhole && p.Store.Reopen(market.ReasonDepositShort) {
+			if _, err := tx.Record(store.Event{Type: "store.reopened", At: now, Actor: who.Account, Subject: p.ID, ProviderID: p.ID,
+				Data: map[string]any{"reason": market.ReasonDepositShort}}); err != nil {
+				return PaymentResult{}, err
+			}
+			notes = append(notes, store.Notification{Channel: "sms", To: p.Contact.Phone, Template: "store_reopened", Params: []string{p.CompanyName}})
+		}
+		if err := tx.SaveProvider(p); err != nil {
+			return PaymentResult{}, err
+		}
+		notes = append(notes, store.Notification{Channel: "sms", To: p.Contact.Phone, Template: "deposit_received",
+			Params: []string{p.CompanyName, pay.AmountFen.String(), receipt, p.Deposit.BalanceFen.String()}})
+		if _, err := tx.Record(store.Event{Type: "deposit.paid", At: now, Actor: who.Account, Subject: e.ID, ProviderID: p.ID,
+			Data: map[string]any{"amountFen": int64(pay.AmountFen), "channel": pay.Channel, "reference": pay.Reference, "receiptNo": receipt,
+				"balanceFen": int64(p.Deposit.BalanceFen), "status": p.Deposit.Status()}}, notes...); err != nil {
+			return PaymentResult{}, err
+		}
+		if change.FirstHeld {
+			if _, err := tx.Record(store.Event{Type: "deposit.held", At: now, Actor: who.Account, Subject: p.ID, ProviderID: p.ID,
+				Data: map[string]any{"balanceFen": int64(p.Deposit.BalanceFen)}}); err != nil {
+				return PaymentResult{}, err
+			}
+		}
+		return PaymentResult{Entry: e, Provider: p, Created: true}, nil
+	})
+	if store.IsDuplicate(err) {
+		// A concurrent twin recorded the same reference first.
+		if prior, perr := s.Store.PaymentByReference(ctx, pay.Reference); perr == nil {
+			return s.priorPayment(ctx, prior, providerID, pay)
+		}
+	}
+	if err != nil {
+		return PaymentResult{}, err
+	}
+	s.DeliverPending(ctx)
+	return res, nil
+}
+
+// priorPayment answers a repeated reference: the same transfer again is the
+// recorded entry; the reference on another provider or amount is a mistake.
+func (s *Service) priorPayment(ctx context.Context, prior store.DepositEntry, providerID string, pay market.Payment) (PaymentResult, error) {
+	if prior.ProviderID != providerID || prior.AmountFen != pay.AmountFen {
+		return PaymentResult{}, fault.Failed("ReferenceAlreadyRecorded", "Transfer reference %s was already recorded as %s for provider %s; a reference identifies one transfer.", pay.Reference, prior.AmountFen, prior.ProviderID)
+	}
+	p, err := s.Store.Provider(ctx, providerID)
+	if err != nil {
+		return PaymentResult{}, notFound(err, "Provider", providerID)
+	}
+	return PaymentResult{Entry: prior, Provider: p}, nil
+}
+
+// Deduction asks to take money from a deposit.
+type Deduction struct {
+	AmountFen int64
+	Reason    string
+	RefundID  string
+}
+
+// DeductDeposit takes an amount from the deposit (R-DP4): for a violation, or to
+// compensate a buyer's refund. What the balance cannot cover is owed (R-VI11).
+// A shortfall starts the 7-working-day top-up clock and tells the provider
+// (R-DP5). Penalties and refund compensation use the same operation.
+func (s *Service) DeductDeposit(ctx context.Context, who market.Actor, providerID string, d Deduction) (store.DepositEntry, *market.Provider, error) {
+	now := s.now()
+	if err := market.ValidateDeduction(moneyOf(d.AmountFen), d.Reason); err != nil {
+		return store.DepositEntry{}, nil, err
+	}
+	type out struct {
+		e store.DepositEntry
+		p *market.Provider
+	}
+	res, err := store.Transact(ctx, s.Store, func(tx *store.Tx) (out, error) {
+		p, err := loadProvider(tx, providerID)
+		if err != nil {
+			return out{}, err
+		}
+		e, err := s.deduct(tx, who, p, d, now)
+		return out{e, p}, err
+	})
+	if err != nil {
+		return store.DepositEntry{}, nil, err
+	}
+	s.DeliverPending(ctx)
+	return res.e, res.p, nil
+}
+
+// deduct is the deduction inside an operation's transaction, for callers that
+// deduct as part of a larger change (penalties, refunds).
+func (s *Service) deduct(tx *store.Tx, who market.Actor, p *market.Provider, d Deduction, now time.Time) (store.DepositEntry, error) {
+	ch, err := p.Deduct(moneyOf(d.AmountFen), d.Reason, now, s.Calendar)
+	if err != nil {
+		return store.DepositEntry{}, err
+	}
+	e := store.DepositEntry{
+		ID: ids.New(ids.Deposit, now), ProviderID: p.ID, Kind: store.EntryDeduction, AmountFen: -ch.TakenFen, OwedFen: ch.OwedFen,
+		BalanceAfterFen: p.Deposit.BalanceFen, Reason: d.Reason, RefundID: d.RefundID, Actor: who.Account, At: now,
+	}
+	if err := tx.AppendEntry(e); err != nil {
+		return store.DepositEntry{}, err
+	}
+	if err := tx.SaveProvider(p); err != nil {
+		return store.DepositEntry{}, err
+	}
+	due := ""
+	if !p.Deposit.TopUpDueAt.IsZero() {
+		due = p.Deposit.TopUpDueAt.In(workday.Shanghai).Format("2006-01-02 15:04")
+	}
+	var notes []store.Notification
+	if p.Deposit.ShortfallFen() > 0 {
+		notes = append(notes, store.Notification{Channel: "sms", To: p.Contact.Phone, Template: "deposit_deducted_short",
+			Params: []string{p.CompanyName, moneyOf(d.AmountFen).String(), d.Reason, p.Deposit.ShortfallFen().String(), due}})
+	} else {
+		notes = append(notes, store.Notification{Channel: "sms", To: p.Contact.Phone, Template: "deposit_deducted",
+			Params: []string{p.CompanyName, moneyOf(d.AmountFen).String(), d.Reason}})
+	}
+	if _, err := tx.Record(store.Event{Type: "deposit.deducted", At: now, Actor: who.Account, Subject: e.ID, ProviderID: p.ID,
+		Data: map[string]any{"amountFen": d.AmountFen, "takenFen": int64(ch.TakenFen), "owedFen": int64(ch.OwedFen),
+			"reason": d.Reason, "refundId": d.RefundID, "balanceFen": int64(p.Deposit.BalanceFen)}}, notes...); err != nil {
+		return store.DepositEntry{}, err
+	}
+	if ch.BecameShort {
+		if _, err := tx.Record(store.Event{Type: "deposit.short", At: now, Actor: who.Account, Subject: p.ID, ProviderID: p.ID,
+			Data: map[string]any{"shortfallFen": int64(p.Deposit.ShortfallFen()), "topUpDueAt": p.Deposit.TopUpDueAt}}); err != nil {
+			return store.DepositEntry{}, err
+		}
+	}
+	if ch.OwedFen > 0 {
+		if _, err := tx.Record(store.Event{Type: "deposit.owed", At: now, Actor: who.Account, Subject: p.ID, ProviderID: p.ID,
+			Data: map[string]any{"owedFen": int64(p.Deposit.OwedFen)}}, staffSMS(s.Config.RiskPhones, "deposit_owed", p.CompanyName, p.ID, p.Deposit.OwedFen.String())...); err != nil {
+			return store.DepositEntry{}, err
+		}
+	}
+	return e, nil
+}
+
+// ExitResult is a provider that started its exit and what still blocks the
+// return of its deposit.
+type ExitResult struct {
+	Provider *market.Provider
+	Blockers []market.ReturnBlocker
+}
+
+// obligations counts the open matters of a provider that block its deposit
+// return. Orders, refunds and penalties are recorded by later features; until
+// they exist there is nothing of theirs to count.
+func obligations() market.Obligations { return market.Obligations{} }
+
+// RequestExit starts a provider's exit (R-EX1): by the provider itself, or by
+// the risk team.
+func (s *Service) RequestExit(ctx context.Context, who market.Actor, id, reason string) (ExitResult, error) {
+	now := s.now()
+	return store.Transact(ctx, s.Store, func(tx *store.Tx) (ExitResult, error) {
+		p, err := loadProvider(tx, id)
+		if err != nil {
+			return ExitResult{}, err
+		}
+		if !who.Has(market.RoleRisk) {
+			if err := ownProvider(who, p); err != nil {
+				return ExitResult{}, err
+			}
+			if err := p.CheckActing(); err != nil {
+				return ExitResult{}, err
+			}
+		}
+		if err := p.RequestExit(reason, now); err != nil {
+			return ExitResult{}, err
+		}
+		if err := tx.SaveProvider(p); err != nil {
+			return ExitResult{}, err
+		}
+		blockers := p.ReturnBlockers(obligations())
+		_, err = tx.Record(store.Event{Type: "provider.exit_requested", At: now, Actor: who.Account, Subject: p.ID, ProviderID: p.ID,
+			Data: map[string]any{"reason": p.ExitReason, "returnBlockers": blockers}})
+		return ExitResult{Provider: p, Blockers: blockers}, err
+	})
+}
+
+// ReceiptReturned records that the paper deposit receipt came back (R-DP6).
+// When nothing blocks, the return is due within 15 working days and finance
+// is told; otherwise the blockers are answered.
+func (s *Service) ReceiptReturned(ctx context.Context, who market.Actor, id string) (ExitResult, error) {
+	now := s.now()
+	res, err := store.Transact(ctx, s.Store, func(tx *store.Tx) (ExitResult, error) {
+		p, err := loadProvider(tx, id)
+		if err != nil {
+			return ExitResult{}, err
+		}
+		first := p.Deposit.ReceiptReturnedAt.IsZero()
+		blockers, err := p.ReceiptReturned(obligations(), now, s.Calendar)
+		if err != nil {
+			return ExitResult{}, err
+		}
+		if err := tx.SaveProvider(p); err != nil {
+			return ExitResult{}, err
+		}
+		if first {
+			if _, err := tx.Record(store.Event{Type: "deposit.receipt_returned", At: now, Actor: who.Account, Subject: p.ID, ProviderID: p.ID}); err != nil {
+				return ExitResult{}, err
+			}
+		}
+		if len(blockers) == 0 {
+			due := p.Deposit.ReturnDueAt.In(workday.Shanghai).Format(time.DateOnly)
+			_, err = tx.Record(store.Event{Type: "deposit.return_scheduled", At: now, Actor: who.Account, Subject: p.ID, ProviderID: p.ID,
+				Data: map[string]any{"returnDueAt": p.Deposit.ReturnDueAt, "amountFen": int64(p.Deposit.BalanceFen)}},
+				staffSMS(s.Config.FinancePhones, "deposit_return_due", p.CompanyName, p.ID, p.Deposit.BalanceFen.String(), due)...)
+		}
+		return ExitResult{Provider: p, Blockers: blockers}, err
+	})
+	if err == nil {
+		s.DeliverPending(ctx)
+	}
+	return res, err
+}
+
+// ReturnDeposit records that finance paid the deposit back in full, without
+// interest (R-DP6): the exit is complete.
+func (s *Service) ReturnDeposit(ctx context.Context, who market.Actor, id, reference string) (*market.Provider, error) {
+	now := s.now()
+	return store.Transact(ctx, s.Store, func(tx *store.Tx) (*market.Provider, error) {
+		p, err := loadProvider(tx, id)
+		if err != nil {
+			return nil, err
+		}
+		amount, err := p.ReturnDeposit(now)
+		if err != nil {
+			return nil, err
+		}
+		e := store.DepositEntry{ID: ids.New(ids.Deposit, now), ProviderID: p.ID, Kind: store.EntryReturn, AmountFen: -amount,
+			Reference: reference, Reason: "deposit returned at exit (R-DP6)", Actor: who.Account, At: now}
+		if err := tx.AppendEntry(e); err != nil {
+			return nil, err
+		}
+		if err := tx.SaveProvider(p); err != nil {
+			return nil, err
+		}
+		if _, err := tx.Record(store.Event{Type: "deposit.returned", At: now, Actor: who.Account, Subject: e.ID, ProviderID: p.ID,
+			Data: map[string]any{"amountFen": int64(amount), "reference": reference}}); err != nil {
+			return nil, err
+		}
+		_, err = tx.Record(store.Event{Type: "provider.exited", At: now, Actor: who.Account, Subject: p.ID, ProviderID: p.ID})
+		return p, err
+	})
+}
+
+// DepositLedger returns a provider and its ledger to the owner or an operator.
+func (s *Service) DepositLedger(ctx context.Context, who market.Actor, id string) (*market.Provider, []store.DepositEntry, error) {
+	p, err := s.GetProvider(ctx, who, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	entries, err := s.Store.DepositEntries(ctx, id)
+	return p, entries, err
+}
+
+// ListEvents returns the audit trail: operators see everything, a provider
+// only its own.
+func (s *Service) ListEvents(ctx context.Context, who market.Actor, q store.EventQuery) ([]store.Event, error) {
+	if !who.IsOperator() {
+		if q.ProviderID == "" {
+			return nil, fault.New(fault.MissingParameter, "providerId is required: a provider reads the events of its own record.")
+		}
+		if _, err := s.GetProvider(ctx, who, q.ProviderID); err != nil {
+			return nil, err
+		}
+	}
+	return s.Store.Events(ctx, q)
+}

@@ -1,0 +1,164 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"go.mongodb.org/mongo-driver/bson"
+	"go.mongodb.org/mongo-driver/mongo"
+	"go.mongodb.org/mongo-driver/mongo/options"
+
+	"cloudmarket/shared/market"
+	"cloudmarket/shared/money"
+)
+
+// Entry kinds of the deposit ledger.
+const (
+	EntryPayment   = "payment"
+	EntryDeduction = "deduction"
+	EntryReturn    = "return"
+)
+
+// DepositEntry is one append-only ledger line. AmountFen is signed: what it
+// changed the balance by; a deduction's owed part changes only OwedFen.
+type DepositEntry struct {
+	ID               string
+	ProviderID       string
+	Kind             string
+	AmountFen        money.Fen // change of the balance (+ payment, − deduction/return)
+	OwedFen          money.Fen // deduction beyond the balance (R-VI11)
+	BalanceAfterFen  money.Fen
+	Channel          string
+	Reference        string
+	PayerAccountName string
+	PaidAt           time.Time
+	ReceiptNo        string
+	Reason           string
+	RefundID         string
+	Actor            string
+	At               time.Time
+}
+
+type entryDoc struct {
+	ID               string     `bson:"_id"`
+	ProviderID       string     `bson:"providerId"`
+	Kind             string     `bson:"kind"`
+	AmountFen        int64      `bson:"amountFen"`
+	OwedFen          int64      `bson:"owedFen"`
+	BalanceAfterFen  int64      `bson:"balanceAfterFen"`
+	Channel          string     `bson:"channel,omitempty"`
+	Reference        string     `bson:"reference,omitempty"`
+	PayerAccountName string     `bson:"payerAccountName,omitempty"`
+	PaidAt           *time.Time `bson:"paidAt,omitempty"`
+	ReceiptNo        string     `bson:"receiptNo,omitempty"`
+	Reason           string     `bson:"reason,omitempty"`
+	RefundID         string     `bson:"refundId,omitempty"`
+	Actor            string     `bson:"actor"`
+	At               time.Time  `bson:"at"`
+}
+
+func (d entryDoc) entry() DepositEntry {
+	return DepositEntry{
+		ID: d.ID, ProviderID: d.ProviderID, Kind: d.Kind, AmountFen: money.Fen(d.AmountFen), OwedFen: money.Fen(d.OwedFen),
+		BalanceAfterFen: money.Fen(d.BalanceAfterFen), Channel: d.Channel, Reference: d.Reference,
+		PayerAccountName: d.PayerAccountName, PaidAt: timeOrZero(d.PaidAt), ReceiptNo: d.ReceiptNo,
+		Reason: d.Reason, RefundID: d.RefundID, Actor: d.Actor, At: d.At.UTC(),
+	}
+}
+
+// AppendEntry adds a ledger line. A payment whose reference is already
+// recorded fails with a duplicate-key error (IsDuplicate).
+func (tx *Tx) AppendEntry(e DepositEntry) error {
+	_, err := tx.col(colEntries).InsertOne(tx.ctx, entryDoc{
+		ID: e.ID, ProviderID: e.ProviderID, Kind: e.Kind, AmountFen: int64(e.AmountFen), OwedFen: int64(e.OwedFen),
+		BalanceAfterFen: int64(e.BalanceAfterFen), Channel: e.Channel, Reference: e.Reference,
+		PayerAccountName: e.PayerAccountName, PaidAt: timePtr(e.PaidAt), ReceiptNo: e.ReceiptNo,
+		Reason: e.Reason, RefundID: e.RefundID, Actor: e.Actor, At: ms(e.At),
+	})
+	if err != nil {
+		return fmt.Errorf("store: append deposit entry: %w", err)
+	}
+	return nil
+}
+
+// PaymentByReference finds the payment entry recorded for a transfer
+// reference, or ErrNotFound.
+func (s *Store) PaymentByReference(ctx context.Context, reference string) (DepositEntry, error) {
+	var d entryDoc
+	err := s.col(colEntries).FindOne(ctx, bson.M{"kind": EntryPayment, "reference": reference}).Decode(&d)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return DepositEntry{}, ErrNotFound
+	}
+	if err != nil {
+		return DepositEntry{}, fmt.Errorf("store: read deposit entry: %w", err)
+	}
+	return d.entry(), nil
+}
+
+// PaymentByReference is the same lookup inside a transaction.
+func (tx *Tx) PaymentByReference(reference string) (DepositEntry, error) {
+	var d entryDoc
+	err := tx.col(colEntries).FindOne(tx.ctx, bson.M{"kind": EntryPayment, "reference": reference}).Decode(&d)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return DepositEntry{}, ErrNotFound
+	}
+	if err != nil {
+		return DepositEntry{}, fmt.Errorf("store: read deposit entry: %w", err)
+	}
+	return d.entry(), nil
+}
+
+// DepositEntries lists a provider's ledger, oldest first.
+func (s *Store) DepositEntries(ctx context.Context, providerID string) ([]DepositEntry, error) {
+	var docs []entryDoc
+	if err := s.find(ctx, colEntries, bson.M{"providerId": providerID}, bson.D{{Key: "_id", Value: 1}}, 0, &docs); err != nil {
+		return nil, err
+	}
+	out := make([]DepositEntry, len(docs))
+	for i, d := range docs {
+		out[i] = d.entry()
+	}
+	return out, nil
+}
+
+// NextReceiptNo issues the next receipt number of a year (R-DP2: the platform
+// issues a receipt, never an invoice). Numbers are sequential per year and
+// never reused: the counter moves in the same transaction as the payment.
+func (tx *Tx) NextReceiptNo(year int) (string, error) {
+	var c struct {
+		Seq int64 `bson:"seq"`
+	}
+	err := tx.col(colCounters).FindOneAndUpdate(tx.ctx, bson.M{"_id": fmt.Sprintf("receipt-%d", year)},
+		bson.M{"$inc": bson.M{"seq": int64(1)}},
+		options.FindOneAndUpdate().SetUpsert(true).SetReturnDocument(options.After)).Decode(&c)
+	if err != nil {
+		return "", fmt.Errorf("store: receipt counter: %w", err)
+	}
+	return fmt.Sprintf("SJ%d%06d", year, c.Seq), nil
+}
+
+type changeDoc struct {
+	ID         string    `bson:"_id"`
+	ProviderID string    `bson:"providerId"`
+	Field      string    `bson:"field"`
+	NewValue   string    `bson:"newValue"`
+	ChangedOn  string    `bson:"changedOn"`
+	ReportedAt time.Time `bson:"reportedAt"`
+	DueBy      time.Time `bson:"dueBy"`
+	OnTime     bool      `bson:"onTime"`
+	ReportedBy string    `bson:"reportedBy"`
+}
+
+// InsertChange stores a reported change (R-ON4).
+func (tx *Tx) InsertChange(c market.ChangeReport) error {
+	_, err := tx.col(colChanges).InsertOne(tx.ctx, changeDoc{
+		ID: c.ID, ProviderID: c.ProviderID, Field: c.Field, NewValue: c.NewValue, ChangedOn: c.ChangedOn,
+		ReportedAt: ms(c.ReportedAt), DueBy: ms(c.DueBy), OnTime: c.OnTime, ReportedBy: c.ReportedBy,
+	})
+	if err != nil {
+		return fmt.Errorf("store: insert change: %w", err)
+	}
+	return nil
+}
