@@ -42,7 +42,7 @@ func start(t testing.TB, memory bool, dataDir string) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := app.Config{Mode: app.ModeLocal, DataDir: dataDir, JWTSecret: app.DefaultJWTSecret, ReviewerPhones: []string{"+8613900000000"}}
+	cfg := app.Config{Mode: app.ModeLocal, DataDir: dataDir, JWTSecret: app.DefaultJWTSecret, ReviewerPhones: []string{"+8613900000000"}, FinancePhones: []string{"+8613900000001"}, RiskPhones: []string{"+8613900000002"}}
 	cfg.Objects.Bucket, cfg.Objects.Region, cfg.Objects.SecretID, cfg.Objects.SecretKey = "cloudmarket-local", "ap-guangzhou", "local", "local"
 	emu, err := New(context.Background(), Options{Config: cfg, Listener: lis, Memory: memory, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {

@@ -25,15 +25,23 @@ const (
 )
 
 var (
-	mu      sync.Mutex
-	entropy = ulid.Monotonic(rand.Reader, 0) // monotonic: IDs made in one millisecond still sort in order
+	mu sync.Mutex
+	// One monotonic source per prefix: IDs of one type made in the same
+	// millisecond sort in the order they were made, whatever other types are
+	// made in between.
+	entropy = map[string]*ulid.MonotonicEntropy{}
 )
 
 // New returns prefix_ULID with the ULID's time part taken from at.
 func New(prefix string, at time.Time) string {
 	mu.Lock()
 	defer mu.Unlock()
-	return prefix + "_" + ulid.MustNew(ulid.Timestamp(at), entropy).String()
+	src, ok := entropy[prefix]
+	if !ok {
+		src = ulid.Monotonic(rand.Reader, 0)
+		entropy[prefix] = src
+	}
+	return prefix + "_" + ulid.MustNew(ulid.Timestamp(at), src).String()
 }
 
 // Valid tells whether s is an identifier of the given prefix.

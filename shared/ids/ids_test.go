@@ -23,6 +23,15 @@ func TestNewIsPrefixedAndSortable(t *testing.T) {
 		}
 		seen[id] = true
 	}
+	// Interleaving another type in the same millisecond keeps the order.
+	var events []string
+	for i := 0; i < 100; i++ {
+		events = append(events, New(Event, at))
+		New(Request, at.Add(time.Duration(i%3)*time.Millisecond))
+	}
+	if !sort.StringsAreSorted(events) {
+		t.Fatal("events of one millisecond lost their order")
+	}
 	if Valid(Provider, made[0]) || Valid(Application, "app_nope") {
 		t.Fatal("Valid accepted a wrong id")
 	}

@@ -150,23 +150,23 @@ func (s *Service) RecordDepositPayment(ctx context.Context, who market.Actor, pr
 		if err := tx.AppendEntry(e); err != nil {
 			return PaymentResult{}, err
 		}
-		var notes []store.Notification
-		if change.BecameWhole && p.Store.Reopen(market.ReasonDepositShort) {
-			if _, err := tx.Record(store.Event{Type: "store.reopened", At: now, Actor: who.Account, Subject: p.ID, ProviderID: p.ID,
-				Data: map[string]any{"reason": market.ReasonDepositShort}}); err != nil {
-				return PaymentResult{}, err
-			}
-			notes = append(notes, store.Notification{Channel: "sms", To: p.Contact.Phone, Template: "store_reopened", Params: []string{p.CompanyName}})
-		}
+		reopened := change.BecameWhole && p.Store.Reopen(market.ReasonDepositShort)
 		if err := tx.SaveProvider(p); err != nil {
 			return PaymentResult{}, err
 		}
-		notes = append(notes, store.Notification{Channel: "sms", To: p.Contact.Phone, Template: "deposit_received",
-			Params: []string{p.CompanyName, pay.AmountFen.String(), receipt, p.Deposit.BalanceFen.String()}})
 		if _, err := tx.Record(store.Event{Type: "deposit.paid", At: now, Actor: who.Account, Subject: e.ID, ProviderID: p.ID,
 			Data: map[string]any{"amountFen": int64(pay.AmountFen), "channel": pay.Channel, "reference": pay.Reference, "receiptNo": receipt,
-				"balanceFen": int64(p.Deposit.BalanceFen), "status": p.Deposit.Status()}}, notes...); err != nil {
+				"balanceFen": int64(p.Deposit.BalanceFen), "status": p.Deposit.Status()}},
+			store.Notification{Channel: "sms", To: p.Contact.Phone, Template: "deposit_received",
+				Params: []string{p.CompanyName, pay.AmountFen.String(), receipt, p.Deposit.BalanceFen.String()}}); err != nil {
 			return PaymentResult{}, err
+		}
+		if reopened {
+			if _, err := tx.Record(store.Event{Type: "store.reopened", At: now, Actor: who.Account, Subject: p.ID, ProviderID: p.ID,
+				Data: map[string]any{"reason": market.ReasonDepositShort}},
+				store.Notification{Channel: "sms", To: p.Contact.Phone, Template: "store_reopened", Params: []string{p.CompanyName}}); err != nil {
+				return PaymentResult{}, err
+			}
 		}
 		if change.FirstHeld {
 			if _, err := tx.Record(store.Event{Type: "deposit.held", At: now, Actor: who.Account, Subject: p.ID, ProviderID: p.ID,
