@@ -166,6 +166,16 @@ func TestEventSamplesReplay(t *testing.T) {
 	if replayed != len(expected) {
 		t.Errorf("replayed %d samples, events/expected.json names %d", replayed, len(expected))
 	}
+	// Every function has at least one sample.
+	for _, fn := range a.FunctionNames() {
+		has := false
+		for _, exp := range expected {
+			has = has || exp.Function == fn
+		}
+		if !has {
+			t.Errorf("function %s has no sample event in events/", fn)
+		}
+	}
 }
 
 func TestProductionConfigRefusesLocalSecret(t *testing.T) {
