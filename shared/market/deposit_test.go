@@ -1,0 +1,131 @@
+package market
+
+import (
+	"testing"
+	"time"
+
+	"cloudmarket/shared/fault"
+	"cloudmarket/shared/money"
+	"cloudmarket/shared/workday"
+)
+
+func activeProvider() *Provider {
+	return &Provider{ID: "prv_1", CompanyName: "示例（深圳）科技有限公司", Status: ProviderActive, Deposit: Deposit{RequiredFen: DepositStandard}}
+}
+
+func TestDepositStatusLifecycle_R_DP(t *testing.T) {
+	t.Parallel()
+	cal := workday.New()
+	now := time.Date(2026, 11, 26, 10, 0, 0, 0, workday.Shanghai)
+	p := activeProvider()
+	if p.Deposit.Status() != DepositUnpaid {
+		t.Fatal("new deposit not unpaid")
+	}
+	if ch := p.ApplyPayment(money.Yuan(3000)); ch.FirstHeld || p.Deposit.Status() != DepositUnpaid || p.Deposit.ShortfallFen() != money.Yuan(2000) {
+		t.Fatalf("partial: %+v %s", ch, p.Deposit.Status())
+	}
+	if ch := p.ApplyPayment(money.Yuan(2000)); !ch.FirstHeld || !ch.BecameWhole || p.Deposit.Status() != DepositHeld {
+		t.Fatalf("whole: %+v", ch)
+	}
+	ch, err := p.Deduct(money.Yuan(1200), "R-VI5", now, cal)
+	if err != nil || !ch.BecameShort || p.Deposit.Status() != DepositShort || p.Deposit.TopUpDueAt.Format(time.DateOnly) != "2026-12-07" {
+		t.Fatalf("deduct: %+v %v %v", ch, err, p.Deposit.TopUpDueAt)
+	}
+	// A second deduction keeps the first deadline (the earliest applies).
+	first := p.Deposit.TopUpDueAt
+	if ch, _ := p.Deduct(money.Yuan(100), "again", now.AddDate(0, 0, 3), cal); ch.BecameShort || !p.Deposit.TopUpDueAt.Equal(first) {
+		t.Fatalf("second deduction moved the deadline: %+v", ch)
+	}
+	if !p.TopUpOverdue(first.Add(time.Millisecond)) || p.TopUpOverdue(first) {
+		t.Fatal("overdue boundary")
+	}
+	// More than the balance: the rest is owed (R-VI11).
+	ch, _ = p.Deduct(money.Yuan(10000), "R-VI2", now, cal)
+	if ch.TakenFen != money.Yuan(3700) || ch.OwedFen != money.Yuan(6300) || p.Deposit.BalanceFen != 0 || p.Deposit.OwedFen != money.Yuan(6300) {
+		t.Fatalf("owed: %+v %+v", ch, p.Deposit)
+	}
+	if ch := p.ApplyPayment(money.Yuan(5000)); !ch.BecameWhole || ch.FirstHeld || !p.Deposit.TopUpDueAt.IsZero() {
+		t.Fatalf("top-up: %+v", ch)
+	}
+}
+
+func TestPaymentChecks_R_DP2_R_DP3(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 11, 26, 10, 0, 0, 0, workday.Shanghai)
+	p := activeProvider()
+	ok := Payment{AmountFen: 500000, Channel: "online_banking", Reference: "R", PayerAccountName: "示例(深圳)科技 有限公司", PaidAt: now}
+	if err := p.CheckPayment(ok, now); err != nil {
+		t.Fatalf("bracket and space variants of the company name must match: %v", err)
+	}
+	for name, c := range map[string]struct {
+		edit func(*Payment)
+		code string
+	}{
+		"balance":   {func(p *Payment) { p.Channel = "account_balance" }, "InvalidParameterValue.Channel"},
+		"too big":   {func(p *Payment) { p.AmountFen = MaxDepositAmount + 1 }, "InvalidParameterValue.AmountFen"},
+		"no payer":  {func(p *Payment) { p.PayerAccountName = " " }, "MissingParameter"},
+		"no date":   {func(p *Payment) { p.PaidAt = time.Time{} }, "MissingParameter"},
+		"other co.": {func(p *Payment) { p.PayerAccountName = "张三" }, "FailedOperation.PayerAccountMismatch"},
+	} {
+		pay := ok
+		c.edit(&pay)
+		if err := p.CheckPayment(pay, now); !fault.HasCode(err, c.code) {
+			t.Errorf("%s: %v, want %s", name, err, c.code)
+		}
+	}
+}
+
+func TestStorefrontKeepsReasonsApart(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 11, 26, 10, 0, 0, 0, workday.Shanghai)
+	var s Storefront
+	if v := s.View(now); v.Status != StoreOpen {
+		t.Fatal("new store not open")
+	}
+	s.Close(Closure{Reason: ReasonDepositShort, Since: now})
+	s.Close(Closure{Reason: "penalty:vio_1", Blocked: true, Since: now.Add(time.Hour), Until: now.Add(15 * 24 * time.Hour)})
+	if v := s.View(now.Add(2 * time.Hour)); v.Status != StoreBlocked || v.Reason != "penalty:vio_1" {
+		t.Fatalf("block beats closure: %+v", v)
+	}
+	if !s.Reopen(ReasonDepositShort) || s.Reopen(ReasonDepositShort) {
+		t.Fatal("reopen once")
+	}
+	if v := s.View(now.Add(2 * time.Hour)); v.Status != StoreBlocked {
+		t.Fatal("paying the deposit lifted a penalty block")
+	}
+	if v := s.View(now.Add(16 * 24 * time.Hour)); v.Status != StoreOpen {
+		t.Fatalf("expired block still counts: %+v", v)
+	}
+}
+
+func TestExitAndReturn_R_DP6_R_EX1(t *testing.T) {
+	t.Parallel()
+	cal := workday.New()
+	now := time.Date(2026, 9, 29, 10, 0, 0, 0, workday.Shanghai)
+	p := activeProvider()
+	p.ApplyPayment(DepositStandard)
+	if _, err := p.ReceiptReturned(Obligations{}, now, cal); !fault.HasCode(err, "FailedOperation.ProviderNotExiting") {
+		t.Fatalf("receipt before exit: %v", err)
+	}
+	if err := p.RequestExit(" ", now); !fault.HasCode(err, "MissingParameter") {
+		t.Fatal("exit without reason")
+	}
+	if err := p.RequestExit("业务调整", now); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.RequestExit("again", now); !fault.HasCode(err, "FailedOperation.ExitAlreadyRequested") {
+		t.Fatal("second exit")
+	}
+	blockers, err := p.ReceiptReturned(Obligations{UnfinishedOrders: 1, OpenDisputes: 2}, now, cal)
+	if err != nil || len(blockers) != 2 || !p.Deposit.ReturnDueAt.IsZero() {
+		t.Fatalf("blocked: %v %v", blockers, err)
+	}
+	blockers, err = p.ReceiptReturned(Obligations{}, now, cal)
+	if err != nil || len(blockers) != 0 || p.Deposit.ReturnDueAt.Format(time.DateOnly) != "2026-10-26" {
+		t.Fatalf("scheduled: %v %v %v", blockers, err, p.Deposit.ReturnDueAt)
+	}
+	amount, err := p.ReturnDeposit(now)
+	if err != nil || amount != DepositStandard || p.Status != ProviderExited || p.Deposit.Status() != DepositReturned {
+		t.Fatalf("returned: %v %v %+v", amount, err, p.Deposit)
+	}
+}
