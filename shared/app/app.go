@@ -13,6 +13,7 @@ import (
 
 	"cloudmarket/shared/clock"
 	"cloudmarket/shared/httpapi"
+	"cloudmarket/shared/market"
 	"cloudmarket/shared/notify"
 	"cloudmarket/shared/objstore"
 	"cloudmarket/shared/ops"
@@ -63,6 +64,12 @@ func New(ctx context.Context, cfg Config, opt Options) (*App, error) {
 			return nil, err
 		}
 	}
+	if cfg.Products.MaxPriceFen == 0 {
+		cfg.Products.MaxPriceFen = market.DefaultMaxPriceFen
+	}
+	if cfg.Products.AllowedDomains == nil {
+		cfg.Products.AllowedDomains = market.DefaultAllowedDomains
+	}
 	cal, err := calendar(cfg.CalendarDir, log)
 	if err != nil {
 		return nil, err
@@ -91,7 +98,7 @@ func New(ctx context.Context, cfg Config, opt Options) (*App, error) {
 	objects := objstore.New(cfg.Objects, clk.Now)
 	svc := &ops.Service{
 		Store: st, Clock: clk, Calendar: cal, Objects: objects, Sender: sender, Log: log,
-		Config: ops.Config{ReviewerPhones: cfg.ReviewerPhones, FinancePhones: cfg.FinancePhones, RiskPhones: cfg.RiskPhones},
+		Config: ops.Config{ReviewerPhones: cfg.ReviewerPhones, FinancePhones: cfg.FinancePhones, RiskPhones: cfg.RiskPhones, Products: cfg.Products},
 	}
 	return &App{Config: cfg, Store: st, Clock: clk, Ops: svc, API: &httpapi.API{Ops: svc}, Verifier: verifier, Objects: objects, Log: log}, nil
 }

@@ -8,10 +8,13 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/golang-jwt/jwt/v5"
 
+	"cloudmarket/shared/market"
+	"cloudmarket/shared/money"
 	"cloudmarket/shared/notify"
 	"cloudmarket/shared/objstore"
 )
@@ -40,6 +43,7 @@ type Config struct {
 	FinancePhones  []string
 	RiskPhones     []string
 	CalendarDir    string // optional year files overriding lunar-go's tables
+	Products       market.ProductRules
 }
 
 // ConfigFromEnv reads the environment. It is the only place that does.
@@ -57,6 +61,17 @@ func ConfigFromEnv() (Config, error) {
 		MongoDatabase: env("MONGODB_DATABASE", "cloudmarket"),
 		JWTSecret:     env("CLOUDMARKET_JWT_SECRET", ""),
 		CalendarDir:   env("CLOUDMARKET_CALENDAR_DIR", ""),
+	}
+	c.Products = market.ProductRules{AllowedDomains: market.DefaultAllowedDomains, MaxPriceFen: market.DefaultMaxPriceFen}
+	if v := env("CLOUDMARKET_ALLOWED_LINK_DOMAINS", ""); v != "" {
+		c.Products.AllowedDomains = splitList(v)
+	}
+	if v := env("CLOUDMARKET_MAX_PLAN_PRICE_FEN", ""); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n <= 0 {
+			return c, fmt.Errorf("CLOUDMARKET_MAX_PLAN_PRICE_FEN must be a positive number of fen, got %q", v)
+		}
+		c.Products.MaxPriceFen = money.Fen(n)
 	}
 	if c.Mode != ModeLocal && c.Mode != ModeProduction {
 		return c, fmt.Errorf("CLOUDMARKET_MODE must be %q or %q, got %q", ModeLocal, ModeProduction, c.Mode)

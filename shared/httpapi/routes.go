@@ -23,5 +23,13 @@ func (a *API) Routes() []Route {
 		{Method: "POST", Pattern: "/v1/providers/{id}/deposit/receipt-returned", Function: "record-receipt-returned", Roles: []string{market.RoleFinance}, Handle: a.ReceiptReturned},
 		{Method: "POST", Pattern: "/v1/providers/{id}/deposit/return", Function: "return-deposit", Roles: []string{market.RoleFinance}, Handle: a.ReturnDeposit},
 		{Method: "GET", Pattern: "/v1/events", Function: "query-events", Handle: a.ListEvents},
+
+		{Method: "POST", Pattern: "/v1/products", Function: "create-product", Roles: []string{market.RoleProvider}, Handle: a.CreateProduct},
+		{Method: "PATCH", Pattern: "/v1/products/{id}", Function: "update-product", Roles: []string{market.RoleProvider}, Handle: a.UpdateProduct},
+		{Method: "POST", Pattern: "/v1/products/{id}/submit", Function: "submit-product", Roles: []string{market.RoleProvider}, Handle: a.SubmitProduct},
+		{Method: "POST", Pattern: "/v1/products/{id}/review", Function: "review-product", Roles: []string{market.RoleReviewer}, Handle: a.ReviewProduct},
+		{Method: "POST", Pattern: "/v1/products/{id}/delist", Function: "delist-product", Roles: append([]string{market.RoleProvider}, market.OperatorRoles...), Handle: a.DelistProduct},
+		{Method: "GET", Pattern: "/v1/products/{id}", Function: "query-products", Handle: a.GetProduct},
+		{Method: "GET", Pattern: "/v1/products", Function: "query-products", Handle: a.ListProducts},
 	}
 }

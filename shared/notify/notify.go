@@ -17,19 +17,23 @@ import (
 // {2}, …). Production sends the template's ID and the parameters; the outbox
 // renders the text so a person can read what would have gone out.
 var Templates = map[string]string{
-	"application_approved":   "【云市场】{1}的入驻申请({2})已通过审核，合同将发送至联系人邮箱，请签署后开通服务商账号。",
-	"application_rejected":   "【云市场】{1}的入驻申请({2})未通过审核，原因：{3}。修改后可重新提交。",
-	"review_overdue":         "【云市场】入驻申请{1}({2})已超过7个工作日审核时限，请尽快处理。",
-	"contract_sent":          "{3}您好：{1}的入驻申请已通过审核。请阅读附件《云市场服务商接入协议》与《服务商管理规范》，并通过 POST /v1/providers/{2}/contract/sign 签署，签署后开通服务商账号。",
-	"deposit_received":       "【云市场】已收到{1}的保证金{2}，收据号{3}，当前保证金余额{4}。",
-	"deposit_deducted":       "【云市场】{1}的保证金已扣除{2}，原因：{3}。",
-	"deposit_deducted_short": "【云市场】{1}的保证金已扣除{2}，原因：{3}。保证金尚缺{4}，请于{5}前补足，逾期将关闭店铺。",
-	"deposit_owed":           "【云市场】服务商{1}({2})扣款超出保证金余额，欠款{3}，将从下次结算中扣回。",
-	"store_closed_deposit":   "【云市场】{1}未在7个工作日内补足保证金（尚缺{2}），店铺已关闭，补足后自动恢复。",
-	"store_reopened":         "【云市场】{1}的保证金已补足，店铺已恢复开放。",
-	"change_reported_late":   "【云市场】服务商{1}({2})变更{3}（变更日{4}）未在30天内报备，请核查。",
-	"deposit_return_due":     "【云市场】服务商{1}({2})已退出并交回收据，保证金{3}应于{4}前退还。",
-	"deposit_return_overdue": "【云市场】服务商{1}({2})的保证金{3}已超过15个工作日未退还，请尽快处理。",
+	"application_approved":     "【云市场】{1}的入驻申请({2})已通过审核，合同将发送至联系人邮箱，请签署后开通服务商账号。",
+	"application_rejected":     "【云市场】{1}的入驻申请({2})未通过审核，原因：{3}。修改后可重新提交。",
+	"review_overdue":           "【云市场】入驻申请{1}({2})已超过7个工作日审核时限，请尽快处理。",
+	"contract_sent":            "{3}您好：{1}的入驻申请已通过审核。请阅读附件《云市场服务商接入协议》与《服务商管理规范》，并通过 POST /v1/providers/{2}/contract/sign 签署，签署后开通服务商账号。",
+	"deposit_received":         "【云市场】已收到{1}的保证金{2}，收据号{3}，当前保证金余额{4}。",
+	"deposit_deducted":         "【云市场】{1}的保证金已扣除{2}，原因：{3}。",
+	"deposit_deducted_short":   "【云市场】{1}的保证金已扣除{2}，原因：{3}。保证金尚缺{4}，请于{5}前补足，逾期将关闭店铺。",
+	"deposit_owed":             "【云市场】服务商{1}({2})扣款超出保证金余额，欠款{3}，将从下次结算中扣回。",
+	"store_closed_deposit":     "【云市场】{1}未在7个工作日内补足保证金（尚缺{2}），店铺已关闭，补足后自动恢复。",
+	"store_reopened":           "【云市场】{1}的保证金已补足，店铺已恢复开放。",
+	"change_reported_late":     "【云市场】服务商{1}({2})变更{3}（变更日{4}）未在30天内报备，请核查。",
+	"deposit_return_due":       "【云市场】服务商{1}({2})已退出并交回收据，保证金{3}应于{4}前退还。",
+	"product_listed":           "【云市场】您的商品《{1}》({2})已通过安全审核并上架。",
+	"product_edit_published":   "【云市场】您的商品《{1}》({2})的修改已通过安全审核并发布。",
+	"product_approved_deposit": "【云市场】您的商品《{1}》({2})已通过审核，保证金到账后自动上架。",
+	"product_rejected":         "【云市场】您的商品《{1}》({2})未通过审核，原因：{3}。",
+	"deposit_return_overdue":   "【云市场】服务商{1}({2})的保证金{3}已超过15个工作日未退还，请尽快处理。",
 }
 
 // Subjects of the e-mail templates.

@@ -121,6 +121,9 @@ func (s *Service) closeShortStores(ctx context.Context, now time.Time) (int, err
 		if !p.Store.Close(market.Closure{Reason: market.ReasonDepositShort, Since: now}) {
 			return true, nil // already closed for this reason: just mark the sweep done
 		}
+		if err := tx.SetStoreOpen(p.ID, p.StoreOpen(now)); err != nil { // its products leave the shelves
+			return false, err
+		}
 		_, err := tx.Record(store.Event{Type: "store.closed", At: now, Actor: actor, Subject: p.ID, ProviderID: p.ID,
 			Data: map[string]any{"reason": market.ReasonDepositShort, "shortfallFen": int64(p.Deposit.ShortfallFen()), "topUpDueAt": p.Deposit.TopUpDueAt}},
 			store.Notification{Channel: "sms", To: p.Contact.Phone, Template: "store_closed_deposit", Params: []string{p.CompanyName, p.Deposit.ShortfallFen().String()}})

@@ -11,6 +11,7 @@ import (
 
 	"cloudmarket/shared/clock"
 	"cloudmarket/shared/fault"
+	"cloudmarket/shared/market"
 	"cloudmarket/shared/money"
 	"cloudmarket/shared/store"
 	"cloudmarket/shared/workday"
@@ -41,6 +42,8 @@ type Config struct {
 	ReviewerPhones []string // overdue application reviews
 	FinancePhones  []string // deposit returns due and overdue
 	RiskPhones     []string // late change reports, unpaid deductions
+	// Products are the automatic listing checks (R-LS3).
+	Products market.ProductRules
 }
 
 // staffSMS makes one SMS per phone.

@@ -161,7 +161,15 @@ func (s *Service) RecordDepositPayment(ctx context.Context, who market.Actor, pr
 				Params: []string{p.CompanyName, pay.AmountFen.String(), receipt, p.Deposit.BalanceFen.String()}}); err != nil {
 			return PaymentResult{}, err
 		}
+		if change.FirstHeld {
+			if err := s.listApproved(tx, who, p); err != nil { // R-ON3
+				return PaymentResult{}, err
+			}
+		}
 		if reopened {
+			if err := tx.SetStoreOpen(p.ID, p.StoreOpen(now)); err != nil {
+				return PaymentResult{}, err
+			}
 			if _, err := tx.Record(store.Event{Type: "store.reopened", At: now, Actor: who.Account, Subject: p.ID, ProviderID: p.ID,
 				Data: map[string]any{"reason": market.ReasonDepositShort}},
 				store.Notification{Channel: "sms", To: p.Contact.Phone, Template: "store_reopened", Params: []string{p.CompanyName}}); err != nil {
@@ -384,6 +392,9 @@ func (s *Service) ReturnDeposit(ctx context.Context, who market.Actor, id, refer
 			return nil, err
 		}
 		if err := tx.SaveProvider(p); err != nil {
+			return nil, err
+		}
+		if err := tx.SetStoreOpen(p.ID, p.StoreOpen(now)); err != nil { // exited: nothing on sale
 			return nil, err
 		}
 		if _, err := tx.Record(store.Event{Type: "deposit.returned", At: now, Actor: who.Account, Subject: e.ID, ProviderID: p.ID,

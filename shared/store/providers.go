@@ -203,3 +203,22 @@ func (tx *Tx) SetOrganisation(key string, ref OrganisationRef, now time.Time) er
 	}
 	return tx.insert(colOrganisations, doc)
 }
+
+// ProviderByAccount reads, for update, the provider record of a cloud account.
+func (tx *Tx) ProviderByAccount(account string) (*market.Provider, error) {
+	var d providerDoc
+	raw, err := tx.col(colProviders).FindOne(tx.ctx, bson.M{"accountId": account}).Raw()
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: provider of account: %w", err)
+	}
+	if err := bson.Unmarshal(raw, &d); err != nil {
+		return nil, err
+	}
+	if v, ok := raw.Lookup("version").AsInt64OK(); ok {
+		tx.versions[colProviders+"/"+d.ID] = v
+	}
+	return d.provider(), nil
+}

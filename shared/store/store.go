@@ -28,6 +28,7 @@ const (
 	colEntries       = "deposit_entries"
 	colCounters      = "counters"
 	colChanges       = "provider_changes"
+	colProducts      = "products"
 )
 
 // Store is the database handle shared by every operation of a function.
@@ -102,6 +103,11 @@ var indexes = map[string][]mongo.IndexModel{
 		{Keys: bson.D{{Key: "providerId", Value: 1}, {Key: "_id", Value: 1}}},
 		// The same transfer reference records once (R-DP2), even concurrently.
 		{Keys: bson.D{{Key: "reference", Value: 1}}, Options: options.Index().SetUnique(true).SetPartialFilterExpression(bson.M{"kind": "payment"})},
+	},
+	colProducts: {
+		{Keys: bson.D{{Key: "providerId", Value: 1}, {Key: "status", Value: 1}, {Key: "_id", Value: 1}}},
+		{Keys: bson.D{{Key: "visible", Value: 1}, {Key: "_id", Value: 1}}},                                  // what buyers browse
+		{Keys: bson.D{{Key: "inReview", Value: 1}, {Key: "submittedAt", Value: 1}, {Key: "_id", Value: 1}}}, // review queue
 	},
 	colChanges: {
 		{Keys: bson.D{{Key: "providerId", Value: 1}, {Key: "_id", Value: 1}}},
