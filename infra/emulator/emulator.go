@@ -19,6 +19,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/johannesboyne/gofakes3"
@@ -33,6 +34,8 @@ import (
 	"cloudmarket/shared/httpapi"
 	"cloudmarket/shared/ids"
 	"cloudmarket/shared/notify"
+	"cloudmarket/shared/payments"
+	"cloudmarket/shared/queue"
 	"cloudmarket/shared/store"
 )
 
@@ -43,20 +46,29 @@ type Options struct {
 	Memory   bool   // keep everything in memory (tests)
 	Manifest string // serverless.yml, for the timers' cron; empty: no scheduled timers
 	Log      *slog.Logger
+	// QueueRetries is how often a failing batch is delivered again before its
+	// failing records go to the dead-letter topic (default 3).
+	QueueRetries int
+	// CrashBeforeCommit, when set, is asked after each delivered batch whether
+	// the consumer dies before committing its offsets (fault injection).
+	CrashBeforeCommit func() bool
 }
 
 // Emulator is a running local system.
 type Emulator struct {
-	App      *app.App
-	Clock    *clock.Adjustable
-	URL      string
-	handlers map[string]cloudfunction.Handler
-	timers   map[string]cloudfunction.Handler
-	s3       http.Handler
-	server   *http.Server
-	cron     *cron.Cron
-	closers  []func() error
-	listener net.Listener
+	App       *app.App
+	Clock     *clock.Adjustable
+	URL       string
+	handlers  map[string]cloudfunction.Handler
+	consumers []*consumer
+	timers    map[string]cloudfunction.Handler
+	s3        http.Handler
+	server    *http.Server
+	cron      *cron.Cron
+	closers   []func() error
+	listener  net.Listener
+	stop      context.CancelFunc
+	running   sync.WaitGroup
 }
 
 // New wires an emulator on the given listener. Call Serve to start it.
@@ -102,7 +114,26 @@ func New(ctx context.Context, o Options) (*Emulator, error) {
 	e.closers = append(e.closers, func() error { return st.Close(context.Background()) })
 	e.s3 = gofakes3.New(backend, gofakes3.WithAutoBucket(true)).Server()
 
-	if e.App, err = app.New(ctx, cfg, app.Options{Clock: e.Clock, Store: st, Log: log}); err != nil {
+	kafkaDir := ""
+	if !o.Memory {
+		kafkaDir = filepath.Join(cfg.DataDir, "kafka")
+	}
+	cluster, err := startKafka(kafkaDir)
+	if err != nil {
+		return nil, err
+	}
+	e.closers = append(e.closers, func() error { cluster.Close(); return nil })
+	producer, err := queue.NewProducer(cluster.ListenAddrs())
+	if err != nil {
+		return nil, err
+	}
+	e.closers = append(e.closers, func() error { producer.Close(); return nil })
+	if !o.Memory {
+		cfg.DataDir = filepath.Clean(cfg.DataDir)
+	} else {
+		cfg.DataDir = "" // simulator keys in memory too
+	}
+	if e.App, err = app.New(ctx, cfg, app.Options{Clock: e.Clock, Store: st, Queue: producer, Log: log}); err != nil {
 		return nil, err
 	}
 	e.handlers, e.timers = map[string]cloudfunction.Handler{}, map[string]cloudfunction.Handler{}
@@ -121,6 +152,18 @@ func New(ctx context.Context, o Options) (*Emulator, error) {
 		if err := e.schedule(o.Manifest, log); err != nil {
 			return nil, err
 		}
+	}
+	retries := o.QueueRetries
+	if retries == 0 {
+		retries = 3
+	}
+	for name, c := range e.App.Consumers() {
+		h, err := e.App.Function(name)
+		if err != nil {
+			return nil, err
+		}
+		e.consumers = append(e.consumers, &consumer{name: name, topic: c.Topic, brokers: cluster.ListenAddrs(), handler: h,
+			retries: retries, dlq: producer, store: st, log: log, crash: o.CrashBeforeCommit})
 	}
 	e.server = &http.Server{Handler: e, ReadHeaderTimeout: 10 * time.Second}
 	return e, nil
@@ -142,6 +185,12 @@ func (e *Emulator) Serve() error {
 	if e.cron != nil {
 		e.cron.Start()
 	}
+	ctx, stop := context.WithCancel(context.Background())
+	e.stop = stop
+	for _, c := range e.consumers {
+		e.running.Add(1)
+		go func() { defer e.running.Done(); c.run(ctx) }()
+	}
 	if err := e.server.Serve(e.listener); !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
@@ -154,6 +203,10 @@ func (e *Emulator) Close() error {
 		<-e.cron.Stop().Done()
 	}
 	err := e.server.Shutdown(context.Background())
+	if e.stop != nil {
+		e.stop()
+		e.running.Wait()
+	}
 	for i := len(e.closers) - 1; i >= 0; i-- {
 		err = errors.Join(err, e.closers[i]())
 	}
@@ -204,6 +257,10 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		e.serveFire(w, r)
 	case r.URL.Path == "/_local/outbox":
 		e.serveOutbox(w, r)
+	case r.URL.Path == "/_local/payments/simulate":
+		e.serveSimulate(w, r)
+	case r.URL.Path == "/_local/dead-letters":
+		e.serveDeadLetters(w, r)
 	default:
 		e.serveFunction(w, r)
 	}
@@ -348,6 +405,70 @@ func (e *Emulator) serveOutbox(w http.ResponseWriter, r *http.Request) {
 	for _, n := range sent {
 		text, _ := notify.Render(n.Template, n.Params)
 		items = append(items, outboxItem{ID: n.ID, EventID: n.EventID, Channel: n.Channel, To: n.To, Template: n.Template, Params: n.Params, Text: text, SentAt: httpapi.Timestamp(n.SentAt)})
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"items": items})
+}
+
+// serveSimulate plays the payment system: it builds a notification exactly as
+// WeChat Pay would (signed with the local platform key, resource encrypted with
+// the local APIv3 key), posts it to the real notify route and answers with
+// that route's response.
+func (e *Emulator) serveSimulate(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		OutTradeNo    string `json:"outTradeNo"`
+		AmountFen     *int64 `json:"amountFen"`
+		TransactionID string `json:"transactionId"`
+		Attach        string `json:"attach"`
+	}
+	dec := json.NewDecoder(io.LimitReader(r.Body, 8192))
+	dec.DisallowUnknownFields()
+	if r.Method != http.MethodPost {
+		writeError(w, http.StatusNotFound, "ResourceNotFound.Route", "POST /_local/payments/simulate.")
+		return
+	}
+	if err := dec.Decode(&in); err != nil || in.AmountFen == nil || (in.OutTradeNo == "" && in.Attach == "") {
+		writeError(w, http.StatusBadRequest, "InvalidParameter", `Send {"outTradeNo": "…", "amountFen": 1} (or "attach": "deposit:{providerId}" instead of outTradeNo), optionally "transactionId".`)
+		return
+	}
+	if e.App.Simulator == nil {
+		writeError(w, http.StatusConflict, "FailedOperation.RealPaymentKeys", "Real WeChat Pay keys are configured; the simulator cannot sign for them.")
+		return
+	}
+	if in.TransactionID == "" {
+		in.TransactionID = "42000" + strings.ReplaceAll(ids.New("", time.Now())[1:], "-", "")
+	}
+	header, body, err := e.App.Simulator.Notification(payments.Transaction{
+		TransactionID: in.TransactionID, OutTradeNo: in.OutTradeNo, AmountFen: *in.AmountFen, Attach: in.Attach, SuccessTime: e.Clock.Now(),
+	}, time.Now())
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, "InternalError", err.Error())
+		return
+	}
+	req, _ := http.NewRequestWithContext(r.Context(), http.MethodPost, e.URL+"/v1/payments/notify", bytes.NewReader(body))
+	req.Header = header
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		writeError(w, http.StatusBadGateway, "InternalError", "The notify route did not answer: "+err.Error())
+		return
+	}
+	defer resp.Body.Close()
+	for k, v := range resp.Header {
+		w.Header()[k] = v
+	}
+	w.Header().Set("X-Transaction-Id", in.TransactionID)
+	w.WriteHeader(resp.StatusCode)
+	_, _ = io.Copy(w, resp.Body)
+}
+
+func (e *Emulator) serveDeadLetters(w http.ResponseWriter, r *http.Request) {
+	list, err := e.App.Store.DeadLetters(r.Context(), 1000)
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, "InternalError", err.Error())
+		return
+	}
+	items := []map[string]any{}
+	for _, d := range list {
+		items = append(items, map[string]any{"id": d.ID, "topic": d.Topic, "key": d.Key, "body": d.Body, "reason": d.Reason, "attempts": d.Attempts, "at": httpapi.Timestamp(d.At)})
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"items": items})
 }

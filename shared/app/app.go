@@ -2,6 +2,8 @@ package app
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -9,6 +11,7 @@ import (
 	"slices"
 	"sort"
 
+	"github.com/golang-jwt/jwt/v5"
 	"github.com/tencentyun/scf-go-lib/cloudfunction"
 
 	"cloudmarket/shared/clock"
@@ -17,6 +20,8 @@ import (
 	"cloudmarket/shared/notify"
 	"cloudmarket/shared/objstore"
 	"cloudmarket/shared/ops"
+	"cloudmarket/shared/payments"
+	"cloudmarket/shared/queue"
 	"cloudmarket/shared/scf"
 	"cloudmarket/shared/store"
 	"cloudmarket/shared/workday"
@@ -31,7 +36,9 @@ type App struct {
 	API      *httpapi.API
 	Verifier *httpapi.Verifier
 	Objects  *objstore.Bucket
-	Log      *slog.Logger
+	// Simulator is the local payment system (nil with real WeChat Pay keys).
+	Simulator *payments.Simulator
+	Log       *slog.Logger
 }
 
 // Options let the emulator and tests replace parts of the wiring.
@@ -39,6 +46,7 @@ type Options struct {
 	Clock  clock.Clock  // default: system clock
 	Store  *store.Store // default: from Config
 	Sender ops.Sender   // default: SMS if configured, else the outbox
+	Queue  ops.Queue    // default: KAFKA_BROKERS
 	Log    *slog.Logger
 }
 
@@ -96,11 +104,63 @@ func New(ctx context.Context, cfg Config, opt Options) (*App, error) {
 		verifier = httpapi.RS256(cfg.JWTPublicKey)
 	}
 	objects := objstore.New(cfg.Objects, clk.Now)
+	q := opt.Queue
+	if q == nil {
+		if q, err = newQueue(cfg); err != nil {
+			return nil, err
+		}
+	}
+	reader, sim, err := paymentKeys(cfg)
+	if err != nil {
+		return nil, err
+	}
 	svc := &ops.Service{
 		Store: st, Clock: clk, Calendar: cal, Objects: objects, Sender: sender, Log: log,
-		Config: ops.Config{ReviewerPhones: cfg.ReviewerPhones, FinancePhones: cfg.FinancePhones, RiskPhones: cfg.RiskPhones, Products: cfg.Products},
+		Queue: q, Notifications: reader,
+		Config: ops.Config{ReviewerPhones: cfg.ReviewerPhones, FinancePhones: cfg.FinancePhones, RiskPhones: cfg.RiskPhones,
+			Products: cfg.Products, ConsignmentRate: cfg.ConsignmentRate},
 	}
-	return &App{Config: cfg, Store: st, Clock: clk, Ops: svc, API: &httpapi.API{Ops: svc}, Verifier: verifier, Objects: objects, Log: log}, nil
+	return &App{Config: cfg, Store: st, Clock: clk, Ops: svc, API: &httpapi.API{Ops: svc}, Verifier: verifier, Objects: objects, Simulator: sim, Log: log}, nil
+}
+
+// newQueue connects the producer: CKafka when KAFKA_BROKERS is set. Without
+// brokers (a function run alone, outside the emulator) publishing fails
+// plainly, and the payment system retries the notification later.
+func newQueue(cfg Config) (ops.Queue, error) {
+	if len(cfg.KafkaBrokers) == 0 {
+		return noQueue{}, nil
+	}
+	return queue.NewProducer(cfg.KafkaBrokers)
+}
+
+type noQueue struct{}
+
+func (noQueue) Publish(context.Context, string, string, []byte) error {
+	return errors.New("no queue configured: set KAFKA_BROKERS, or run the emulator (make run)")
+}
+
+// paymentKeys builds the notification reader: the merchant's configured WeChat
+// Pay keys, or locally the simulator's (generated under DataDir/wechatpay on
+// first run), whose Simulator the emulator uses to pay.
+func paymentKeys(cfg Config) (*payments.Reader, *payments.Simulator, error) {
+	if cfg.WechatAPIv3Key != "" {
+		pub, err := jwt.ParseRSAPublicKeyFromPEM([]byte(cfg.WechatPublicKeyPEM))
+		if err != nil {
+			return nil, nil, fmt.Errorf("WECHATPAY_PUBLIC_KEY: %w", err)
+		}
+		r, err := payments.NewReader(payments.Keys{APIv3Key: cfg.WechatAPIv3Key, PublicKey: pub, PublicKeyID: cfg.WechatPublicKeyID})
+		return r, nil, err
+	}
+	dir := ""
+	if cfg.DataDir != "" {
+		dir = filepath.Join(cfg.DataDir, "wechatpay")
+	}
+	sim, err := payments.LocalKeys(dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	r, err := payments.NewReader(sim.Keys())
+	return r, sim, err
 }
 
 // calendar loads lunar-go's tables plus any override year files (R-WD1) and
@@ -136,6 +196,25 @@ func (a *App) Timers() map[string]func(context.Context) (any, error) {
 	}
 }
 
+// Consumers are the queue-triggered functions: topic and what each applies.
+func (a *App) Consumers() map[string]Consumer {
+	return map[string]Consumer{
+		"apply-payment": {Topic: ops.PaymentTopic, Apply: func(ctx context.Context, _, body []byte) error {
+			var m ops.PaymentMessage
+			if err := json.Unmarshal(body, &m); err != nil {
+				return ops.Permanent{Err: fmt.Errorf("unreadable payment message: %w", err)}
+			}
+			return a.Ops.ApplyPayment(ctx, m)
+		}},
+	}
+}
+
+// Consumer is a queue-triggered function.
+type Consumer struct {
+	Topic string
+	Apply func(ctx context.Context, key, body []byte) error
+}
+
 // FunctionNames lists every function: the HTTP ones of the route table and
 // the timers, sorted.
 func (a *App) FunctionNames() []string {
@@ -148,6 +227,9 @@ func (a *App) FunctionNames() []string {
 	for name := range a.Timers() {
 		names = append(names, name)
 	}
+	for name := range a.Consumers() {
+		names = append(names, name)
+	}
 	sort.Strings(names)
 	return names
 }
@@ -156,6 +238,15 @@ func (a *App) FunctionNames() []string {
 func (a *App) Function(name string) (cloudfunction.Handler, error) {
 	if run, ok := a.Timers()[name]; ok {
 		return &scf.TimerHandler{Name: name, Run: run, Log: a.Log}, nil
+	}
+	if c, ok := a.Consumers()[name]; ok {
+		return &scf.KafkaHandler{Name: name, Apply: c.Apply, Permanent: ops.IsPermanent, Log: a.Log,
+			Dead: func(ctx context.Context, r scf.KafkaRecord, reason error) error {
+				return a.Store.RecordDeadLetter(ctx, store.DeadLetter{
+					ID: fmt.Sprintf("%s-%d-%d", r.Ckafka.Topic, r.Ckafka.Partition, r.Ckafka.Offset), Topic: r.Ckafka.Topic,
+					Key: r.Ckafka.MsgKey, Body: r.Ckafka.MsgBody, Reason: reason.Error(), Attempts: 1, At: a.Clock.Now(),
+				})
+			}}, nil
 	}
 	var routes []httpapi.Route
 	for _, rt := range a.API.Routes() {

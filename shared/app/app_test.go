@@ -90,6 +90,14 @@ func TestFunctionsManifestAndRoutesAgree(t *testing.T) {
 	if len(timers) != len(a.Timers()) {
 		t.Errorf("timer triggers %v, timer functions %d", timers, len(a.Timers()))
 	}
+	var consumers []string
+	for name := range a.Consumers() {
+		consumers = append(consumers, name)
+	}
+	sort.Strings(consumers)
+	if got := m.TriggerFunctions("ckafka"); !slices.Equal(got, consumers) {
+		t.Errorf("ckafka triggers %v, consumer functions %v", got, consumers)
+	}
 }
 
 type expectation struct {
@@ -140,6 +148,13 @@ func TestEventSamplesReplay(t *testing.T) {
 			continue
 		}
 		replayed++
+		if trigger == "ckafka" {
+			var rep map[string]int
+			if err := json.Unmarshal(out, &rep); err != nil || rep["applied"]+rep["dead"] == 0 {
+				t.Errorf("%s: consumer result %s", name, out)
+			}
+			continue
+		}
 		if trigger == "timer" {
 			var rep map[string]int
 			if err := json.Unmarshal(out, &rep); err != nil {

@@ -44,6 +44,15 @@ type Config struct {
 	RiskPhones     []string
 	CalendarDir    string // optional year files overriding lunar-go's tables
 	Products       market.ProductRules
+	// ConsignmentRate is the platform's share in consignment mode (R-FE1),
+	// in basis points.
+	ConsignmentRate money.BasisPoints
+	KafkaBrokers    []string // CKafka; empty locally (the emulator runs kfake)
+	// WeChat Pay: the APIv3 key and the platform public key with its ID. Locally
+	// the simulator's keys under DataDir/wechatpay are used when these are empty.
+	WechatAPIv3Key     string
+	WechatPublicKeyPEM string
+	WechatPublicKeyID  string
 }
 
 // ConfigFromEnv reads the environment. It is the only place that does.
@@ -73,6 +82,16 @@ func ConfigFromEnv() (Config, error) {
 		}
 		c.Products.MaxPriceFen = money.Fen(n)
 	}
+	c.ConsignmentRate = 2000
+	if v := env("CLOUDMARKET_CONSIGNMENT_RATE_BPS", ""); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 0 || n > 10000 {
+			return c, fmt.Errorf("CLOUDMARKET_CONSIGNMENT_RATE_BPS must be 0..10000 basis points, got %q", v)
+		}
+		c.ConsignmentRate = money.BasisPoints(n)
+	}
+	c.KafkaBrokers = splitList(env("KAFKA_BROKERS", ""))
+	c.WechatAPIv3Key, c.WechatPublicKeyPEM, c.WechatPublicKeyID = env("WECHATPAY_APIV3_KEY", ""), env("WECHATPAY_PUBLIC_KEY", ""), env("WECHATPAY_PUBLIC_KEY_ID", "")
 	if c.Mode != ModeLocal && c.Mode != ModeProduction {
 		return c, fmt.Errorf("CLOUDMARKET_MODE must be %q or %q, got %q", ModeLocal, ModeProduction, c.Mode)
 	}
@@ -115,6 +134,12 @@ func ConfigFromEnv() (Config, error) {
 		c.Objects = objstore.Config{
 			Endpoint: env("COS_ENDPOINT", objstore.COSEndpoint(env("COS_REGION", region))), Region: env("COS_REGION", region),
 			Bucket: bucket, SecretID: secretID, SecretKey: secretKey, Token: token,
+		}
+		if len(c.KafkaBrokers) == 0 {
+			return c, fmt.Errorf("KAFKA_BROKERS (the CKafka instance's address) is required in production")
+		}
+		if c.WechatAPIv3Key == "" || c.WechatPublicKeyPEM == "" || c.WechatPublicKeyID == "" {
+			return c, fmt.Errorf("WECHATPAY_APIV3_KEY, WECHATPAY_PUBLIC_KEY and WECHATPAY_PUBLIC_KEY_ID are required in production")
 		}
 		c.ReviewerPhones = splitList(env("CLOUDMARKET_REVIEWER_PHONES", ""))
 		c.FinancePhones = splitList(env("CLOUDMARKET_FINANCE_PHONES", ""))

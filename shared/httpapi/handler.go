@@ -45,6 +45,15 @@ func (r *Request) Query(name string) string { return r.event.query(name) }
 // Header returns a request header, case-insensitively.
 func (r *Request) Header(name string) string { return r.event.header(name) }
 
+// HTTPHeader returns all request headers in canonical form.
+func (r *Request) HTTPHeader() http.Header {
+	h := http.Header{}
+	for k, v := range r.event.Headers {
+		h.Set(k, firstString(v))
+	}
+	return h
+}
+
 // Decode reads the JSON body into v strictly: unknown fields, trailing data and
 // wrong types are refused with a message naming the problem.
 func (r *Request) Decode(v any) error {
@@ -111,7 +120,10 @@ type Route struct {
 	Function string   // the SCF function that serves it
 	Roles    []string // any of these; empty = any signed-in caller
 	Public   bool     // no token needed (the payment system's callback)
-	Handle   Endpoint
+	// PaymentSystem: errors also carry the payment system's own fields
+	// {"code": "FAIL", "message"} beside the API's envelope.
+	PaymentSystem bool
+	Handle        Endpoint
 }
 
 // Match tells whether path fits the pattern and extracts its parameters.
@@ -174,7 +186,11 @@ func (h *Handler) Serve(ctx context.Context, payload []byte) (resp Response) {
 	}
 	status, body, err := h.dispatch(ctx, ev, requestID)
 	if err != nil {
-		return h.errorResponse(err, requestID)
+		resp := h.errorResponse(err, requestID)
+		if rt, _, rerr := h.route(ev); rerr == nil && rt.PaymentSystem {
+			resp.Body = paymentSystemError(resp.Body)
+		}
+		return resp
 	}
 	return h.response(status, body, requestID)
 }
@@ -191,6 +207,17 @@ func (h *Handler) errorResponse(err error, requestID string) Response {
 	status, body := errorReply(err, requestID, h.Log)
 	data, _ := json.Marshal(body)
 	return h.response(status, data, requestID)
+}
+
+// paymentSystemError adds WeChat Pay's {"code":"FAIL","message"} to an error
+// envelope, so the payment system reads the failure in its own terms.
+func paymentSystemError(envelope string) string {
+	var e errorBody
+	if json.Unmarshal([]byte(envelope), &e) != nil {
+		return envelope
+	}
+	out, _ := json.Marshal(map[string]any{"code": "FAIL", "message": e.Error.Message, "error": e.Error})
+	return string(out)
 }
 
 func (h *Handler) route(ev *Event) (Route, map[string]string, error) {

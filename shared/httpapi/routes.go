@@ -31,5 +31,12 @@ func (a *API) Routes() []Route {
 		{Method: "POST", Pattern: "/v1/products/{id}/delist", Function: "delist-product", Roles: append([]string{market.RoleProvider}, market.OperatorRoles...), Handle: a.DelistProduct},
 		{Method: "GET", Pattern: "/v1/products/{id}", Function: "query-products", Handle: a.GetProduct},
 		{Method: "GET", Pattern: "/v1/products", Function: "query-products", Handle: a.ListProducts},
+
+		{Method: "POST", Pattern: "/v1/orders", Function: "place-order", Roles: []string{market.RoleBuyer}, Handle: a.PlaceOrder},
+		{Method: "GET", Pattern: "/v1/orders/{id}", Function: "query-orders", Handle: a.GetOrder},
+		{Method: "POST", Pattern: "/v1/orders/{id}/requirements", Function: "submit-requirements", Roles: []string{market.RoleBuyer}, Handle: a.SubmitRequirements},
+		{Method: "POST", Pattern: "/v1/orders/{id}/start", Function: "start-order", Roles: []string{market.RoleProvider}, Handle: a.StartOrder},
+		{Method: "POST", Pattern: "/v1/orders/{id}/confirm", Function: "confirm-order", Roles: []string{market.RoleBuyer}, Handle: a.ConfirmOrder},
+		{Method: "POST", Pattern: "/v1/payments/notify", Function: "payment-notify", Public: true, PaymentSystem: true, Handle: a.PaymentNotify},
 	}
 }

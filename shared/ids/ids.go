@@ -53,3 +53,23 @@ func Valid(prefix, s string) bool {
 	_, err := ulid.ParseStrict(rest)
 	return err == nil
 }
+
+// codeAlphabet avoids look-alike characters (0/O, 1/I/L) in codes people type.
+const codeAlphabet = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+
+// Code returns a random code of groups×4 characters joined by dashes, e.g. a
+// redemption code "7KQ2-MZ8D-...". Crypto-random: codes are bearer secrets.
+func Code(groups int) string {
+	buf := make([]byte, groups*4)
+	if _, err := rand.Read(buf); err != nil {
+		panic(err) // crypto/rand never fails on supported platforms
+	}
+	var b strings.Builder
+	for i, c := range buf {
+		if i > 0 && i%4 == 0 {
+			b.WriteByte('-')
+		}
+		b.WriteByte(codeAlphabet[int(c)%len(codeAlphabet)])
+	}
+	return b.String()
+}

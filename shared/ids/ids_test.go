@@ -36,3 +36,15 @@ func TestNewIsPrefixedAndSortable(t *testing.T) {
 		t.Fatal("Valid accepted a wrong id")
 	}
 }
+
+func TestCode(t *testing.T) {
+	t.Parallel()
+	seen := map[string]bool{}
+	for i := 0; i < 1000; i++ {
+		c := Code(4)
+		if len(c) != 19 || c[4] != '-' || seen[c] {
+			t.Fatalf("code %q", c)
+		}
+		seen[c] = true
+	}
+}

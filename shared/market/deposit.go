@@ -81,6 +81,9 @@ type Payment struct {
 	Reference        string // the bank's or Tenpay's transaction reference
 	PayerAccountName string
 	PaidAt           time.Time
+	// ViaPaymentSystem: the payment system delivered it (Tenpay/WeChat Pay, whose
+	// merchant setup binds the payer); it names no bank account to compare.
+	ViaPaymentSystem bool
 }
 
 // normaliseAccountName makes "示例（深圳）科技 有限公司" and "示例(深圳)科技有限公司" equal:
@@ -106,7 +109,7 @@ func ValidatePayment(pay Payment, now time.Time) error {
 	if utf8.RuneCountInString(pay.Reference) > 64 {
 		return fault.Invalid("Reference", "reference is longer than 64 characters.")
 	}
-	if strings.TrimSpace(pay.PayerAccountName) == "" {
+	if strings.TrimSpace(pay.PayerAccountName) == "" && !pay.ViaPaymentSystem {
 		return fault.Missing("payerAccountName")
 	}
 	if pay.PaidAt.IsZero() {
@@ -123,7 +126,7 @@ func (p *Provider) CheckPayment(pay Payment, now time.Time) error {
 	if err := ValidatePayment(pay, now); err != nil {
 		return err
 	}
-	if normaliseAccountName(pay.PayerAccountName) != normaliseAccountName(p.CompanyName) {
+	if !pay.ViaPaymentSystem && normaliseAccountName(pay.PayerAccountName) != normaliseAccountName(p.CompanyName) {
 		return fault.Failed("PayerAccountMismatch", "The deposit must come from the provider's own verified corporate account (%s), not from %q (R-DP2).", p.CompanyName, pay.PayerAccountName)
 	}
 	switch p.Status {

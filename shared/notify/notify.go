@@ -33,6 +33,8 @@ var Templates = map[string]string{
 	"product_edit_published":   "【云市场】您的商品《{1}》({2})的修改已通过安全审核并发布。",
 	"product_approved_deposit": "【云市场】您的商品《{1}》({2})已通过审核，保证金到账后自动上架。",
 	"product_rejected":         "【云市场】您的商品《{1}》({2})未通过审核，原因：{3}。",
+	"payment_needs_review":     "【云市场】支付{1}（订单{2}）未自动入账：{3}，请财务核查。",
+	"order_start_overdue":      "【云市场】订单{1}已超过2个工作日未开始服务（服务商{2}），请核查。",
 	"deposit_return_overdue":   "【云市场】服务商{1}({2})的保证金{3}已超过15个工作日未退还，请尽快处理。",
 }
 

@@ -18,6 +18,8 @@ type DeadlineReport struct {
 	ReviewsOverdue    int `json:"reviewsOverdue"`
 	StoresClosed      int `json:"storesClosed"`
 	ReturnsOverdue    int `json:"returnsOverdue"`
+	StartsOverdue     int `json:"startsOverdue"`
+	OrdersCompleted   int `json:"ordersCompleted"`
 	NotificationsSent int `json:"notificationsSent"`
 	NotificationsFail int `json:"notificationsFailed"`
 }
@@ -72,8 +74,80 @@ func (s *Service) EnforceDeadlines(ctx context.Context) (DeadlineReport, error) 
 	if rep.ReturnsOverdue, err = s.flagOverdueReturns(ctx, now); err != nil {
 		return rep, err
 	}
+	if rep.StartsOverdue, err = s.flagLateStarts(ctx, now); err != nil {
+		return rep, err
+	}
+	if rep.OrdersCompleted, err = s.completeOrders(ctx, now); err != nil {
+		return rep, err
+	}
 	rep.NotificationsSent, rep.NotificationsFail = s.DeliverPending(ctx)
 	return rep, nil
+}
+
+// sweepOrders re-checks each candidate order in its own transaction.
+func (s *Service) sweepOrders(ctx context.Context, candidates []string, change func(tx *store.Tx, o *market.Order) (bool, error)) (int, error) {
+	n := 0
+	for _, id := range candidates {
+		changed, err := store.Transact(ctx, s.Store, func(tx *store.Tx) (bool, error) {
+			o, err := tx.Order(id)
+			if err != nil {
+				return false, err
+			}
+			ok, err := change(tx, o)
+			if err != nil || !ok {
+				return false, err
+			}
+			return true, tx.SaveOrder(o)
+		})
+		if errors.Is(err, store.ErrConflict) {
+			continue
+		}
+		if err != nil {
+			return n, err
+		}
+		if changed {
+			n++
+		}
+	}
+	return n, nil
+}
+
+// flagLateStarts records, once, each paid order the provider did not start
+// within 2 working days (R-SV2) and tells the risk team; the penalty itself
+// (R-VI5) is the risk team's decision.
+func (s *Service) flagLateStarts(ctx context.Context, now time.Time) (int, error) {
+	ids, err := s.Store.StartOverdueOrders(ctx, now, sweepBatch)
+	if err != nil {
+		return 0, err
+	}
+	actor := market.System("enforce-deadlines").Account
+	return s.sweepOrders(ctx, ids, func(tx *store.Tx, o *market.Order) (bool, error) {
+		if !o.StartOverdue(now) {
+			return false, nil
+		}
+		o.StartOverdueAt = now
+		_, err := tx.Record(store.Event{Type: "order.start_overdue", At: now, Actor: actor, Subject: o.ID, ProviderID: o.ProviderID,
+			Data: map[string]any{"startDueAt": o.StartDueAt, "paidAt": o.PaidAt}},
+			staffSMS(s.Config.RiskPhones, "order_start_overdue", o.ID, o.ProviderID)...)
+		return true, err
+	})
+}
+
+// completeOrders completes orders whose review period ended (R-RF1).
+func (s *Service) completeOrders(ctx context.Context, now time.Time) (int, error) {
+	ids, err := s.Store.ReviewEndedOrders(ctx, now, sweepBatch)
+	if err != nil {
+		return 0, err
+	}
+	actor := market.System("enforce-deadlines").Account
+	return s.sweepOrders(ctx, ids, func(tx *store.Tx, o *market.Order) (bool, error) {
+		if !o.CompleteIfReviewOver(now) {
+			return false, nil
+		}
+		_, err := tx.Record(store.Event{Type: "order.completed", At: now, Actor: actor, Subject: o.ID, ProviderID: o.ProviderID,
+			Data: map[string]any{"reviewPeriodEndsAt": o.ReviewPeriodEndsAt}})
+		return true, err
+	})
 }
 
 // sweepProviders re-checks each candidate inside its own transaction and

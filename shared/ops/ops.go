@@ -44,6 +44,8 @@ type Config struct {
 	RiskPhones     []string // late change reports, unpaid deductions
 	// Products are the automatic listing checks (R-LS3).
 	Products market.ProductRules
+	// ConsignmentRate is the platform's share in consignment mode (R-FE1).
+	ConsignmentRate money.BasisPoints
 }
 
 // staffSMS makes one SMS per phone.
@@ -62,8 +64,11 @@ type Service struct {
 	Calendar *workday.Calendar
 	Objects  Objects
 	Sender   Sender
-	Config   Config
-	Log      *slog.Logger
+	Queue    Queue
+	// Notifications reads the payment system's callbacks.
+	Notifications NotificationReader
+	Config        Config
+	Log           *slog.Logger
 }
 
 func (s *Service) now() time.Time { return s.Clock.Now().UTC().Truncate(time.Millisecond) }

@@ -29,6 +29,9 @@ const (
 	colCounters      = "counters"
 	colChanges       = "provider_changes"
 	colProducts      = "products"
+	colOrders        = "orders"
+	colPayments      = "payment_notifications"
+	colDeadLetters   = "dead_letters"
 )
 
 // Store is the database handle shared by every operation of a function.
@@ -108,6 +111,17 @@ var indexes = map[string][]mongo.IndexModel{
 		{Keys: bson.D{{Key: "providerId", Value: 1}, {Key: "status", Value: 1}, {Key: "_id", Value: 1}}},
 		{Keys: bson.D{{Key: "visible", Value: 1}, {Key: "_id", Value: 1}}},                                  // what buyers browse
 		{Keys: bson.D{{Key: "inReview", Value: 1}, {Key: "submittedAt", Value: 1}, {Key: "_id", Value: 1}}}, // review queue
+	},
+	colOrders: {
+		{Keys: bson.D{{Key: "outTradeNo", Value: 1}}, Options: options.Index().SetUnique(true)},
+		{Keys: bson.D{{Key: "redemptionCode", Value: 1}}, Options: options.Index().SetUnique(true).SetPartialFilterExpression(bson.M{"redemptionCode": bson.M{"$exists": true}})},
+		{Keys: bson.D{{Key: "status", Value: 1}, {Key: "startDueAt", Value: 1}}},         // R-SV2 sweep
+		{Keys: bson.D{{Key: "status", Value: 1}, {Key: "reviewPeriodEndsAt", Value: 1}}}, // completion sweep
+		{Keys: bson.D{{Key: "buyerAccount", Value: 1}, {Key: "_id", Value: 1}}},
+		{Keys: bson.D{{Key: "providerId", Value: 1}, {Key: "status", Value: 1}}},
+	},
+	colDeadLetters: {
+		{Keys: bson.D{{Key: "at", Value: 1}}},
 	},
 	colChanges: {
 		{Keys: bson.D{{Key: "providerId", Value: 1}, {Key: "_id", Value: 1}}},

@@ -1,0 +1,120 @@
+package ops
+
+import (
+	"context"
+	"strings"
+
+	"cloudmarket/shared/fault"
+	"cloudmarket/shared/ids"
+	"cloudmarket/shared/market"
+	"cloudmarket/shared/store"
+)
+
+// PlaceOrder creates an order for a plan of a product on sale; the amount
+// comes from the listed plan, never from the client (R-FE1, R-FE2).
+func (s *Service) PlaceOrder(ctx context.Context, who market.Actor, productID, planID string, quantity int) (*market.Order, error) {
+	now := s.now()
+	if productID == "" {
+		return nil, fault.Missing("productId")
+	}
+	return store.Transact(ctx, s.Store, func(tx *store.Tx) (*market.Order, error) {
+		prod, err := tx.Product(productID)
+		if err != nil {
+			return nil, notFound(err, "Product", productID)
+		}
+		prov, err := tx.Provider(prod.ProviderID)
+		if err != nil {
+			return nil, err
+		}
+		id := ids.New(ids.Order, now)
+		o, err := market.NewOrder(id, "CM"+strings.TrimPrefix(id, ids.Order+"_"), who.Account, prod, prov, planID, quantity, s.Config.ConsignmentRate, now)
+		if err != nil {
+			return nil, err
+		}
+		if err := tx.InsertOrder(o); err != nil {
+			return nil, err
+		}
+		_, err = tx.Record(store.Event{Type: "order.created", At: now, Actor: who.Account, Subject: o.ID, ProviderID: o.ProviderID,
+			Data: map[string]any{"productId": o.ProductID, "planId": o.Plan.ID, "quantity": o.Quantity, "amountFen": int64(o.AmountFen),
+				"platformFeeFen": int64(o.PlatformFee), "providerNetFen": int64(o.ProviderNet), "feeMode": o.Fee.Mode}})
+		return o, err
+	})
+}
+
+// orderRole is how the caller relates to an order.
+type orderRole int
+
+const (
+	orderStranger orderRole = iota
+	orderBuyer
+	orderProvider
+	orderOperator
+)
+
+func (s *Service) roleOn(ctx context.Context, who market.Actor, o *market.Order) orderRole {
+	switch {
+	case who.IsOperator():
+		return orderOperator
+	case o.BuyerAccount == who.Account:
+		return orderBuyer
+	case who.Has(market.RoleProvider):
+		if p, err := s.Store.Provider(ctx, o.ProviderID); err == nil && p.AccountID == who.Account {
+			return orderProvider
+		}
+	}
+	return orderStranger
+}
+
+// GetOrder returns an order to its buyer, the product's provider or an operator.
+func (s *Service) GetOrder(ctx context.Context, who market.Actor, id string) (*market.Order, error) {
+	o, err := s.Store.Order(ctx, id)
+	if err != nil {
+		return nil, notFound(err, "Order", id)
+	}
+	if s.roleOn(ctx, who, o) == orderStranger {
+		return nil, fault.Forbidden("Order %s belongs to another account.", id)
+	}
+	return o, nil
+}
+
+// changeOrder runs one change of an order by a caller in the given role.
+func (s *Service) changeOrder(ctx context.Context, who market.Actor, id string, role orderRole, event string, change func(o *market.Order) error) (*market.Order, error) {
+	now := s.now()
+	return store.Transact(ctx, s.Store, func(tx *store.Tx) (*market.Order, error) {
+		o, err := tx.Order(id)
+		if err != nil {
+			return nil, notFound(err, "Order", id)
+		}
+		if s.roleOn(tx.Context(), who, o) != role {
+			return nil, fault.Forbidden("Order %s: only its %s may do this.", id, map[orderRole]string{orderBuyer: "buyer", orderProvider: "provider"}[role])
+		}
+		if err := change(o); err != nil {
+			return nil, err
+		}
+		if err := tx.SaveOrder(o); err != nil {
+			return nil, err
+		}
+		_, err = tx.Record(store.Event{Type: "order." + event, At: now, Actor: who.Account, Subject: o.ID, ProviderID: o.ProviderID,
+			Data: map[string]any{"status": string(o.Status)}})
+		return o, err
+	})
+}
+
+// SubmitRequirements records an ops buyer's requirement form.
+func (s *Service) SubmitRequirements(ctx context.Context, who market.Actor, id, text string) (*market.Order, error) {
+	now := s.now()
+	return s.changeOrder(ctx, who, id, orderBuyer, "requirements_submitted", func(o *market.Order) error { return o.SubmitRequirements(text, now) })
+}
+
+// StartOrder records that the provider started work (R-SV2).
+func (s *Service) StartOrder(ctx context.Context, who market.Actor, id string) (*market.Order, error) {
+	now := s.now()
+	return s.changeOrder(ctx, who, id, orderProvider, "started", func(o *market.Order) error { return o.Start(now) })
+}
+
+// ConfirmOrder is the ops buyer's confirmation that the service is complete
+// (R-RF1: it ends the review period).
+func (s *Service) ConfirmOrder(ctx context.Context, who market.Actor, id string) (*market.Order, error) {
+	now := s.now()
+	return s.changeOrder(ctx, who, id, orderBuyer, "completed", func(o *market.Order) error { return o.Confirm(now) })
+}
