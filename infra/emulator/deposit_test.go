@@ -28,7 +28,7 @@ func approved(e *env, sub, org string, categories ...string) (string, string) {
 }
 
 func payment(amount int64, ref string) map[string]any {
-	return map[string]any{"amountFen": amount, "channel": "wire", "reference": ref, "payerAccountName": companyName, "paidAt": "2026-10-01T10:00:00+08:00"}
+	return map[string]any{"amountFen": amount, "channel": "wire", "reference": ref, "payerAccountName": companyName, "paidAt": "2026-01-05T10:00:00+08:00"}
 }
 
 func deposit(r result) map[string]any {

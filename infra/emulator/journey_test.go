@@ -20,6 +20,7 @@ import (
 	"cloudmarket/shared/app"
 	"cloudmarket/shared/httpapi"
 	"cloudmarket/shared/market"
+	"cloudmarket/shared/payments"
 	"cloudmarket/shared/store"
 )
 
@@ -38,13 +39,25 @@ type env struct {
 
 func start(t testing.TB, memory bool, dataDir string) *env {
 	t.Helper()
+	return startOpts(t, memory, dataDir, Options{})
+}
+
+// startWith starts an in-memory emulator with extra options.
+func startWith(t testing.TB, o Options) *env {
+	t.Helper()
+	return startOpts(t, true, "", o)
+}
+
+func startOpts(t testing.TB, memory bool, dataDir string, o Options) *env {
+	t.Helper()
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	cfg := app.Config{Mode: app.ModeLocal, DataDir: dataDir, JWTSecret: app.DefaultJWTSecret, ReviewerPhones: []string{"+8613900000000"}, FinancePhones: []string{"+8613900000001"}, RiskPhones: []string{"+8613900000002"}}
 	cfg.Objects.Bucket, cfg.Objects.Region, cfg.Objects.SecretID, cfg.Objects.SecretKey = "cloudmarket-local", "ap-guangzhou", "local", "local"
-	emu, err := New(context.Background(), Options{Config: cfg, Listener: lis, Memory: memory, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	o.Config, o.Listener, o.Memory, o.Log = cfg, lis, memory, slog.New(slog.NewTextHandler(io.Discard, nil))
+	emu, err := New(context.Background(), o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -571,3 +584,9 @@ func TestConcurrentDecisionsAndApplications(t *testing.T) {
 		t.Fatalf("%d SMS for one decision", sms)
 	}
 }
+
+func paymentsTx(trade string, amount int64, txID string) payments.Transaction {
+	return payments.Transaction{TransactionID: txID, OutTradeNo: trade, AmountFen: amount, SuccessTime: time.Now()}
+}
+
+func storeEventQuery() store.EventQuery { return store.EventQuery{} }
