@@ -24,49 +24,33 @@ type DeadlineReport struct {
 	NotificationsFail int `json:"notificationsFailed"`
 }
 
-// EnforceDeadlines is the enforce-deadlines timer: it flags applications whose
-// review passed reviewDueAt (R-ON1) once each, then delivers the outbox. Safe to
-// run twice, concurrently or late: each flag is a conditional write.
+// EnforceDeadlines is the enforce-deadlines timer. Each deadline is acted on
+// once: reviews past reviewDueAt (R-ON1), deposits still short after
+// topUpDueAt (R-DP5), deposit returns past returnDueAt (R-DP6), orders not
+// started by startDueAt (R-SV2) and orders whose review period ended (R-RF1);
+// then the outbox is delivered. Safe to run twice, concurrently or late: each
+// change re-checks its condition inside its own transaction.
 func (s *Service) EnforceDeadlines(ctx context.Context) (DeadlineReport, error) {
 	now := s.now()
 	var rep DeadlineReport
-	overdue, err := s.Store.OverdueApplications(ctx, now, sweepBatch)
+	ids, err := s.Store.OverdueApplications(ctx, now, sweepBatch)
 	if err != nil {
 		return rep, err
 	}
 	actor := market.System("enforce-deadlines")
-	for _, candidate := range overdue {
-		flagged, err := store.Transact(ctx, s.Store, func(tx *store.Tx) (bool, error) {
-			a, err := tx.Application(candidate.ID)
-			if err != nil {
-				return false, err
-			}
-			if !a.ReviewOverdue(now) { // decided or flagged meanwhile
-				return false, nil
-			}
-			a.OverdueFlaggedAt = now
-			if err := tx.SaveApplication(a); err != nil {
-				return false, err
-			}
-			var notes []store.Notification
-			for _, phone := range s.Config.ReviewerPhones {
-				notes = append(notes, store.Notification{Channel: "sms", To: phone, Template: "review_overdue", Params: []string{a.ID, a.CompanyName}})
-			}
-			_, err = tx.Record(store.Event{
-				Type: "application.review_overdue", At: now, Actor: actor.Account, Subject: a.ID,
-				Data: map[string]any{"reviewDueAt": a.ReviewDueAt},
-			}, notes...)
-			return err == nil, err
-		})
-		if errors.Is(err, store.ErrConflict) {
-			continue // someone else changed it: the next run looks again
+	rep.ReviewsOverdue, err = sweep(ctx, s.Store, ids, (*store.Tx).Application, (*store.Tx).SaveApplication, func(tx *store.Tx, a *market.Application) (bool, error) {
+		if !a.ReviewOverdue(now) { // decided or flagged meanwhile
+			return false, nil
 		}
-		if err != nil {
-			return rep, err
-		}
-		if flagged {
-			rep.ReviewsOverdue++
-		}
+		a.OverdueFlaggedAt = now
+		_, err := tx.Record(store.Event{
+			Type: "application.review_overdue", At: now, Actor: actor.Account, Subject: a.ID,
+			Data: map[string]any{"reviewDueAt": a.ReviewDueAt},
+		}, staffSMS(s.Config.ReviewerPhones, "review_overdue", a.ID, a.CompanyName)...)
+		return true, err
+	})
+	if err != nil {
+		return rep, err
 	}
 	if rep.StoresClosed, err = s.closeShortStores(ctx, now); err != nil {
 		return rep, err
@@ -84,34 +68,6 @@ func (s *Service) EnforceDeadlines(ctx context.Context) (DeadlineReport, error) 
 	return rep, nil
 }
 
-// sweepOrders re-checks each candidate order in its own transaction.
-func (s *Service) sweepOrders(ctx context.Context, candidates []string, change func(tx *store.Tx, o *market.Order) (bool, error)) (int, error) {
-	n := 0
-	for _, id := range candidates {
-		changed, err := store.Transact(ctx, s.Store, func(tx *store.Tx) (bool, error) {
-			o, err := tx.Order(id)
-			if err != nil {
-				return false, err
-			}
-			ok, err := change(tx, o)
-			if err != nil || !ok {
-				return false, err
-			}
-			return true, tx.SaveOrder(o)
-		})
-		if errors.Is(err, store.ErrConflict) {
-			continue
-		}
-		if err != nil {
-			return n, err
-		}
-		if changed {
-			n++
-		}
-	}
-	return n, nil
-}
-
 // flagLateStarts records, once, each paid order the provider did not start
 // within 2 working days (R-SV2) and tells the risk team; the penalty itself
 // (R-VI5) is the risk team's decision.
@@ -121,7 +77,7 @@ func (s *Service) flagLateStarts(ctx context.Context, now time.Time) (int, error
 		return 0, err
 	}
 	actor := market.System("enforce-deadlines").Account
-	return s.sweepOrders(ctx, ids, func(tx *store.Tx, o *market.Order) (bool, error) {
+	return sweep(ctx, s.Store, ids, (*store.Tx).Order, (*store.Tx).SaveOrder, func(tx *store.Tx, o *market.Order) (bool, error) {
 		if !o.StartOverdue(now) {
 			return false, nil
 		}
@@ -140,7 +96,7 @@ func (s *Service) completeOrders(ctx context.Context, now time.Time) (int, error
 		return 0, err
 	}
 	actor := market.System("enforce-deadlines").Account
-	return s.sweepOrders(ctx, ids, func(tx *store.Tx, o *market.Order) (bool, error) {
+	return sweep(ctx, s.Store, ids, (*store.Tx).Order, (*store.Tx).SaveOrder, func(tx *store.Tx, o *market.Order) (bool, error) {
 		if !o.CompleteIfReviewOver(now) {
 			return false, nil
 		}
@@ -148,35 +104,6 @@ func (s *Service) completeOrders(ctx context.Context, now time.Time) (int, error
 			Data: map[string]any{"reviewPeriodEndsAt": o.ReviewPeriodEndsAt}})
 		return true, err
 	})
-}
-
-// sweepProviders re-checks each candidate inside its own transaction and
-// applies change when it still holds; it returns how many changed.
-func (s *Service) sweepProviders(ctx context.Context, candidates []string, change func(tx *store.Tx, p *market.Provider) (bool, error)) (int, error) {
-	n := 0
-	for _, id := range candidates {
-		changed, err := store.Transact(ctx, s.Store, func(tx *store.Tx) (bool, error) {
-			p, err := tx.Provider(id)
-			if err != nil {
-				return false, err
-			}
-			ok, err := change(tx, p)
-			if err != nil || !ok {
-				return false, err
-			}
-			return true, tx.SaveProvider(p)
-		})
-		if errors.Is(err, store.ErrConflict) {
-			continue
-		}
-		if err != nil {
-			return n, err
-		}
-		if changed {
-			n++
-		}
-	}
-	return n, nil
 }
 
 // closeShortStores closes the store of a provider whose deposit is still short
@@ -187,7 +114,7 @@ func (s *Service) closeShortStores(ctx context.Context, now time.Time) (int, err
 		return 0, err
 	}
 	actor := market.System("enforce-deadlines").Account
-	return s.sweepProviders(ctx, ids, func(tx *store.Tx, p *market.Provider) (bool, error) {
+	return sweep(ctx, s.Store, ids, (*store.Tx).Provider, (*store.Tx).SaveProvider, func(tx *store.Tx, p *market.Provider) (bool, error) {
 		if !p.TopUpOverdue(now) {
 			return false, nil
 		}
@@ -213,7 +140,7 @@ func (s *Service) flagOverdueReturns(ctx context.Context, now time.Time) (int, e
 		return 0, err
 	}
 	actor := market.System("enforce-deadlines").Account
-	return s.sweepProviders(ctx, ids, func(tx *store.Tx, p *market.Provider) (bool, error) {
+	return sweep(ctx, s.Store, ids, (*store.Tx).Provider, (*store.Tx).SaveProvider, func(tx *store.Tx, p *market.Provider) (bool, error) {
 		if !p.ReturnOverdue(now) {
 			return false, nil
 		}
@@ -223,4 +150,36 @@ func (s *Service) flagOverdueReturns(ctx context.Context, now time.Time) (int, e
 			staffSMS(s.Config.FinancePhones, "deposit_return_overdue", p.CompanyName, p.ID, p.Deposit.BalanceFen.String())...)
 		return true, err
 	})
+}
+
+// sweep re-checks each candidate of a timer query in its own transaction:
+// load, decide and change, save. It returns how many changed; a candidate that
+// another writer changed meanwhile is left to the next run.
+func sweep[T any](ctx context.Context, st *store.Store, candidates []string,
+	load func(*store.Tx, string) (T, error), save func(*store.Tx, T) error,
+	change func(*store.Tx, T) (bool, error)) (int, error) {
+	n := 0
+	for _, id := range candidates {
+		changed, err := store.Transact(ctx, st, func(tx *store.Tx) (bool, error) {
+			v, err := load(tx, id)
+			if err != nil {
+				return false, err
+			}
+			ok, err := change(tx, v)
+			if err != nil || !ok {
+				return false, err
+			}
+			return true, save(tx, v)
+		})
+		if errors.Is(err, store.ErrConflict) {
+			continue
+		}
+		if err != nil {
+			return n, err
+		}
+		if changed {
+			n++
+		}
+	}
+	return n, nil
 }

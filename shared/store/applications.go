@@ -2,12 +2,10 @@ package store
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
 	"go.mongodb.org/mongo-driver/bson"
-	"go.mongodb.org/mongo-driver/mongo"
 
 	"cloudmarket/shared/market"
 	"cloudmarket/shared/money"
@@ -133,12 +131,8 @@ func (tx *Tx) SaveApplication(a *market.Application) error {
 // Application reads an application.
 func (s *Store) Application(ctx context.Context, id string) (*market.Application, error) {
 	var d applicationDoc
-	err := s.col(colApplications).FindOne(ctx, bson.M{"_id": id}).Decode(&d)
-	if errors.Is(err, mongo.ErrNoDocuments) {
-		return nil, ErrNotFound
-	}
-	if err != nil {
-		return nil, fmt.Errorf("store: read application: %w", err)
+	if err := s.readOne(ctx, colApplications, id, &d); err != nil {
+		return nil, err
 	}
 	return d.application(), nil
 }
@@ -176,17 +170,9 @@ func (s *Store) Applications(ctx context.Context, q ApplicationQuery) ([]*market
 	return out, nil
 }
 
-// OverdueApplications lists submitted applications whose review is past due
-// and not yet flagged.
-func (s *Store) OverdueApplications(ctx context.Context, now time.Time, limit int) ([]*market.Application, error) {
-	var docs []applicationDoc
+// OverdueApplications lists the IDs of submitted applications whose review is
+// past due and not yet flagged.
+func (s *Store) OverdueApplications(ctx context.Context, now time.Time, limit int) ([]string, error) {
 	filter := bson.M{"status": string(market.ApplicationSubmitted), "reviewDueAt": bson.M{"$lt": ms(now)}, "overdueFlaggedAt": nil}
-	if err := s.find(ctx, colApplications, filter, bson.D{{Key: "reviewDueAt", Value: 1}, {Key: "_id", Value: 1}}, limit, &docs); err != nil {
-		return nil, err
-	}
-	out := make([]*market.Application, len(docs))
-	for i, d := range docs {
-		out[i] = d.application()
-	}
-	return out, nil
+	return s.ids(ctx, colApplications, filter, bson.D{{Key: "reviewDueAt", Value: 1}, {Key: "_id", Value: 1}}, limit)
 }

@@ -2,11 +2,13 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
 	"go.mongodb.org/mongo-driver/bson"
 	"go.mongodb.org/mongo-driver/bson/primitive"
+	"go.mongodb.org/mongo-driver/mongo"
 	"go.mongodb.org/mongo-driver/mongo/options"
 
 	"cloudmarket/shared/ids"
@@ -248,6 +250,33 @@ func (s *Store) MarkNotificationFailed(ctx context.Context, n Notification, reas
 		return fmt.Errorf("store: mark notification: %w", err)
 	}
 	return nil
+}
+
+// readOne reads one document by id outside a transaction.
+func (s *Store) readOne(ctx context.Context, col, id string, into any) error {
+	err := s.col(col).FindOne(ctx, bson.M{"_id": id}).Decode(into)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return ErrNotFound
+	}
+	if err != nil {
+		return fmt.Errorf("store: read %s %s: %w", col, id, err)
+	}
+	return nil
+}
+
+// ids lists the IDs of the documents matching filter.
+func (s *Store) ids(ctx context.Context, col string, filter bson.M, sort bson.D, limit int) ([]string, error) {
+	var docs []struct {
+		ID string `bson:"_id"`
+	}
+	if err := s.find(ctx, col, filter, sort, limit, &docs); err != nil {
+		return nil, err
+	}
+	out := make([]string, len(docs))
+	for i, d := range docs {
+		out[i] = d.ID
+	}
+	return out, nil
 }
 
 // find runs a filtered, sorted, limited query into out.

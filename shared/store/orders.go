@@ -2,12 +2,10 @@ package store
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
 	"go.mongodb.org/mongo-driver/bson"
-	"go.mongodb.org/mongo-driver/mongo"
 
 	"cloudmarket/shared/market"
 	"cloudmarket/shared/money"
@@ -104,19 +102,9 @@ func (tx *Tx) Order(id string) (*market.Order, error) {
 
 // OrderByOutTradeNo reads, for update, the order a payment refers to.
 func (tx *Tx) OrderByOutTradeNo(outTradeNo string) (*market.Order, error) {
-	raw, err := tx.col(colOrders).FindOne(tx.ctx, bson.M{"outTradeNo": outTradeNo}).Raw()
-	if errors.Is(err, mongo.ErrNoDocuments) {
-		return nil, ErrNotFound
-	}
-	if err != nil {
-		return nil, fmt.Errorf("store: order by trade number: %w", err)
-	}
 	var d orderDoc
-	if err := bson.Unmarshal(raw, &d); err != nil {
+	if err := tx.loadBy(colOrders, bson.M{"outTradeNo": outTradeNo}, &d); err != nil {
 		return nil, err
-	}
-	if v, ok := raw.Lookup("version").AsInt64OK(); ok {
-		tx.versions[colOrders+"/"+d.ID] = v
 	}
 	return d.order(), nil
 }
@@ -127,28 +115,14 @@ func (tx *Tx) SaveOrder(o *market.Order) error { return tx.replace(colOrders, o.
 // Order reads an order.
 func (s *Store) Order(ctx context.Context, id string) (*market.Order, error) {
 	var d orderDoc
-	err := s.col(colOrders).FindOne(ctx, bson.M{"_id": id}).Decode(&d)
-	if errors.Is(err, mongo.ErrNoDocuments) {
-		return nil, ErrNotFound
-	}
-	if err != nil {
-		return nil, fmt.Errorf("store: read order: %w", err)
+	if err := s.readOne(ctx, colOrders, id, &d); err != nil {
+		return nil, err
 	}
 	return d.order(), nil
 }
 
 func (s *Store) orderIDs(ctx context.Context, filter bson.M, limit int) ([]string, error) {
-	var docs []struct {
-		ID string `bson:"_id"`
-	}
-	if err := s.find(ctx, colOrders, filter, bson.D{{Key: "_id", Value: 1}}, limit, &docs); err != nil {
-		return nil, err
-	}
-	out := make([]string, len(docs))
-	for i, d := range docs {
-		out[i] = d.ID
-	}
-	return out, nil
+	return s.ids(ctx, colOrders, filter, bson.D{{Key: "_id", Value: 1}}, limit)
 }
 
 // StartOverdueOrders lists paid orders not started by their deadline and not
@@ -235,11 +209,7 @@ func (tx *Tx) FinishPaymentNotification(transactionID, status, outcome string) e
 // PaymentNotification reads a stored notification.
 func (s *Store) PaymentNotification(ctx context.Context, transactionID string) (PaymentNotification, error) {
 	var d paymentDoc
-	err := s.col(colPayments).FindOne(ctx, bson.M{"_id": transactionID}).Decode(&d)
-	if errors.Is(err, mongo.ErrNoDocuments) {
-		return PaymentNotification{}, ErrNotFound
-	}
-	if err != nil {
+	if err := s.readOne(ctx, colPayments, transactionID, &d); err != nil {
 		return PaymentNotification{}, err
 	}
 	return d.notification(), nil

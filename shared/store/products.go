@@ -2,12 +2,10 @@ package store
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
 	"go.mongodb.org/mongo-driver/bson"
-	"go.mongodb.org/mongo-driver/mongo"
 
 	"cloudmarket/shared/market"
 	"cloudmarket/shared/money"
@@ -174,12 +172,8 @@ func (tx *Tx) SetStoreOpen(providerID string, open bool) error {
 // Product reads a product.
 func (s *Store) Product(ctx context.Context, id string) (ProductRecord, error) {
 	var d productDoc
-	err := s.col(colProducts).FindOne(ctx, bson.M{"_id": id}).Decode(&d)
-	if errors.Is(err, mongo.ErrNoDocuments) {
-		return ProductRecord{}, ErrNotFound
-	}
-	if err != nil {
-		return ProductRecord{}, fmt.Errorf("store: read product: %w", err)
+	if err := s.readOne(ctx, colProducts, id, &d); err != nil {
+		return ProductRecord{}, err
 	}
 	return d.product(), nil
 }

@@ -3,11 +3,9 @@ package store
 import (
 	"context"
 	"errors"
-	"fmt"
 	"time"
 
 	"go.mongodb.org/mongo-driver/bson"
-	"go.mongodb.org/mongo-driver/mongo"
 
 	"cloudmarket/shared/market"
 	"cloudmarket/shared/money"
@@ -125,29 +123,14 @@ func (tx *Tx) SaveProvider(p *market.Provider) error {
 // Provider reads a provider record.
 func (s *Store) Provider(ctx context.Context, id string) (*market.Provider, error) {
 	var d providerDoc
-	err := s.col(colProviders).FindOne(ctx, bson.M{"_id": id}).Decode(&d)
-	if errors.Is(err, mongo.ErrNoDocuments) {
-		return nil, ErrNotFound
-	}
-	if err != nil {
-		return nil, fmt.Errorf("store: read provider: %w", err)
+	if err := s.readOne(ctx, colProviders, id, &d); err != nil {
+		return nil, err
 	}
 	return d.provider(), nil
 }
 
-// providerIDs lists the IDs of providers matching filter, in ID order.
 func (s *Store) providerIDs(ctx context.Context, filter bson.M, limit int) ([]string, error) {
-	var docs []struct {
-		ID string `bson:"_id"`
-	}
-	if err := s.find(ctx, colProviders, filter, bson.D{{Key: "_id", Value: 1}}, limit, &docs); err != nil {
-		return nil, err
-	}
-	out := make([]string, len(docs))
-	for i, d := range docs {
-		out[i] = d.ID
-	}
-	return out, nil
+	return s.ids(ctx, colProviders, filter, bson.D{{Key: "_id", Value: 1}}, limit)
 }
 
 // TopUpOverdueProviders lists providers whose deposit top-up deadline passed
@@ -207,18 +190,8 @@ func (tx *Tx) SetOrganisation(key string, ref OrganisationRef, now time.Time) er
 // ProviderByAccount reads, for update, the provider record of a cloud account.
 func (tx *Tx) ProviderByAccount(account string) (*market.Provider, error) {
 	var d providerDoc
-	raw, err := tx.col(colProviders).FindOne(tx.ctx, bson.M{"accountId": account}).Raw()
-	if errors.Is(err, mongo.ErrNoDocuments) {
-		return nil, ErrNotFound
-	}
-	if err != nil {
-		return nil, fmt.Errorf("store: provider of account: %w", err)
-	}
-	if err := bson.Unmarshal(raw, &d); err != nil {
+	if err := tx.loadBy(colProviders, bson.M{"accountId": account}, &d); err != nil {
 		return nil, err
-	}
-	if v, ok := raw.Lookup("version").AsInt64OK(); ok {
-		tx.versions[colProviders+"/"+d.ID] = v
 	}
 	return d.provider(), nil
 }

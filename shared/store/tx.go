@@ -80,13 +80,20 @@ func (tx *Tx) col(name string) lungo.ICollection { return tx.s.col(name) }
 
 // load reads one document by id and remembers its version.
 func (tx *Tx) load(col, id string, into any) error {
-	raw, err := tx.col(col).FindOne(tx.ctx, bson.M{"_id": id}).Raw()
+	return tx.loadBy(col, bson.M{"_id": id}, into)
+}
+
+// loadBy reads the document matching filter and remembers its version, so a
+// later replace can check nobody changed it.
+func (tx *Tx) loadBy(col string, filter bson.M, into any) error {
+	raw, err := tx.col(col).FindOne(tx.ctx, filter).Raw()
 	if errors.Is(err, mongo.ErrNoDocuments) {
 		return ErrNotFound
 	}
 	if err != nil {
-		return fmt.Errorf("store: read %s %s: %w", col, id, err)
+		return fmt.Errorf("store: read %s %v: %w", col, filter, err)
 	}
+	id, _ := raw.Lookup("_id").StringValueOK()
 	if v, ok := raw.Lookup("version").AsInt64OK(); ok {
 		tx.versions[col+"/"+id] = v
 	}
