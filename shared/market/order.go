@@ -1,9 +1,7 @@
 package market
 
 import (
-	"strings"
 	"time"
-	"unicode/utf8"
 
 	"cloudmarket/shared/fault"
 	"cloudmarket/shared/money"
@@ -183,12 +181,9 @@ func (o *Order) ApplyPayment(transactionID string, amount money.Fen, paidAt time
 
 // SubmitRequirements records an ops buyer's requirement form.
 func (o *Order) SubmitRequirements(text string, now time.Time) error {
-	text = strings.TrimSpace(text)
-	if text == "" {
-		return fault.Missing("text")
-	}
-	if utf8.RuneCountInString(text) > MaxRequirementLength {
-		return fault.Invalid("Text", "text is longer than %d characters.", MaxRequirementLength)
+	text, err := requiredText("text", text, MaxRequirementLength)
+	if err != nil {
+		return err
 	}
 	if o.Category != CategoryOps {
 		return fault.Failed("NotAnOpsOrder", "Order %s is a %s order; requirement forms are for ops orders.", o.ID, o.Category)

@@ -2,9 +2,7 @@ package market
 
 import (
 	"slices"
-	"strings"
 	"time"
-	"unicode/utf8"
 
 	"cloudmarket/shared/fault"
 	"cloudmarket/shared/money"
@@ -100,12 +98,9 @@ func (p *Provider) CanPublish(now time.Time) bool {
 
 // SignContract moves a provider whose contract is pending to active (R-ON2).
 func (p *Provider) SignContract(signatory string, now time.Time) error {
-	signatory = strings.TrimSpace(signatory)
-	if signatory == "" {
-		return fault.Missing("signatoryName")
-	}
-	if utf8.RuneCountInString(signatory) > MaxTextLen {
-		return fault.Invalid("SignatoryName", "signatoryName is longer than %d characters.", MaxTextLen)
+	signatory, err := requiredText("signatoryName", signatory, MaxTextLen)
+	if err != nil {
+		return err
 	}
 	if p.Status != ProviderContractPending {
 		return fault.Failed("ContractAlreadySigned", "Provider %s signed its contract on %s.", p.ID, p.Contract.SignedAt.In(workday.Shanghai).Format(time.DateOnly))
@@ -129,12 +124,9 @@ func (p *Provider) CheckActing() error {
 
 // RequestExit starts the exit (R-EX1).
 func (p *Provider) RequestExit(reason string, now time.Time) error {
-	reason = strings.TrimSpace(reason)
-	if reason == "" {
-		return fault.Missing("reason")
-	}
-	if utf8.RuneCountInString(reason) > MaxMainBusinessLen {
-		return fault.Invalid("Reason", "reason is longer than %d characters.", MaxMainBusinessLen)
+	reason, err := requiredText("reason", reason, MaxMainBusinessLen)
+	if err != nil {
+		return err
 	}
 	switch p.Status {
 	case ProviderExiting:

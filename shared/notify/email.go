@@ -7,7 +7,6 @@ import (
 	"strconv"
 
 	"github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common"
-	"github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common/profile"
 	ses "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/ses/v20201002"
 
 	"cloudmarket/shared/store"
@@ -32,15 +31,8 @@ type Email struct {
 
 // NewEmail builds the client.
 func NewEmail(cfg EmailConfig) (*Email, error) {
-	cpf := profile.NewClientProfile()
-	if cfg.Endpoint != "" {
-		cpf.HttpProfile.Endpoint = cfg.Endpoint
-	}
-	if cfg.Scheme != "" {
-		cpf.HttpProfile.Scheme = cfg.Scheme
-	}
-	cpf.HttpProfile.ReqTimeout = 10
-	client, err := ses.NewClient(common.NewTokenCredential(cfg.SecretID, cfg.SecretKey, cfg.Token), cfg.Region, cpf)
+	cred, cpf := tencentClient(cfg.SecretID, cfg.SecretKey, cfg.Token, cfg.Endpoint, cfg.Scheme)
+	client, err := ses.NewClient(cred, cfg.Region, cpf)
 	if err != nil {
 		return nil, fmt.Errorf("notify: ses client: %w", err)
 	}

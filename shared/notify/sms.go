@@ -31,15 +31,8 @@ type SMS struct {
 // NewSMS builds the client. Credentials are built with NewTokenCredential
 // because SCF hands out temporary keys with a session token.
 func NewSMS(cfg SMSConfig) (*SMS, error) {
-	cpf := profile.NewClientProfile()
-	if cfg.Endpoint != "" {
-		cpf.HttpProfile.Endpoint = cfg.Endpoint
-	}
-	if cfg.Scheme != "" {
-		cpf.HttpProfile.Scheme = cfg.Scheme
-	}
-	cpf.HttpProfile.ReqTimeout = 10
-	client, err := sms.NewClient(common.NewTokenCredential(cfg.SecretID, cfg.SecretKey, cfg.Token), cfg.Region, cpf)
+	cred, cpf := tencentClient(cfg.SecretID, cfg.SecretKey, cfg.Token, cfg.Endpoint, cfg.Scheme)
+	client, err := sms.NewClient(cred, cfg.Region, cpf)
 	if err != nil {
 		return nil, fmt.Errorf("notify: sms client: %w", err)
 	}
@@ -84,4 +77,19 @@ func (s *SMS) Send(ctx context.Context, n store.Notification) (string, error) {
 		return "", fmt.Errorf("notify: SMS to number refused: %s %s", code, msg)
 	}
 	return "tencentcloud-sms", nil
+}
+
+// tencentClient is the credential and profile every Tencent Cloud API client
+// here uses: a session-token credential (SCF's temporary keys), a 10 s timeout,
+// and an endpoint override for the local fakes in tests.
+func tencentClient(id, key, token, endpoint, scheme string) (*common.Credential, *profile.ClientProfile) {
+	cpf := profile.NewClientProfile()
+	if endpoint != "" {
+		cpf.HttpProfile.Endpoint = endpoint
+	}
+	if scheme != "" {
+		cpf.HttpProfile.Scheme = scheme
+	}
+	cpf.HttpProfile.ReqTimeout = 10
+	return common.NewTokenCredential(id, key, token), cpf
 }
