@@ -126,6 +126,9 @@ func TestJourney_DepositLedger_R_DP(t *testing.T) {
 	if ex["status"] != "exiting" || len(ex["returnBlockers"].([]any)) != 1 || ex["returnBlockers"].([]any)[0].(map[string]any)["code"] != "ReceiptNotReturned" {
 		t.Fatalf("exit: %v", ex)
 	}
+	if st := ex["store"].(map[string]any); st["status"] != "closed" || st["reason"] != "exit" {
+		t.Fatalf("store during exit (R-EX2): %v", st)
+	}
 	e.must(e.call("POST", "/_local/clock", "", map[string]string{"set": "2026-10-21T10:00:00+08:00"}), 200)
 	rr := e.must(e.call("POST", "/v1/providers/"+pid+"/deposit/receipt-returned", finance, nil), 200).Body
 	if rr["status"] != "returning" || rr["returnDueAt"] != "2026-11-11T23:59:59.999+08:00" || len(rr["returnBlockers"].([]any)) != 0 {

@@ -135,5 +135,6 @@ func (p *Provider) RequestExit(reason string, now time.Time) error {
 		return p.CheckActing()
 	}
 	p.Status, p.ExitReason, p.ExitRequestedAt = ProviderExiting, reason, now
+	p.Store.Close(Closure{Reason: ReasonExit, Since: now}) // R-EX2: nothing new is sold
 	return nil
 }

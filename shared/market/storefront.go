@@ -9,6 +9,7 @@ import (
 // a store closed for the shortfall but not one blocked by a penalty.
 const (
 	ReasonDepositShort = "deposit_short" // R-DP5
+	ReasonExit         = "exit"          // R-EX2: no new sales once an exit starts
 )
 
 // Closure is one reason the store is not open.

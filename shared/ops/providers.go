@@ -329,6 +329,9 @@ func (s *Service) RequestExit(ctx context.Context, who market.Actor, id, reason 
 		if err := tx.SaveProvider(p); err != nil {
 			return ExitResult{}, err
 		}
+		if err := tx.SetStoreOpen(p.ID, p.StoreOpen(now)); err != nil { // its products leave the shelves
+			return ExitResult{}, err
+		}
 		blockers := p.ReturnBlockers(obligations())
 		_, err = tx.Record(store.Event{Type: "provider.exit_requested", At: now, Actor: who.Account, Subject: p.ID, ProviderID: p.ID,
 			Data: map[string]any{"reason": p.ExitReason, "returnBlockers": blockers}})
