@@ -143,20 +143,16 @@ func (a *API) GetProvider(ctx context.Context, r *Request) (Reply, error) {
 
 // GetDeposit serves GET /v1/providers/{id}/deposit: the summary and the ledger.
 func (a *API) GetDeposit(ctx context.Context, r *Request) (Reply, error) {
-	p, entries, err := a.Ops.DepositLedger(ctx, r.Caller, a.provider(r))
+	l, err := a.Ops.DepositLedger(ctx, r.Caller, a.provider(r))
 	if err != nil {
 		return Reply{}, err
 	}
-	v := depositView{ProviderID: p.ID, depositSummaryView: viewDepositSummary(p.Deposit), Entries: []entryView{}}
-	for _, e := range entries {
+	v := depositView{ProviderID: l.Provider.ID, depositSummaryView: viewDepositSummary(l.Provider.Deposit), Entries: []entryView{}}
+	for _, e := range l.Entries {
 		v.Entries = append(v.Entries, viewEntry(e))
 	}
-	if p.Status == market.ProviderExiting {
-		b := p.ReturnBlockers(market.Obligations{})
-		if b == nil {
-			b = []market.ReturnBlocker{}
-		}
-		v.ReturnBlockers = &b
+	if l.Blockers != nil {
+		v.ReturnBlockers = &l.Blockers
 	}
 	return Reply{Status: http.StatusOK, Body: v}, nil
 }

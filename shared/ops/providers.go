@@ -409,14 +409,26 @@ func (s *Service) ReturnDeposit(ctx context.Context, who market.Actor, id, refer
 	})
 }
 
-// DepositLedger returns a provider and its ledger to the owner or an operator.
-func (s *Service) DepositLedger(ctx context.Context, who market.Actor, id string) (*market.Provider, []store.DepositEntry, error) {
+// Ledger is a provider's deposit with its entries and, during an exit, what
+// still blocks the return.
+type Ledger struct {
+	Provider *market.Provider
+	Entries  []store.DepositEntry
+	Blockers []market.ReturnBlocker // nil unless the provider is exiting
+}
+
+// DepositLedger returns a provider's deposit ledger to the owner or an operator.
+func (s *Service) DepositLedger(ctx context.Context, who market.Actor, id string) (Ledger, error) {
 	p, err := s.GetProvider(ctx, who, id)
 	if err != nil {
-		return nil, nil, err
+		return Ledger{}, err
 	}
 	entries, err := s.Store.DepositEntries(ctx, id)
-	return p, entries, err
+	l := Ledger{Provider: p, Entries: entries}
+	if p.Status == market.ProviderExiting {
+		l.Blockers = append([]market.ReturnBlocker{}, p.ReturnBlockers(obligations())...)
+	}
+	return l, err
 }
 
 // ListEvents returns the audit trail: operators see everything, a provider
