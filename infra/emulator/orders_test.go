@@ -191,6 +191,31 @@ func TestOrderRefusals(t *testing.T) {
 	if r := e.call("POST", "/v1/orders", prov, map[string]any{"productId": prd, "planId": "std"}); r.Status != 403 {
 		t.Errorf("provider ordering: %d", r.Status)
 	}
+	// An order left unpaid lapses after its payment window; a late payment is
+	// recorded for finance, not applied.
+	o := e.must(e.call("POST", "/v1/orders", buyer, map[string]any{"productId": prd, "planId": "std"}), 201).Body
+	e.must(e.call("POST", "/_local/clock", "", map[string]string{"advance": "2h1m"}), 200)
+	if rep := e.must(e.call("POST", "/_local/timers/enforce-deadlines/fire", "", nil), 200).Body; rep["ordersCancelled"] != float64(1) {
+		t.Fatalf("expiry: %v", rep)
+	}
+	e.must(simulate(e, o["outTradeNo"].(string), 1000, "4200000000LATE"), 204)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		n, err := e.emu.App.Store.PaymentNotification(context.Background(), "4200000000LATE")
+		if err == nil && n.Status == "applied" {
+			if n.Outcome != "unexpected" {
+				t.Fatalf("late payment outcome %s", n.Outcome)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("late payment never processed")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if got := e.must(e.call("GET", "/v1/orders/"+o["id"].(string), buyer, nil), 200).Body; got["status"] != "cancelled" {
+		t.Fatalf("late payment revived a cancelled order: %v", got)
+	}
 	e.must(e.call("POST", "/v1/products/"+prd+"/delist", prov, nil), 200)
 	if r := e.call("POST", "/v1/orders", buyer, map[string]any{"productId": prd, "planId": "std"}); r.Status != 409 || r.code() != "FailedOperation.ProductNotOnSale" {
 		t.Errorf("delisted product: %d %s", r.Status, r.Raw)

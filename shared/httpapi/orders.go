@@ -39,6 +39,8 @@ type orderView struct {
 	ProviderNetFen     int64         `json:"providerNetFen"`
 	Invoicing          []invoiceView `json:"invoicing"`
 	CreatedAt          string        `json:"createdAt"`
+	ExpiresAt          *string       `json:"expiresAt"` // unpaid by then: cancelled
+	CancelledAt        *string       `json:"cancelledAt,omitempty"`
 	TransactionID      *string       `json:"transactionId"`
 	PaidAt             *string       `json:"paidAt"`
 	ReviewPeriodEndsAt *string       `json:"reviewPeriodEndsAt"`
@@ -59,7 +61,7 @@ func viewOrder(o *market.Order) any {
 		PlanID: o.Plan.ID, PlanName: o.Plan.Name, Period: o.Plan.Period, DurationDays: o.Plan.DurationDays, Quantity: o.Quantity,
 		UnitPriceFen: int64(o.Plan.PriceFen), AmountFen: int64(o.AmountFen), FeeMode: o.Fee.Mode, FeeRateBps: int64(o.Fee.RateBps),
 		PlatformFeeFen: int64(o.PlatformFee), ProviderNetFen: int64(o.ProviderNet), Invoicing: []invoiceView{},
-		CreatedAt: Timestamp(o.CreatedAt), TransactionID: optString(o.TransactionID), PaidAt: optTimestamp(o.PaidAt),
+		CreatedAt: Timestamp(o.CreatedAt), ExpiresAt: optTimestamp(o.ExpiresAt), CancelledAt: optTimestamp(o.CancelledAt), TransactionID: optString(o.TransactionID), PaidAt: optTimestamp(o.PaidAt),
 		ReviewPeriodEndsAt: optTimestamp(o.ReviewPeriodEndsAt), StartDueAt: optTimestamp(o.StartDueAt), StartedAt: optTimestamp(o.StartedAt),
 		RedemptionCode: optString(o.RedemptionCode), LaunchRef: optString(o.LaunchRef), APIKeyRef: optString(o.APIKeyRef),
 		Requirements: optString(o.Requirements), ConfirmedAt: optTimestamp(o.ConfirmedAt), CompletedAt: optTimestamp(o.CompletedAt),

@@ -29,6 +29,9 @@ const (
 	ReviewPeriodDays     = 5                       // R-RF1: purchase day through the 5th day
 	StartWorkingDays     = 2                       // R-SV2
 	MaxRequirementLength = 5000
+	// PaymentWindow is how long an order waits for payment before it lapses
+	// (WeChat Pay's default time_expire for a native order).
+	PaymentWindow = 2 * time.Hour
 )
 
 // FeeRule is the fee that applied to an order (R-FE1).
@@ -64,6 +67,8 @@ type Order struct {
 	Invoicing    []Invoice
 	Status       OrderStatus
 	CreatedAt    time.Time
+	ExpiresAt    time.Time // unpaid by then: cancelled
+	CancelledAt  time.Time
 
 	TransactionID      string
 	PaidAt             time.Time
@@ -107,6 +112,7 @@ func NewOrder(id, outTradeNo, buyer string, prod *Product, prov *Provider, planI
 		ID: id, OutTradeNo: outTradeNo, BuyerAccount: buyer, ProviderID: prov.ID, ProductID: prod.ID,
 		ProductName: prod.Listed.Name, Category: prod.Listed.Category, Tool: prod.Listed.Tool, Plan: *plan,
 		Quantity: quantity, AmountFen: plan.PriceFen * money.Fen(quantity), Status: OrderPendingPayment, CreatedAt: now,
+		ExpiresAt: now.Add(PaymentWindow),
 	}
 	o.Fee = FeeRule{Mode: prov.CooperationMode, RateBps: PlatformFeeRate}
 	if prov.CooperationMode == "consignment" {
@@ -240,4 +246,14 @@ func (o *Order) CompleteIfReviewOver(now time.Time) bool {
 // the provider starting, and was not flagged yet (R-SV2, R-VI5).
 func (o *Order) StartOverdue(now time.Time) bool {
 	return o.Status == OrderPaid && o.StartedAt.IsZero() && !o.StartDueAt.IsZero() && now.After(o.StartDueAt) && o.StartOverdueAt.IsZero()
+}
+
+// CancelIfUnpaid cancels an order still waiting for payment after its payment
+// window. A payment that arrives later is recorded for finance to refund.
+func (o *Order) CancelIfUnpaid(now time.Time) bool {
+	if o.Status != OrderPendingPayment || o.ExpiresAt.IsZero() || !now.After(o.ExpiresAt) {
+		return false
+	}
+	o.Status, o.CancelledAt = OrderCancelled, now
+	return true
 }

@@ -20,6 +20,7 @@ type DeadlineReport struct {
 	ReturnsOverdue    int `json:"returnsOverdue"`
 	StartsOverdue     int `json:"startsOverdue"`
 	OrdersCompleted   int `json:"ordersCompleted"`
+	OrdersCancelled   int `json:"ordersCancelled"`
 	NotificationsSent int `json:"notificationsSent"`
 	NotificationsFail int `json:"notificationsFailed"`
 }
@@ -27,8 +28,8 @@ type DeadlineReport struct {
 // EnforceDeadlines is the enforce-deadlines timer. Each deadline is acted on
 // once: reviews past reviewDueAt (R-ON1), deposits still short after
 // topUpDueAt (R-DP5), deposit returns past returnDueAt (R-DP6), orders not
-// started by startDueAt (R-SV2) and orders whose review period ended (R-RF1);
-// then the outbox is delivered. Safe to run twice, concurrently or late: each
+// started by startDueAt (R-SV2), orders whose review period ended (R-RF1) and
+// orders left unpaid past their payment window; then the outbox is delivered. Safe to run twice, concurrently or late: each
 // change re-checks its condition inside its own transaction.
 func (s *Service) EnforceDeadlines(ctx context.Context) (DeadlineReport, error) {
 	now := s.now()
@@ -62,6 +63,9 @@ func (s *Service) EnforceDeadlines(ctx context.Context) (DeadlineReport, error) 
 		return rep, err
 	}
 	if rep.OrdersCompleted, err = s.completeOrders(ctx, now); err != nil {
+		return rep, err
+	}
+	if rep.OrdersCancelled, err = s.cancelUnpaidOrders(ctx, now); err != nil {
 		return rep, err
 	}
 	rep.NotificationsSent, rep.NotificationsFail = s.DeliverPending(ctx)
@@ -148,6 +152,23 @@ func (s *Service) flagOverdueReturns(ctx context.Context, now time.Time) (int, e
 		_, err := tx.Record(store.Event{Type: "deposit.return_overdue", At: now, Actor: actor, Subject: p.ID, ProviderID: p.ID,
 			Data: map[string]any{"returnDueAt": p.Deposit.ReturnDueAt, "amountFen": int64(p.Deposit.BalanceFen)}},
 			staffSMS(s.Config.FinancePhones, "deposit_return_overdue", p.CompanyName, p.ID, p.Deposit.BalanceFen.String())...)
+		return true, err
+	})
+}
+
+// cancelUnpaidOrders cancels orders not paid within their payment window.
+func (s *Service) cancelUnpaidOrders(ctx context.Context, now time.Time) (int, error) {
+	ids, err := s.Store.ExpiredUnpaidOrders(ctx, now, sweepBatch)
+	if err != nil {
+		return 0, err
+	}
+	actor := market.System("enforce-deadlines").Account
+	return sweep(ctx, s.Store, ids, (*store.Tx).Order, (*store.Tx).SaveOrder, func(tx *store.Tx, o *market.Order) (bool, error) {
+		if !o.CancelIfUnpaid(now) {
+			return false, nil
+		}
+		_, err := tx.Record(store.Event{Type: "order.cancelled", At: now, Actor: actor, Subject: o.ID, ProviderID: o.ProviderID,
+			Data: map[string]any{"reason": "payment_window_passed", "expiresAt": o.ExpiresAt}})
 		return true, err
 	})
 }

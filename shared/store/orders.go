@@ -37,6 +37,8 @@ type orderDoc struct {
 	Invoicing          []invoiceDoc `bson:"invoicing"`
 	Status             string       `bson:"status"`
 	CreatedAt          time.Time    `bson:"createdAt"`
+	ExpiresAt          *time.Time   `bson:"expiresAt"`
+	CancelledAt        *time.Time   `bson:"cancelledAt,omitempty"`
 	TransactionID      string       `bson:"transactionId,omitempty"`
 	PaidAt             *time.Time   `bson:"paidAt"`
 	ReviewPeriodEndsAt *time.Time   `bson:"reviewPeriodEndsAt"`
@@ -59,6 +61,7 @@ func orderToDoc(o *market.Order) bson.M {
 		Plan:     planDoc{ID: o.Plan.ID, Name: o.Plan.Name, PriceFen: int64(o.Plan.PriceFen), Period: o.Plan.Period, DurationDays: o.Plan.DurationDays},
 		Quantity: o.Quantity, AmountFen: int64(o.AmountFen), FeeMode: o.Fee.Mode, FeeRateBps: int64(o.Fee.RateBps),
 		PlatformFeeFen: int64(o.PlatformFee), ProviderNetFen: int64(o.ProviderNet), Status: string(o.Status), CreatedAt: ms(o.CreatedAt),
+		ExpiresAt: timePtr(o.ExpiresAt), CancelledAt: timePtr(o.CancelledAt),
 		TransactionID: o.TransactionID, PaidAt: timePtr(o.PaidAt), ReviewPeriodEndsAt: timePtr(o.ReviewPeriodEndsAt),
 		StartDueAt: timePtr(o.StartDueAt), StartedAt: timePtr(o.StartedAt), StartOverdueAt: timePtr(o.StartOverdueAt),
 		Requirements: o.Requirements, RequirementsAt: timePtr(o.RequirementsAt), ConfirmedAt: timePtr(o.ConfirmedAt),
@@ -77,7 +80,7 @@ func (d orderDoc) order() *market.Order {
 		Plan:     market.Plan{ID: d.Plan.ID, Name: d.Plan.Name, PriceFen: money.Fen(d.Plan.PriceFen), Period: d.Plan.Period, DurationDays: d.Plan.DurationDays},
 		Quantity: d.Quantity, AmountFen: money.Fen(d.AmountFen), Fee: market.FeeRule{Mode: d.FeeMode, RateBps: money.BasisPoints(d.FeeRateBps)},
 		PlatformFee: money.Fen(d.PlatformFeeFen), ProviderNet: money.Fen(d.ProviderNetFen), Status: market.OrderStatus(d.Status),
-		CreatedAt: d.CreatedAt.UTC(), TransactionID: d.TransactionID, PaidAt: timeOrZero(d.PaidAt), ReviewPeriodEndsAt: timeOrZero(d.ReviewPeriodEndsAt),
+		CreatedAt: d.CreatedAt.UTC(), ExpiresAt: timeOrZero(d.ExpiresAt), CancelledAt: timeOrZero(d.CancelledAt), TransactionID: d.TransactionID, PaidAt: timeOrZero(d.PaidAt), ReviewPeriodEndsAt: timeOrZero(d.ReviewPeriodEndsAt),
 		StartDueAt: timeOrZero(d.StartDueAt), StartedAt: timeOrZero(d.StartedAt), StartOverdueAt: timeOrZero(d.StartOverdueAt),
 		Requirements: d.Requirements, RequirementsAt: timeOrZero(d.RequirementsAt), ConfirmedAt: timeOrZero(d.ConfirmedAt),
 		CompletedAt: timeOrZero(d.CompletedAt), RedemptionCode: d.RedemptionCode, LaunchRef: d.LaunchRef, APIKeyRef: d.APIKeyRef,
@@ -129,6 +132,12 @@ func (s *Store) orderIDs(ctx context.Context, filter bson.M, limit int) ([]strin
 // flagged yet (R-SV2).
 func (s *Store) StartOverdueOrders(ctx context.Context, now time.Time, limit int) ([]string, error) {
 	return s.orderIDs(ctx, bson.M{"status": string(market.OrderPaid), "startDueAt": bson.M{"$lt": ms(now)}, "startOverdueAt": nil}, limit)
+}
+
+// ExpiredUnpaidOrders lists orders still waiting for payment after their
+// payment window.
+func (s *Store) ExpiredUnpaidOrders(ctx context.Context, now time.Time, limit int) ([]string, error) {
+	return s.orderIDs(ctx, bson.M{"status": string(market.OrderPendingPayment), "expiresAt": bson.M{"$lt": ms(now)}}, limit)
 }
 
 // ReviewEndedOrders lists orders in service whose review period ended.

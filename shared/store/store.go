@@ -117,6 +117,7 @@ var indexes = map[string][]mongo.IndexModel{
 		{Keys: bson.D{{Key: "redemptionCode", Value: 1}}, Options: options.Index().SetUnique(true).SetPartialFilterExpression(bson.M{"redemptionCode": bson.M{"$exists": true}})},
 		{Keys: bson.D{{Key: "status", Value: 1}, {Key: "startDueAt", Value: 1}}},         // R-SV2 sweep
 		{Keys: bson.D{{Key: "status", Value: 1}, {Key: "reviewPeriodEndsAt", Value: 1}}}, // completion sweep
+		{Keys: bson.D{{Key: "status", Value: 1}, {Key: "expiresAt", Value: 1}}},          // unpaid expiry sweep
 		{Keys: bson.D{{Key: "buyerAccount", Value: 1}, {Key: "_id", Value: 1}}},
 		{Keys: bson.D{{Key: "providerId", Value: 1}, {Key: "status", Value: 1}}},
 	},
