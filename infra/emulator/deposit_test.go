@@ -260,13 +260,7 @@ func TestDeductionBeyondBalanceIsOwed_R_VI11(t *testing.T) {
 		t.Fatalf("deposit: %v", d)
 	}
 	// The risk team hears of the debt; an exit is blocked by it (R-DP6).
-	risk := 0
-	for _, m := range outbox(e) {
-		if m["template"] == "deposit_owed" && m["to"] == "+8613900000002" {
-			risk++
-		}
-	}
-	if risk != 1 {
+	if risk := countOutbox(e, func(m map[string]any) bool { return m["template"] == "deposit_owed" && m["to"] == "+8613900000002" }); risk != 1 {
 		t.Fatalf("risk alerts: %d", risk)
 	}
 	ex := e.must(e.call("POST", "/v1/providers/"+pid+"/exit", e.token("700001", market.RoleRisk), map[string]string{"reason": "清退"}), 200).Body
@@ -300,11 +294,9 @@ func TestChangeReports_R_ON4(t *testing.T) {
 	if p := e.must(e.call("GET", "/v1/providers/"+pid, prov, nil), 200).Body; p["contact"].(map[string]any)["phone"] != "+8613900001111" {
 		t.Fatalf("contact not updated: %v", p["contact"])
 	}
-	found := false
-	for _, m := range outbox(e) {
-		found = found || (m["template"] == "change_reported_late" && m["to"] == "+8613900000002")
-	}
-	if !found {
+	if countOutbox(e, func(m map[string]any) bool {
+		return m["template"] == "change_reported_late" && m["to"] == "+8613900000002"
+	}) == 0 {
 		t.Fatal("risk team not told of the late report")
 	}
 	for _, bad := range []map[string]string{

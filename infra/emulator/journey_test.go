@@ -574,13 +574,7 @@ func TestConcurrentDecisionsAndApplications(t *testing.T) {
 	if wins != 1 {
 		t.Fatalf("%d decisions won", wins)
 	}
-	sms := 0
-	for _, m := range outbox(e) {
-		if m["channel"] == "sms" {
-			sms++
-		}
-	}
-	if sms != 1 {
+	if sms := countOutbox(e, func(m map[string]any) bool { return m["channel"] == "sms" }); sms != 1 {
 		t.Fatalf("%d SMS for one decision", sms)
 	}
 }
@@ -589,4 +583,40 @@ func paymentsTx(trade string, amount int64, txID string) payments.Transaction {
 	return payments.Transaction{TransactionID: txID, OutTradeNo: trade, AmountFen: amount, SuccessTime: time.Now()}
 }
 
-func storeEventQuery() store.EventQuery { return store.EventQuery{} }
+// countOutbox counts the delivered messages that match.
+func countOutbox(e *env, match func(m map[string]any) bool) int {
+	n := 0
+	for _, m := range outbox(e) {
+		if match(m) {
+			n++
+		}
+	}
+	return n
+}
+
+// countEvents counts the recorded events of one type.
+func countEvents(e *env, eventType string) int {
+	evs, err := e.emu.App.Store.Events(context.Background(), store.EventQuery{})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	n := 0
+	for _, ev := range evs {
+		if ev.Type == eventType {
+			n++
+		}
+	}
+	return n
+}
+
+// waitApplied polls until the consumer has applied a payment notification.
+func waitApplied(e *env, transactionID string) store.PaymentNotification {
+	e.t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if n, err := e.emu.App.Store.PaymentNotification(context.Background(), transactionID); err == nil && n.Status == "applied" {
+			return n
+		}
+	}
+	e.t.Fatalf("payment %s never applied", transactionID)
+	return store.PaymentNotification{}
+}

@@ -158,13 +158,7 @@ func TestOpsOrderFlowAndLateStart_R_SV2(t *testing.T) {
 	if rep := e.must(e.call("POST", "/_local/timers/enforce-deadlines/fire", "", nil), 200).Body; rep["startsOverdue"] != float64(0) {
 		t.Fatalf("late start twice: %v", rep)
 	}
-	alerts := 0
-	for _, m := range outbox(e) {
-		if m["template"] == "order_start_overdue" {
-			alerts++
-		}
-	}
-	if alerts != 1 {
+	if alerts := countOutbox(e, func(m map[string]any) bool { return m["template"] == "order_start_overdue" }); alerts != 1 {
 		t.Fatalf("%d risk alerts", alerts)
 	}
 }
@@ -199,19 +193,8 @@ func TestOrderRefusals(t *testing.T) {
 		t.Fatalf("expiry: %v", rep)
 	}
 	e.must(simulate(e, o["outTradeNo"].(string), 1000, "4200000000LATE"), 204)
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		n, err := e.emu.App.Store.PaymentNotification(context.Background(), "4200000000LATE")
-		if err == nil && n.Status == "applied" {
-			if n.Outcome != "unexpected" {
-				t.Fatalf("late payment outcome %s", n.Outcome)
-			}
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("late payment never processed")
-		}
-		time.Sleep(20 * time.Millisecond)
+	if n := waitApplied(e, "4200000000LATE"); n.Outcome != "unexpected" {
+		t.Fatalf("late payment outcome %s", n.Outcome)
 	}
 	if got := e.must(e.call("GET", "/v1/orders/"+o["id"].(string), buyer, nil), 200).Body; got["status"] != "cancelled" {
 		t.Fatalf("late payment revived a cancelled order: %v", got)
@@ -248,19 +231,8 @@ func TestPaymentRefusalsChangeNothing(t *testing.T) {
 	}
 	// A wrong amount is recorded for finance, the order stays unpaid.
 	e.must(simulate(e, trade, 999, "4200000000SHORT"), 204)
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		n, err := e.emu.App.Store.PaymentNotification(context.Background(), "4200000000SHORT")
-		if err == nil && n.Status == "applied" {
-			if n.Outcome != "mismatch" {
-				t.Fatalf("outcome %s", n.Outcome)
-			}
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("mismatch never applied")
-		}
-		time.Sleep(20 * time.Millisecond)
+	if n := waitApplied(e, "4200000000SHORT"); n.Outcome != "mismatch" {
+		t.Fatalf("outcome %s", n.Outcome)
 	}
 	if got := e.must(e.call("GET", "/v1/orders/"+id, buyer, nil), 200).Body; got["status"] != "pending_payment" {
 		t.Fatalf("mismatched payment marked the order: %v", got)
@@ -268,9 +240,9 @@ func TestPaymentRefusalsChangeNothing(t *testing.T) {
 	// Delivery follows the commit: poll the outbox briefly.
 	found := false
 	for wait := time.Now().Add(5 * time.Second); !found && time.Now().Before(wait); time.Sleep(20 * time.Millisecond) {
-		for _, m := range outbox(e) {
-			found = found || (m["template"] == "payment_needs_review" && m["to"] == "+8613900000001")
-		}
+		found = countOutbox(e, func(m map[string]any) bool {
+			return m["template"] == "payment_needs_review" && m["to"] == "+8613900000001"
+		}) > 0
 	}
 	if !found {
 		t.Fatal("finance not told of the mismatch")
@@ -312,14 +284,7 @@ func TestHundredConcurrentNotifications(t *testing.T) {
 			t.Fatalf("api order without key reference: %v", got)
 		}
 	}
-	evs, _ := e.emu.App.Store.Events(context.Background(), storeEventQuery())
-	paid := 0
-	for _, ev := range evs {
-		if ev.Type == "order.paid" {
-			paid++
-		}
-	}
-	if paid != 100 {
+	if paid := countEvents(e, "order.paid"); paid != 100 {
 		t.Fatalf("%d order.paid events for 100 orders", paid)
 	}
 }
@@ -346,14 +311,7 @@ func TestCrashBeforeCommitAppliesOnce(t *testing.T) {
 	if again["redemptionCode"] != got["redemptionCode"] {
 		t.Fatal("the redelivery applied the payment again")
 	}
-	evs, _ := e.emu.App.Store.Events(context.Background(), storeEventQuery())
-	paid := 0
-	for _, ev := range evs {
-		if ev.Type == "order.paid" {
-			paid++
-		}
-	}
-	if paid != 1 {
+	if paid := countEvents(e, "order.paid"); paid != 1 {
 		t.Fatalf("%d order.paid events", paid)
 	}
 }
