@@ -128,9 +128,7 @@ func New(ctx context.Context, o Options) (*Emulator, error) {
 		return nil, err
 	}
 	e.closers = append(e.closers, func() error { producer.Close(); return nil })
-	if !o.Memory {
-		cfg.DataDir = filepath.Clean(cfg.DataDir)
-	} else {
+	if o.Memory {
 		cfg.DataDir = "" // simulator keys in memory too
 	}
 	if e.App, err = app.New(ctx, cfg, app.Options{Clock: e.Clock, Store: st, Queue: producer, Log: log}); err != nil {

@@ -71,7 +71,7 @@ func ConfigFromEnv() (Config, error) {
 		JWTSecret:     env("CLOUDMARKET_JWT_SECRET", ""),
 		CalendarDir:   env("CLOUDMARKET_CALENDAR_DIR", ""),
 	}
-	c.Products = market.ProductRules{AllowedDomains: market.DefaultAllowedDomains, MaxPriceFen: market.DefaultMaxPriceFen}
+	// Unset product rules take their defaults in New.
 	if v := env("CLOUDMARKET_ALLOWED_LINK_DOMAINS", ""); v != "" {
 		c.Products.AllowedDomains = splitList(v)
 	}

@@ -88,14 +88,3 @@ func (b *Bucket) Read(ctx context.Context, key string, max int64) ([]byte, error
 	}
 	return data, nil
 }
-
-// EnsureBucket creates the bucket if missing (the local fake starts empty).
-func (b *Bucket) EnsureBucket(ctx context.Context) error {
-	if _, err := b.client.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String(b.bucket)}); err == nil {
-		return nil
-	}
-	if _, err := b.client.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(b.bucket)}); err != nil {
-		return fmt.Errorf("objstore: create bucket %s: %w", b.bucket, err)
-	}
-	return nil
-}
