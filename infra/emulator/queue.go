@@ -11,7 +11,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 
-	"cloudmarket/shared/ops"
+	"cloudmarket/shared/operation"
 	"cloudmarket/shared/queue"
 	"cloudmarket/shared/scf"
 	"cloudmarket/shared/store"
@@ -23,7 +23,7 @@ const DeadLetterSuffix = "-dlq"
 // startKafka runs the in-process Kafka cluster (kfake) that stands in for
 // CKafka; dataDir "" keeps it in memory.
 func startKafka(dataDir string) (*kfake.Cluster, error) {
-	opts := []kfake.Opt{kfake.NumBrokers(1), kfake.SeedTopics(2, ops.PaymentTopic, ops.PaymentTopic+DeadLetterSuffix),
+	opts := []kfake.Opt{kfake.NumBrokers(1), kfake.SeedTopics(2, operation.PaymentTopic, operation.PaymentTopic+DeadLetterSuffix),
 		kfake.AllowAutoTopicCreation(), kfake.GroupMinSessionTimeout(time.Second)}
 	if dataDir != "" {
 		opts = append(opts, kfake.DataDir(dataDir))

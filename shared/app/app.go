@@ -19,7 +19,7 @@ import (
 	"cloudmarket/shared/market"
 	"cloudmarket/shared/notify"
 	"cloudmarket/shared/objstore"
-	"cloudmarket/shared/ops"
+	"cloudmarket/shared/operation"
 	"cloudmarket/shared/payments"
 	"cloudmarket/shared/queue"
 	"cloudmarket/shared/scf"
@@ -29,13 +29,13 @@ import (
 
 // App is one process's wiring.
 type App struct {
-	Config   Config
-	Store    *store.Store
-	Clock    clock.Clock
-	Ops      *ops.Service
-	API      *httpapi.API
-	Verifier *httpapi.Verifier
-	Objects  *objstore.Bucket
+	Config     Config
+	Store      *store.Store
+	Clock      clock.Clock
+	Operations *operation.Service
+	API        *httpapi.API
+	Verifier   *httpapi.Verifier
+	Objects    *objstore.Bucket
 	// Simulator is the local payment system (nil with real WeChat Pay keys).
 	Simulator *payments.Simulator
 	Log       *slog.Logger
@@ -43,10 +43,10 @@ type App struct {
 
 // Options let the emulator and tests replace parts of the wiring.
 type Options struct {
-	Clock  clock.Clock  // default: system clock
-	Store  *store.Store // default: from Config
-	Sender ops.Sender   // default: SMS if configured, else the outbox
-	Queue  ops.Queue    // default: KAFKA_BROKERS
+	Clock  clock.Clock      // default: system clock
+	Store  *store.Store     // default: from Config
+	Sender operation.Sender // default: SMS if configured, else the outbox
+	Queue  operation.Queue  // default: KAFKA_BROKERS
 	Log    *slog.Logger
 }
 
@@ -114,19 +114,19 @@ func New(ctx context.Context, cfg Config, opt Options) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	svc := &ops.Service{
+	svc := &operation.Service{
 		Store: st, Clock: clk, Calendar: cal, Objects: objects, Sender: sender, Log: log,
 		Queue: q, Notifications: reader,
-		Config: ops.Config{ReviewerPhones: cfg.ReviewerPhones, FinancePhones: cfg.FinancePhones, RiskPhones: cfg.RiskPhones,
+		Config: operation.Config{ReviewerPhones: cfg.ReviewerPhones, FinancePhones: cfg.FinancePhones, RiskPhones: cfg.RiskPhones,
 			Products: cfg.Products, ConsignmentRate: cfg.ConsignmentRate},
 	}
-	return &App{Config: cfg, Store: st, Clock: clk, Ops: svc, API: &httpapi.API{Ops: svc}, Verifier: verifier, Objects: objects, Simulator: sim, Log: log}, nil
+	return &App{Config: cfg, Store: st, Clock: clk, Operations: svc, API: &httpapi.API{Operations: svc}, Verifier: verifier, Objects: objects, Simulator: sim, Log: log}, nil
 }
 
 // newQueue connects the producer: CKafka when KAFKA_BROKERS is set. Without
 // brokers (a function run alone, outside the emulator) publishing fails
 // plainly, and the payment system retries the notification later.
-func newQueue(cfg Config) (ops.Queue, error) {
+func newQueue(cfg Config) (operation.Queue, error) {
 	if len(cfg.KafkaBrokers) == 0 {
 		return noQueue{}, nil
 	}
@@ -192,19 +192,19 @@ func calendar(dir string, log *slog.Logger) (*workday.Calendar, error) {
 // Timers are the timer functions and what each runs.
 func (a *App) Timers() map[string]func(context.Context) (any, error) {
 	return map[string]func(context.Context) (any, error){
-		"enforce-deadlines": func(ctx context.Context) (any, error) { return a.Ops.EnforceDeadlines(ctx) },
+		"enforce-deadlines": func(ctx context.Context) (any, error) { return a.Operations.EnforceDeadlines(ctx) },
 	}
 }
 
 // Consumers are the queue-triggered functions: topic and what each applies.
 func (a *App) Consumers() map[string]Consumer {
 	return map[string]Consumer{
-		"apply-payment": {Topic: ops.PaymentTopic, Apply: func(ctx context.Context, _, body []byte) error {
-			var m ops.PaymentMessage
+		"apply-payment": {Topic: operation.PaymentTopic, Apply: func(ctx context.Context, _, body []byte) error {
+			var m operation.PaymentMessage
 			if err := json.Unmarshal(body, &m); err != nil {
-				return ops.Permanent{Err: fmt.Errorf("unreadable payment message: %w", err)}
+				return operation.Permanent{Err: fmt.Errorf("unreadable payment message: %w", err)}
 			}
-			return a.Ops.ApplyPayment(ctx, m)
+			return a.Operations.ApplyPayment(ctx, m)
 		}},
 	}
 }
@@ -240,7 +240,7 @@ func (a *App) Function(name string) (cloudfunction.Handler, error) {
 		return &scf.TimerHandler{Name: name, Run: run, Log: a.Log}, nil
 	}
 	if c, ok := a.Consumers()[name]; ok {
-		return &scf.KafkaHandler{Name: name, Apply: c.Apply, Permanent: ops.IsPermanent, Log: a.Log,
+		return &scf.KafkaHandler{Name: name, Apply: c.Apply, Permanent: operation.IsPermanent, Log: a.Log,
 			Dead: func(ctx context.Context, r scf.KafkaRecord, reason error) error {
 				return a.Store.RecordDeadLetter(ctx, store.DeadLetter{
 					ID: fmt.Sprintf("%s-%d-%d", r.Ckafka.Topic, r.Ckafka.Partition, r.Ckafka.Offset), Topic: r.Ckafka.Topic,

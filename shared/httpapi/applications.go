@@ -10,14 +10,14 @@ import (
 
 	"cloudmarket/shared/fault"
 	"cloudmarket/shared/market"
-	"cloudmarket/shared/ops"
+	"cloudmarket/shared/operation"
 	"cloudmarket/shared/store"
 )
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 
 // API binds the endpoints to the operations.
-type API struct{ Ops *ops.Service }
+type API struct{ Operations *operation.Service }
 
 type licenseUploadRequest struct {
 	ContentType *string `json:"contentType"`
@@ -36,8 +36,8 @@ func (a *API) CreateLicenseUpload(ctx context.Context, r *Request) (Reply, error
 	if in.SizeBytes == nil {
 		return Reply{}, fault.Missing("sizeBytes")
 	}
-	return Do(ctx, http.StatusCreated, viewLicenseUpload(*in.ContentType, *in.SizeBytes), func(ctx context.Context) (ops.LicenseUpload, error) {
-		return a.Ops.CreateLicenseUpload(ctx, r.Caller, *in.ContentType, *in.SizeBytes)
+	return Do(ctx, http.StatusCreated, viewLicenseUpload(*in.ContentType, *in.SizeBytes), func(ctx context.Context) (operation.LicenseUpload, error) {
+		return a.Operations.CreateLicenseUpload(ctx, r.Caller, *in.ContentType, *in.SizeBytes)
 	})
 }
 
@@ -86,13 +86,13 @@ func (a *API) SubmitApplication(ctx context.Context, r *Request) (Reply, error) 
 		return Reply{}, err
 	}
 	return Do(ctx, http.StatusCreated, viewApplication, func(ctx context.Context) (*market.Application, error) {
-		return a.Ops.SubmitApplication(ctx, r.Caller, in.form())
+		return a.Operations.SubmitApplication(ctx, r.Caller, in.form())
 	})
 }
 
 // GetApplication serves GET /v1/applications/{id}.
 func (a *API) GetApplication(ctx context.Context, r *Request) (Reply, error) {
-	app, err := a.Ops.GetApplication(ctx, r.Caller, r.Params["id"])
+	app, err := a.Operations.GetApplication(ctx, r.Caller, r.Params["id"])
 	if err != nil {
 		return Reply{}, err
 	}
@@ -119,7 +119,7 @@ func (a *API) ListApplications(ctx context.Context, r *Request) (Reply, error) {
 		}
 		q.AfterDue, q.AfterID = cur.Due, cur.ID
 	}
-	apps, err := a.Ops.ListApplications(ctx, q)
+	apps, err := a.Operations.ListApplications(ctx, q)
 	if err != nil {
 		return Reply{}, err
 	}
@@ -148,6 +148,6 @@ func (a *API) DecideApplication(ctx context.Context, r *Request) (Reply, error) 
 		return Reply{}, err
 	}
 	return Do(ctx, http.StatusOK, viewApplication, func(ctx context.Context) (*market.Application, error) {
-		return a.Ops.DecideApplication(ctx, r.Caller, r.Params["id"], in.Decision, in.Reason)
+		return a.Operations.DecideApplication(ctx, r.Caller, r.Params["id"], in.Decision, in.Reason)
 	})
 }

@@ -89,13 +89,13 @@ func (a *API) PlaceOrder(ctx context.Context, r *Request) (Reply, error) {
 		qty = *in.Quantity
 	}
 	return Do(ctx, http.StatusCreated, viewOrder, func(ctx context.Context) (*market.Order, error) {
-		return a.Ops.PlaceOrder(ctx, r.Caller, strings.TrimSpace(in.ProductID), strings.TrimSpace(in.PlanID), qty)
+		return a.Operations.PlaceOrder(ctx, r.Caller, strings.TrimSpace(in.ProductID), strings.TrimSpace(in.PlanID), qty)
 	})
 }
 
 // GetOrder serves GET /v1/orders/{id}.
 func (a *API) GetOrder(ctx context.Context, r *Request) (Reply, error) {
-	o, err := a.Ops.GetOrder(ctx, r.Caller, r.Params["id"])
+	o, err := a.Operations.GetOrder(ctx, r.Caller, r.Params["id"])
 	if err != nil {
 		return Reply{}, err
 	}
@@ -113,7 +113,7 @@ func (a *API) SubmitRequirements(ctx context.Context, r *Request) (Reply, error)
 		return Reply{}, err
 	}
 	return Do(ctx, http.StatusOK, viewOrder, func(ctx context.Context) (*market.Order, error) {
-		return a.Ops.SubmitRequirements(ctx, r.Caller, r.Params["id"], in.Text)
+		return a.Operations.SubmitRequirements(ctx, r.Caller, r.Params["id"], in.Text)
 	})
 }
 
@@ -123,7 +123,7 @@ func (a *API) StartOrder(ctx context.Context, r *Request) (Reply, error) {
 		return Reply{}, err
 	}
 	return Do(ctx, http.StatusOK, viewOrder, func(ctx context.Context) (*market.Order, error) {
-		return a.Ops.StartOrder(ctx, r.Caller, r.Params["id"])
+		return a.Operations.StartOrder(ctx, r.Caller, r.Params["id"])
 	})
 }
 
@@ -133,7 +133,7 @@ func (a *API) ConfirmOrder(ctx context.Context, r *Request) (Reply, error) {
 		return Reply{}, err
 	}
 	return Do(ctx, http.StatusOK, viewOrder, func(ctx context.Context) (*market.Order, error) {
-		return a.Ops.ConfirmOrder(ctx, r.Caller, r.Params["id"])
+		return a.Operations.ConfirmOrder(ctx, r.Caller, r.Params["id"])
 	})
 }
 
@@ -144,7 +144,7 @@ func (a *API) PaymentNotify(ctx context.Context, r *Request) (Reply, error) {
 	if len(r.body) == 0 {
 		return Reply{}, fault.New(fault.InvalidParameter, "The notification has no body.")
 	}
-	if err := a.Ops.ReceivePayment(ctx, r.HTTPHeader(), r.body); err != nil {
+	if err := a.Operations.ReceivePayment(ctx, r.HTTPHeader(), r.body); err != nil {
 		return Reply{}, err
 	}
 	return Reply{Status: http.StatusNoContent}, nil

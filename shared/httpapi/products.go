@@ -9,7 +9,7 @@ import (
 
 	"cloudmarket/shared/fault"
 	"cloudmarket/shared/market"
-	"cloudmarket/shared/ops"
+	"cloudmarket/shared/operation"
 	"cloudmarket/shared/store"
 )
 
@@ -73,7 +73,7 @@ type productView struct {
 	ListedAt      *string      `json:"listedAt"`
 }
 
-func viewProduct(v ops.ProductView) any {
+func viewProduct(v operation.ProductView) any {
 	p := v.Product
 	if !v.Full && p.Listed != nil { // what buyers see: the listed version only
 		return productView{ID: p.ID, ProviderID: p.ProviderID, Status: string(p.Status), contentBody: bodyOf(*p.Listed), OnSale: v.Visible,
@@ -93,7 +93,7 @@ func viewProduct(v ops.ProductView) any {
 }
 
 func fullView(p *market.Product) any {
-	return viewProduct(ops.ProductView{ProductRecord: store.ProductRecord{Product: p}, Full: true})
+	return viewProduct(operation.ProductView{ProductRecord: store.ProductRecord{Product: p}, Full: true})
 }
 
 // CreateProduct serves POST /v1/products.
@@ -103,7 +103,7 @@ func (a *API) CreateProduct(ctx context.Context, r *Request) (Reply, error) {
 		return Reply{}, err
 	}
 	return Do(ctx, http.StatusCreated, fullView, func(ctx context.Context) (*market.Product, error) {
-		return a.Ops.CreateProduct(ctx, r.Caller, contentOf(in))
+		return a.Operations.CreateProduct(ctx, r.Caller, contentOf(in))
 	})
 }
 
@@ -145,7 +145,7 @@ func (a *API) UpdateProduct(ctx context.Context, r *Request) (Reply, error) {
 		return contentOf(b)
 	}
 	return Do(ctx, http.StatusOK, fullView, func(ctx context.Context) (*market.Product, error) {
-		return a.Ops.UpdateProduct(ctx, r.Caller, r.Params["id"], edit)
+		return a.Operations.UpdateProduct(ctx, r.Caller, r.Params["id"], edit)
 	})
 }
 
@@ -164,7 +164,7 @@ func (a *API) SubmitProduct(ctx context.Context, r *Request) (Reply, error) {
 		return Reply{}, err
 	}
 	return Do(ctx, http.StatusOK, fullView, func(ctx context.Context) (*market.Product, error) {
-		return a.Ops.SubmitProduct(ctx, r.Caller, r.Params["id"])
+		return a.Operations.SubmitProduct(ctx, r.Caller, r.Params["id"])
 	})
 }
 
@@ -181,7 +181,7 @@ func (a *API) ReviewProduct(ctx context.Context, r *Request) (Reply, error) {
 		return Reply{}, err
 	}
 	return Do(ctx, http.StatusOK, fullView, func(ctx context.Context) (*market.Product, error) {
-		return a.Ops.ReviewProduct(ctx, r.Caller, r.Params["id"], in.Decision, in.SecurityReportRef, in.Reason)
+		return a.Operations.ReviewProduct(ctx, r.Caller, r.Params["id"], in.Decision, in.SecurityReportRef, in.Reason)
 	})
 }
 
@@ -194,13 +194,13 @@ func (a *API) DelistProduct(ctx context.Context, r *Request) (Reply, error) {
 		}
 	}
 	return Do(ctx, http.StatusOK, fullView, func(ctx context.Context) (*market.Product, error) {
-		return a.Ops.DelistProduct(ctx, r.Caller, r.Params["id"], in.Reason)
+		return a.Operations.DelistProduct(ctx, r.Caller, r.Params["id"], in.Reason)
 	})
 }
 
 // GetProduct serves GET /v1/products/{id}.
 func (a *API) GetProduct(ctx context.Context, r *Request) (Reply, error) {
-	v, err := a.Ops.GetProduct(ctx, r.Caller, r.Params["id"])
+	v, err := a.Operations.GetProduct(ctx, r.Caller, r.Params["id"])
 	if err != nil {
 		return Reply{}, err
 	}
@@ -227,7 +227,7 @@ func (a *API) ListProducts(ctx context.Context, r *Request) (Reply, error) {
 		}
 		q.AfterKey, q.AfterID = cur.At, cur.ID
 	}
-	views, err := a.Ops.ListProducts(ctx, r.Caller, q)
+	views, err := a.Operations.ListProducts(ctx, r.Caller, q)
 	if err != nil {
 		return Reply{}, err
 	}

@@ -9,7 +9,7 @@ import (
 
 	"cloudmarket/shared/fault"
 	"cloudmarket/shared/market"
-	"cloudmarket/shared/ops"
+	"cloudmarket/shared/operation"
 	"cloudmarket/shared/store"
 )
 
@@ -134,16 +134,16 @@ func (a *API) provider(r *Request) string { return r.Params["id"] }
 
 // GetProvider serves GET /v1/providers/{id}.
 func (a *API) GetProvider(ctx context.Context, r *Request) (Reply, error) {
-	p, err := a.Ops.GetProvider(ctx, r.Caller, a.provider(r))
+	p, err := a.Operations.GetProvider(ctx, r.Caller, a.provider(r))
 	if err != nil {
 		return Reply{}, err
 	}
-	return Reply{Status: http.StatusOK, Body: providerViewOf(p, a.Ops.Now())}, nil
+	return Reply{Status: http.StatusOK, Body: providerViewOf(p, a.Operations.Now())}, nil
 }
 
 // GetDeposit serves GET /v1/providers/{id}/deposit: the summary and the ledger.
 func (a *API) GetDeposit(ctx context.Context, r *Request) (Reply, error) {
-	l, err := a.Ops.DepositLedger(ctx, r.Caller, a.provider(r))
+	l, err := a.Operations.DepositLedger(ctx, r.Caller, a.provider(r))
 	if err != nil {
 		return Reply{}, err
 	}
@@ -167,8 +167,8 @@ func (a *API) SignContract(ctx context.Context, r *Request) (Reply, error) {
 	if err := r.Decode(&in); err != nil {
 		return Reply{}, err
 	}
-	return Do(ctx, http.StatusOK, viewProvider(a.Ops.Now()), func(ctx context.Context) (*market.Provider, error) {
-		return a.Ops.SignContract(ctx, r.Caller, a.provider(r), in.SignatoryName)
+	return Do(ctx, http.StatusOK, viewProvider(a.Operations.Now()), func(ctx context.Context) (*market.Provider, error) {
+		return a.Operations.SignContract(ctx, r.Caller, a.provider(r), in.SignatoryName)
 	})
 }
 
@@ -199,7 +199,7 @@ func (a *API) ReportChange(ctx context.Context, r *Request) (Reply, error) {
 		return changeView{ID: c.ID, ProviderID: c.ProviderID, Field: c.Field, NewValue: c.NewValue, ChangedOn: c.ChangedOn,
 			ReportedAt: Timestamp(c.ReportedAt), DueBy: Timestamp(c.DueBy), OnTime: c.OnTime}
 	}, func(ctx context.Context) (market.ChangeReport, error) {
-		return a.Ops.ReportChange(ctx, r.Caller, a.provider(r), in.Field, in.NewValue, in.ChangedOn)
+		return a.Operations.ReportChange(ctx, r.Caller, a.provider(r), in.Field, in.NewValue, in.ChangedOn)
 	})
 }
 
@@ -229,18 +229,18 @@ func (a *API) RecordDepositPayment(ctx context.Context, r *Request) (Reply, erro
 		}
 	}
 	pay := market.Payment{AmountFen: moneyFen(*in.AmountFen), Channel: in.Channel, Reference: strings.TrimSpace(in.Reference), PayerAccountName: in.PayerAccountName, PaidAt: paidAt}
-	return DoStatus(ctx, func(res ops.PaymentResult) int {
+	return DoStatus(ctx, func(res operation.PaymentResult) int {
 		if res.Created {
 			return http.StatusCreated
 		}
 		return http.StatusOK
-	}, func(res ops.PaymentResult) any {
+	}, func(res operation.PaymentResult) any {
 		v := viewEntry(res.Entry)
 		d := viewDepositSummary(res.Provider.Deposit)
 		v.Deposit = &d
 		return v
-	}, func(ctx context.Context) (ops.PaymentResult, error) {
-		return a.Ops.RecordDepositPayment(ctx, r.Caller, a.provider(r), pay)
+	}, func(ctx context.Context) (operation.PaymentResult, error) {
+		return a.Operations.RecordDepositPayment(ctx, r.Caller, a.provider(r), pay)
 	})
 }
 
@@ -270,7 +270,7 @@ func (a *API) DeductDeposit(ctx context.Context, r *Request) (Reply, error) {
 		v.Deposit = &d
 		return v
 	}, func(ctx context.Context) (deductionResult, error) {
-		e, p, err := a.Ops.DeductDeposit(ctx, r.Caller, a.provider(r), ops.Deduction{AmountFen: *in.AmountFen, Reason: strings.TrimSpace(in.Reason), RefundID: in.RefundID})
+		e, p, err := a.Operations.DeductDeposit(ctx, r.Caller, a.provider(r), operation.Deduction{AmountFen: *in.AmountFen, Reason: strings.TrimSpace(in.Reason), RefundID: in.RefundID})
 		return deductionResult{e, p}, err
 	})
 }
@@ -279,8 +279,8 @@ type reasonRequest struct {
 	Reason string `json:"reason"`
 }
 
-func viewExit(now time.Time) func(ops.ExitResult) any {
-	return func(res ops.ExitResult) any {
+func viewExit(now time.Time) func(operation.ExitResult) any {
+	return func(res operation.ExitResult) any {
 		v := providerViewOf(res.Provider, now)
 		b := res.Blockers
 		if b == nil {
@@ -297,8 +297,8 @@ func (a *API) RequestExit(ctx context.Context, r *Request) (Reply, error) {
 	if err := r.Decode(&in); err != nil {
 		return Reply{}, err
 	}
-	return Do(ctx, http.StatusOK, viewExit(a.Ops.Now()), func(ctx context.Context) (ops.ExitResult, error) {
-		return a.Ops.RequestExit(ctx, r.Caller, a.provider(r), in.Reason)
+	return Do(ctx, http.StatusOK, viewExit(a.Operations.Now()), func(ctx context.Context) (operation.ExitResult, error) {
+		return a.Operations.RequestExit(ctx, r.Caller, a.provider(r), in.Reason)
 	})
 }
 
@@ -311,14 +311,14 @@ func (a *API) ReceiptReturned(ctx context.Context, r *Request) (Reply, error) {
 			return Reply{}, err
 		}
 	}
-	return Do(ctx, http.StatusOK, func(res ops.ExitResult) any {
+	return Do(ctx, http.StatusOK, func(res operation.ExitResult) any {
 		b := res.Blockers
 		if b == nil {
 			b = []market.ReturnBlocker{}
 		}
 		return depositView{ProviderID: res.Provider.ID, depositSummaryView: viewDepositSummary(res.Provider.Deposit), Entries: nil, ReturnBlockers: &b}
-	}, func(ctx context.Context) (ops.ExitResult, error) {
-		return a.Ops.ReceiptReturned(ctx, r.Caller, a.provider(r))
+	}, func(ctx context.Context) (operation.ExitResult, error) {
+		return a.Operations.ReceiptReturned(ctx, r.Caller, a.provider(r))
 	})
 }
 
@@ -336,8 +336,8 @@ func (a *API) ReturnDeposit(ctx context.Context, r *Request) (Reply, error) {
 	if strings.TrimSpace(in.Reference) == "" {
 		return Reply{}, fault.Missing("reference")
 	}
-	return Do(ctx, http.StatusOK, viewProvider(a.Ops.Now()), func(ctx context.Context) (*market.Provider, error) {
-		return a.Ops.ReturnDeposit(ctx, r.Caller, a.provider(r), strings.TrimSpace(in.Reference))
+	return Do(ctx, http.StatusOK, viewProvider(a.Operations.Now()), func(ctx context.Context) (*market.Provider, error) {
+		return a.Operations.ReturnDeposit(ctx, r.Caller, a.provider(r), strings.TrimSpace(in.Reference))
 	})
 }
 
@@ -387,7 +387,7 @@ func (a *API) ListEvents(ctx context.Context, r *Request) (Reply, error) {
 	if c := r.Query("cursor"); c != "" {
 		after = c
 	}
-	evs, err := a.Ops.ListEvents(ctx, r.Caller, store.EventQuery{ProviderID: r.Query("providerId"), After: after, Limit: n + 1})
+	evs, err := a.Operations.ListEvents(ctx, r.Caller, store.EventQuery{ProviderID: r.Query("providerId"), After: after, Limit: n + 1})
 	if err != nil {
 		return Reply{}, err
 	}

@@ -5,7 +5,7 @@ import (
 
 	"cloudmarket/shared/market"
 	"cloudmarket/shared/money"
-	"cloudmarket/shared/ops"
+	"cloudmarket/shared/operation"
 	"cloudmarket/shared/workday"
 )
 
@@ -102,8 +102,8 @@ type listView struct {
 	NextCursor string `json:"nextCursor,omitempty"`
 }
 
-func viewLicenseUpload(contentType string, size int64) func(ops.LicenseUpload) any {
-	return func(u ops.LicenseUpload) any {
+func viewLicenseUpload(contentType string, size int64) func(operation.LicenseUpload) any {
+	return func(u operation.LicenseUpload) any {
 		return licenseUploadView{
 			ObjectKey: u.ObjectKey, UploadURL: u.UploadURL, ExpiresAt: Timestamp(u.ExpiresAt), Method: "PUT",
 			Headers: map[string]string{"Content-Type": contentType, "Content-Length": itoa(size)},

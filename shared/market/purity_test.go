@@ -16,7 +16,7 @@ func TestDomainImportsNoDriver(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, dep := range strings.Fields(string(out)) {
-		for _, banned := range []string{"mongo", "lungo", "aws", "tencentcloud", "net/http", "cloudmarket/shared/store", "cloudmarket/shared/httpapi", "cloudmarket/shared/ops"} {
+		for _, banned := range []string{"mongo", "lungo", "aws", "tencentcloud", "net/http", "cloudmarket/shared/store", "cloudmarket/shared/httpapi", "cloudmarket/shared/operation"} {
 			if strings.Contains(dep, banned) {
 				t.Errorf("domain depends on %s", dep)
 			}

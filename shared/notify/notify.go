@@ -9,7 +9,7 @@ import (
 	"log/slog"
 	"strings"
 
-	"cloudmarket/shared/ops"
+	"cloudmarket/shared/operation"
 	"cloudmarket/shared/store"
 )
 
@@ -60,12 +60,12 @@ func Render(template string, params []string) (string, error) {
 // it with the number masked.
 type Outbox struct{ Log *slog.Logger }
 
-// Send implements ops.Sender.
+// Send implements operation.Sender.
 func (o Outbox) Send(_ context.Context, n store.Notification) (string, error) {
 	text, err := Render(n.Template, n.Params)
 	if err != nil {
 		return "", err
 	}
-	o.Log.Info("outbox: message recorded", "channel", n.Channel, "to", ops.MaskPhone(n.To), "template", n.Template, "text", text)
+	o.Log.Info("outbox: message recorded", "channel", n.Channel, "to", operation.MaskPhone(n.To), "template", n.Template, "text", text)
 	return "outbox", nil
 }

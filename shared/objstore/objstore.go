@@ -16,7 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
-	"cloudmarket/shared/ops"
+	"cloudmarket/shared/operation"
 )
 
 // PresignTTL is how long an upload URL stays valid.
@@ -77,7 +77,7 @@ func (b *Bucket) Read(ctx context.Context, key string, max int64) ([]byte, error
 		var noKey *types.NoSuchKey
 		var status interface{ HTTPStatusCode() int }
 		if errors.As(err, &noKey) || (errors.As(err, &status) && status.HTTPStatusCode() == http.StatusNotFound) {
-			return nil, ops.ErrNoObject
+			return nil, operation.ErrNoObject
 		}
 		return nil, fmt.Errorf("objstore: get %s: %w", key, err)
 	}

@@ -19,14 +19,14 @@ import (
 	"github.com/wechatpay-apiv3/wechatpay-go/core/notify"
 	"github.com/wechatpay-apiv3/wechatpay-go/services/payments"
 
-	"cloudmarket/shared/ops"
+	"cloudmarket/shared/operation"
 )
 
 // Errors of Parse: the first is the caller's identity (401), the second the
 // content (400). Nothing is stored or queued after either.
 var (
-	ErrSignature = ops.ErrNotificationSignature
-	ErrResource  = ops.ErrNotificationResource
+	ErrSignature = operation.ErrNotificationSignature
+	ErrResource  = operation.ErrNotificationResource
 )
 
 // Keys are what the merchant has from WeChat Pay.
@@ -59,30 +59,30 @@ func NewReader(k Keys) (*Reader, error) {
 }
 
 // Parse verifies a notification and returns its transaction.
-func (r *Reader) Parse(ctx context.Context, header http.Header, body []byte) (ops.PaymentMessage, error) {
+func (r *Reader) Parse(ctx context.Context, header http.Header, body []byte) (operation.PaymentMessage, error) {
 	req := func() *http.Request {
 		rq, _ := http.NewRequestWithContext(ctx, http.MethodPost, "/v1/payments/notify", bytes.NewReader(body))
 		rq.Header = header
 		return rq
 	}
 	if err := r.validator.Validate(ctx, req()); err != nil {
-		return ops.PaymentMessage{}, fmt.Errorf("%w: %v", ErrSignature, err)
+		return operation.PaymentMessage{}, fmt.Errorf("%w: %v", ErrSignature, err)
 	}
 	var tx payments.Transaction
 	if _, err := r.handler.ParseNotifyRequest(ctx, req(), &tx); err != nil {
-		return ops.PaymentMessage{}, fmt.Errorf("%w: %v", ErrResource, err)
+		return operation.PaymentMessage{}, fmt.Errorf("%w: %v", ErrResource, err)
 	}
-	m := ops.PaymentMessage{TradeState: str(tx.TradeState), TransactionID: str(tx.TransactionId), OutTradeNo: str(tx.OutTradeNo), Attach: str(tx.Attach)}
+	m := operation.PaymentMessage{TradeState: str(tx.TradeState), TransactionID: str(tx.TransactionId), OutTradeNo: str(tx.OutTradeNo), Attach: str(tx.Attach)}
 	if tx.Amount != nil && tx.Amount.Total != nil {
 		m.AmountFen = *tx.Amount.Total
 	}
 	if m.TransactionID == "" {
-		return ops.PaymentMessage{}, fmt.Errorf("%w: no transaction_id", ErrResource)
+		return operation.PaymentMessage{}, fmt.Errorf("%w: no transaction_id", ErrResource)
 	}
 	if t := str(tx.SuccessTime); t != "" {
 		var err error
 		if m.SuccessTime, err = time.Parse(time.RFC3339, t); err != nil {
-			return ops.PaymentMessage{}, fmt.Errorf("%w: success_time %q", ErrResource, t)
+			return operation.PaymentMessage{}, fmt.Errorf("%w: success_time %q", ErrResource, t)
 		}
 	}
 	return m, nil

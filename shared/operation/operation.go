@@ -1,7 +1,7 @@
-// Package ops holds one function per operation: load, call the domain, save,
+// Package operation holds one function per operation: load, call the domain, save,
 // record events and notifications, all in one transaction (store.Transact). It
 // declares the small interfaces it needs from the world outside the database.
-package ops
+package operation
 
 import (
 	"context"

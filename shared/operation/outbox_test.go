@@ -1,4 +1,4 @@
-package ops_test
+package operation_test
 
 import (
 	"context"
@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"cloudmarket/shared/clock"
-	"cloudmarket/shared/ops"
+	"cloudmarket/shared/operation"
 	"cloudmarket/shared/store"
 	"cloudmarket/shared/workday"
 )
@@ -36,7 +36,7 @@ func TestOutboxRetriesFailedDeliveryOnce(t *testing.T) {
 	}
 	sender := &flakySender{}
 	sender.failures.Store(1)
-	svc := &ops.Service{Store: st, Clock: clock.System{}, Calendar: workday.New(), Sender: sender, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	svc := &operation.Service{Store: st, Clock: clock.System{}, Calendar: workday.New(), Sender: sender, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	_, err = store.Transact(ctx, st, func(tx *store.Tx) (struct{}, error) {
 		_, err := tx.Record(store.Event{Type: "test.happened", At: time.Now(), Actor: "t", Subject: "x"},
 			store.Notification{Channel: "sms", To: "+8613800000000", Template: "review_overdue", Params: []string{"a", "b"}})
