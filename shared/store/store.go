@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/256dpi/lungo"
-	"go.mongodb.org/mongo-driver/bson"
 	"go.mongodb.org/mongo-driver/mongo"
 	"go.mongodb.org/mongo-driver/mongo/options"
 )
@@ -86,58 +85,6 @@ func Connect(ctx context.Context, uri, database string) (*Store, error) {
 func (s *Store) Close(ctx context.Context) error { return s.close(ctx) }
 
 func (s *Store) col(name string) lungo.ICollection { return s.db.Collection(name) }
-
-// indexes declares every index a timer or list query relies on, plus the
-// uniqueness rules. Creating an existing index is a no-op, so every cold start
-// may run it.
-var indexes = map[string][]mongo.IndexModel{
-	colApplications: {
-		{Keys: bson.D{{Key: "status", Value: 1}, {Key: "reviewDueAt", Value: 1}, {Key: "_id", Value: 1}}}, // review queue, overdue sweep
-		{Keys: bson.D{{Key: "reviewDueAt", Value: 1}, {Key: "_id", Value: 1}}},                            // queue without status filter
-		{Keys: bson.D{{Key: "accountId", Value: 1}}},
-	},
-	colProviders: {
-		{Keys: bson.D{{Key: "accountId", Value: 1}}},
-		{Keys: bson.D{{Key: "applicationId", Value: 1}}, Options: options.Index().SetUnique(true)},
-		{Keys: bson.D{{Key: "deposit.topUpDueAt", Value: 1}, {Key: "deposit.storeClosed", Value: 1}}}, // R-DP5 sweep
-		{Keys: bson.D{{Key: "deposit.returnDueAt", Value: 1}}},                                        // R-DP6 sweep
-	},
-	colEntries: {
-		{Keys: bson.D{{Key: "providerId", Value: 1}, {Key: "_id", Value: 1}}},
-		// The same transfer reference records once (R-DP2), even concurrently.
-		{Keys: bson.D{{Key: "reference", Value: 1}}, Options: options.Index().SetUnique(true).SetPartialFilterExpression(bson.M{"kind": "payment"})},
-	},
-	colProducts: {
-		{Keys: bson.D{{Key: "providerId", Value: 1}, {Key: "status", Value: 1}, {Key: "_id", Value: 1}}},
-		{Keys: bson.D{{Key: "visible", Value: 1}, {Key: "_id", Value: 1}}},                                  // what buyers browse
-		{Keys: bson.D{{Key: "inReview", Value: 1}, {Key: "submittedAt", Value: 1}, {Key: "_id", Value: 1}}}, // review queue
-	},
-	colOrders: {
-		{Keys: bson.D{{Key: "outTradeNo", Value: 1}}, Options: options.Index().SetUnique(true)},
-		{Keys: bson.D{{Key: "redemptionCode", Value: 1}}, Options: options.Index().SetUnique(true).SetPartialFilterExpression(bson.M{"redemptionCode": bson.M{"$exists": true}})},
-		{Keys: bson.D{{Key: "status", Value: 1}, {Key: "startDueAt", Value: 1}}},         // R-SV2 sweep
-		{Keys: bson.D{{Key: "status", Value: 1}, {Key: "reviewPeriodEndsAt", Value: 1}}}, // completion sweep
-		{Keys: bson.D{{Key: "status", Value: 1}, {Key: "expiresAt", Value: 1}}},          // unpaid expiry sweep
-		{Keys: bson.D{{Key: "buyerAccount", Value: 1}, {Key: "_id", Value: 1}}},
-		{Keys: bson.D{{Key: "providerId", Value: 1}, {Key: "status", Value: 1}}},
-	},
-	colDeadLetters: {
-		{Keys: bson.D{{Key: "at", Value: 1}}},
-	},
-	colChanges: {
-		{Keys: bson.D{{Key: "providerId", Value: 1}, {Key: "_id", Value: 1}}},
-	},
-	colEvents: {
-		{Keys: bson.D{{Key: "providerId", Value: 1}, {Key: "_id", Value: 1}}},
-		{Keys: bson.D{{Key: "subject", Value: 1}, {Key: "_id", Value: 1}}},
-	},
-	colNotifications: {
-		{Keys: bson.D{{Key: "status", Value: 1}, {Key: "createdAt", Value: 1}}}, // outbox sweep
-	},
-	colIdempotency: {
-		{Keys: bson.D{{Key: "expireAt", Value: 1}}, Options: options.Index().SetExpireAfterSeconds(0)},
-	},
-}
 
 func (s *Store) ensureIndexes(ctx context.Context) error {
 	for col, models := range indexes {
