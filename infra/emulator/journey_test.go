@@ -595,7 +595,7 @@ func countOutbox(e *env, match func(m map[string]any) bool) int {
 }
 
 // countEvents counts the recorded events of one type.
-func countEvents(e *env, eventType string) int {
+func countEvents(e *env, eventType market.EventType) int {
 	evs, err := e.emu.App.Store.Events(context.Background(), store.EventQuery{})
 	if err != nil {
 		e.t.Fatal(err)
@@ -610,7 +610,7 @@ func countEvents(e *env, eventType string) int {
 }
 
 // waitApplied polls until the consumer has applied a payment notification.
-func waitApplied(e *env, transactionID string) store.PaymentNotification {
+func waitApplied(e *env, transactionID string) market.PaymentNotification {
 	e.t.Helper()
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
 		if n, err := e.emu.App.Store.PaymentNotification(context.Background(), transactionID); err == nil && n.Status == "applied" {
@@ -618,5 +618,5 @@ func waitApplied(e *env, transactionID string) store.PaymentNotification {
 		}
 	}
 	e.t.Fatalf("payment %s never applied", transactionID)
-	return store.PaymentNotification{}
+	return market.PaymentNotification{}
 }

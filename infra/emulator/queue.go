@@ -11,6 +11,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"cloudmarket/shared/market"
 	"cloudmarket/shared/operation"
 	"cloudmarket/shared/queue"
 	"cloudmarket/shared/scf"
@@ -142,7 +143,7 @@ func (c *consumer) deadLetter(ctx context.Context, r *kgo.Record, reason error) 
 	if err := c.dlq.Publish(ctx, r.Topic+DeadLetterSuffix, string(r.Key), r.Value); err != nil {
 		c.log.Error("queue: dead-letter topic", "err", err)
 	}
-	if err := c.store.RecordDeadLetter(ctx, store.DeadLetter{
+	if err := c.store.RecordDeadLetter(ctx, market.DeadLetter{
 		ID: fmt.Sprintf("%s-%d-%d", r.Topic, r.Partition, r.Offset), Topic: r.Topic, Key: string(r.Key), Body: string(r.Value),
 		Reason: reason.Error(), Attempts: c.retries + 1, At: time.Now(),
 	}); err != nil {

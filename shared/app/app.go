@@ -242,7 +242,7 @@ func (a *App) Function(name string) (cloudfunction.Handler, error) {
 	if c, ok := a.Consumers()[name]; ok {
 		return &scf.KafkaHandler{Name: name, Apply: c.Apply, Permanent: operation.IsPermanent, Log: a.Log,
 			Dead: func(ctx context.Context, r scf.KafkaRecord, reason error) error {
-				return a.Store.RecordDeadLetter(ctx, store.DeadLetter{
+				return a.Store.RecordDeadLetter(ctx, market.DeadLetter{
 					ID: fmt.Sprintf("%s-%d-%d", r.Ckafka.Topic, r.Ckafka.Partition, r.Ckafka.Offset), Topic: r.Ckafka.Topic,
 					Key: r.Ckafka.MsgKey, Body: r.Ckafka.MsgBody, Reason: reason.Error(), Attempts: 1, At: a.Clock.Now(),
 				})
@@ -257,7 +257,7 @@ func (a *App) Function(name string) (cloudfunction.Handler, error) {
 	if len(routes) == 0 {
 		return nil, fmt.Errorf("no function named %q", name)
 	}
-	return &httpapi.Handler{Routes: routes, Verifier: a.Verifier, Store: a.Store, Clock: a.Clock, Log: a.Log}, nil
+	return &httpapi.Handler{Routes: routes, Verifier: a.Verifier, Operations: a.Operations, Clock: a.Clock, Log: a.Log}, nil
 }
 
 // Start is a function main's whole body: wire from the environment, then hand

@@ -11,7 +11,6 @@ import (
 	"cloudmarket/shared/fault"
 	"cloudmarket/shared/market"
 	"cloudmarket/shared/operation"
-	"cloudmarket/shared/store"
 )
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
@@ -110,7 +109,7 @@ func (a *API) ListApplications(ctx context.Context, r *Request) (Reply, error) {
 	if err != nil {
 		return Reply{}, err
 	}
-	q := store.ApplicationQuery{Status: r.Query("status"), Limit: n + 1}
+	q := operation.ApplicationQuery{Status: r.Query("status"), Limit: n + 1}
 	if c := r.Query("cursor"); c != "" {
 		var cur queueCursor
 		raw, err := base64.RawURLEncoding.DecodeString(c)

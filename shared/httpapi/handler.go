@@ -19,7 +19,7 @@ import (
 	"cloudmarket/shared/fault"
 	"cloudmarket/shared/ids"
 	"cloudmarket/shared/market"
-	"cloudmarket/shared/store"
+	"cloudmarket/shared/operation"
 )
 
 // MaxBodyBytes bounds a request body; nothing in the API needs more.
@@ -153,9 +153,10 @@ func (rt Route) Match(path string) (map[string]string, bool) {
 type Handler struct {
 	Routes   []Route
 	Verifier *Verifier
-	Store    *store.Store
-	Clock    clock.Clock
-	Log      *slog.Logger
+	// Operations keeps the Idempotency-Key records.
+	Operations *operation.Service
+	Clock      clock.Clock
+	Log        *slog.Logger
 }
 
 // Invoke implements cloudfunction.Handler: event in, response out, nil error.
@@ -281,35 +282,38 @@ func encode(r Reply) (int, []byte, error) {
 // idempotent runs a POST under its Idempotency-Key: the first outcome is stored
 // with a hash of the request, in the operation's own transaction, and replayed
 // for the same key and request; another request under the same key is refused.
+// The record is inserted first: a repeat is found by its duplicate key (its
+// work rolled back), so a first request reads nothing extra.
 func (h *Handler) idempotent(ctx context.Context, rt Route, req *Request, key string) (int, []byte, error) {
 	if len(key) > MaxIdempotencyKey {
 		return 0, nil, fault.Invalid("IdempotencyKey", "Idempotency-Key is %d characters; at most %d are accepted.", len(key), MaxIdempotencyKey)
 	}
 	hash := requestHash(req)
-	replay := func() (int, []byte, bool, error) {
-		rec, err := h.Store.LookupIdempotent(ctx, req.Caller.Account, key, h.Clock.Now())
-		if errors.Is(err, store.ErrNotFound) {
-			return 0, nil, false, nil
-		}
-		if err != nil {
-			return 0, nil, false, err
-		}
+	replay := func(rec operation.IdempotencyRecord) (int, []byte, error) {
 		if rec.RequestHash != hash {
-			return 0, nil, false, fault.Failed("IdempotencyKeyReused", "Idempotency-Key %q was already used for a different request; use a new key for a new request.", key)
+			return 0, nil, fault.Failed("IdempotencyKeyReused", "Idempotency-Key %q was already used for a different request; use a new key for a new request.", key)
 		}
-		return rec.Reply.Status, rec.Reply.Body, true, nil
+		return rec.Reply.Status, rec.Reply.Body, nil
 	}
-	if status, body, ok, err := replay(); ok || err != nil {
-		return status, body, err
-	}
-	claim := &store.IdempotencyClaim{Caller: req.Caller.Account, Key: key, RequestHash: hash, Now: h.Clock.Now()}
-	reply, err := rt.Handle(store.WithIdempotency(ctx, claim), req)
-	if err != nil {
-		// A concurrent twin may have committed first; then its answer is ours.
-		if status, body, ok, rerr := replay(); ok || rerr != nil {
-			return status, body, rerr
+	// lookup finds the outcome stored by an earlier or concurrent twin after
+	// this run failed: a repeat may fail where the first succeeded.
+	lookup := func(err error) (int, []byte, error) {
+		if rec, ok := operation.Replay(err); ok {
+			return replay(rec)
+		}
+		rec, found, lerr := h.Operations.LookupIdempotent(ctx, req.Caller.Account, key)
+		if lerr != nil {
+			return 0, nil, lerr
+		}
+		if found {
+			return replay(rec)
 		}
 		return 0, nil, err
+	}
+	claim := &operation.IdempotencyClaim{Caller: req.Caller.Account, Key: key, RequestHash: hash, Now: h.Clock.Now()}
+	reply, err := rt.Handle(operation.WithIdempotency(ctx, claim), req)
+	if err != nil {
+		return lookup(err)
 	}
 	if stored, ok := claim.Recorded(); ok {
 		return stored.Status, stored.Body, nil
@@ -318,11 +322,8 @@ func (h *Handler) idempotent(ctx context.Context, rt Route, req *Request, key st
 	if err != nil {
 		return 0, nil, err
 	}
-	if err := h.Store.RecordIdempotent(ctx, claim, store.Reply{Status: status, Body: body}); err != nil {
-		if s, b, ok, rerr := replay(); ok || rerr != nil {
-			return s, b, rerr
-		}
-		return 0, nil, err
+	if err := h.Operations.RecordIdempotent(ctx, claim, operation.StoredReply{Status: status, Body: body}); err != nil {
+		return lookup(err)
 	}
 	return status, body, nil
 }
@@ -348,10 +349,10 @@ func Do[T any](ctx context.Context, status int, view func(T) any, op func(contex
 // DoStatus is Do for an operation whose status depends on its result (201 for
 // a new record, 200 for one recorded before).
 func DoStatus[T any](ctx context.Context, status func(T) int, view func(T) any, op func(context.Context) (T, error)) (Reply, error) {
-	if c := store.ClaimFrom(ctx); c != nil {
-		c.Render = func(result any) (store.Reply, error) {
+	if c := operation.ClaimFrom(ctx); c != nil {
+		c.Render = func(result any) (operation.StoredReply, error) {
 			s, body, err := encode(Reply{Status: status(result.(T)), Body: view(result.(T))})
-			return store.Reply{Status: s, Body: body}, err
+			return operation.StoredReply{Status: s, Body: body}, err
 		}
 	}
 	res, err := op(ctx)

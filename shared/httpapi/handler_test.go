@@ -11,6 +11,7 @@ import (
 
 	"cloudmarket/shared/clock"
 	"cloudmarket/shared/market"
+	"cloudmarket/shared/operation"
 	"cloudmarket/shared/store"
 )
 
@@ -30,7 +31,7 @@ func testHandler(t testing.TB) *Handler {
 	}
 	return &Handler{
 		Routes:   []Route{{Method: "POST", Pattern: "/v1/things/{id}", Function: "t", Roles: []string{market.RoleProvider}, Handle: echo}},
-		Verifier: HS256([]byte("s")), Store: st, Clock: clock.System{}, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Verifier: HS256([]byte("s")), Operations: &operation.Service{Store: st, Clock: clock.System{}}, Clock: clock.System{}, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	}
 }
 

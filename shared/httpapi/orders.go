@@ -59,7 +59,7 @@ func viewOrder(o *market.Order) any {
 		ID: o.ID, Status: string(o.Status), OutTradeNo: o.OutTradeNo, BuyerAccountID: o.BuyerAccount, ProviderID: o.ProviderID,
 		ProductID: o.ProductID, ProductName: o.ProductName, Category: string(o.Category), Tool: o.Tool,
 		PlanID: o.Plan.ID, PlanName: o.Plan.Name, Period: o.Plan.Period, DurationDays: o.Plan.DurationDays, Quantity: o.Quantity,
-		UnitPriceFen: int64(o.Plan.PriceFen), AmountFen: int64(o.AmountFen), FeeMode: o.Fee.Mode, FeeRateBps: int64(o.Fee.RateBps),
+		UnitPriceFen: int64(o.Plan.PriceFen), AmountFen: int64(o.AmountFen), FeeMode: string(o.Fee.Mode), FeeRateBps: int64(o.Fee.RateBps),
 		PlatformFeeFen: int64(o.PlatformFee), ProviderNetFen: int64(o.ProviderNet), Invoicing: []invoiceView{},
 		CreatedAt: Timestamp(o.CreatedAt), ExpiresAt: optTimestamp(o.ExpiresAt), CancelledAt: optTimestamp(o.CancelledAt), TransactionID: optString(o.TransactionID), PaidAt: optTimestamp(o.PaidAt),
 		ReviewPeriodEndsAt: optTimestamp(o.ReviewPeriodEndsAt), StartDueAt: optTimestamp(o.StartDueAt), StartedAt: optTimestamp(o.StartedAt),

@@ -10,7 +10,6 @@ import (
 	"cloudmarket/shared/fault"
 	"cloudmarket/shared/market"
 	"cloudmarket/shared/operation"
-	"cloudmarket/shared/store"
 )
 
 type planBody struct {
@@ -76,10 +75,10 @@ type productView struct {
 func viewProduct(v operation.ProductView) any {
 	p := v.Product
 	if !v.Full && p.Listed != nil { // what buyers see: the listed version only
-		return productView{ID: p.ID, ProviderID: p.ProviderID, Status: string(p.Status), contentBody: bodyOf(*p.Listed), OnSale: v.Visible,
+		return productView{ID: p.ID, ProviderID: p.ProviderID, Status: string(p.Status), contentBody: bodyOf(*p.Listed), OnSale: v.OnSale(),
 			CreatedAt: Timestamp(p.CreatedAt), UpdatedAt: Timestamp(p.ListedAt), ListedAt: optTimestamp(p.ListedAt)}
 	}
-	out := productView{ID: p.ID, ProviderID: p.ProviderID, Status: string(p.Status), contentBody: bodyOf(p.Content), OnSale: v.Visible,
+	out := productView{ID: p.ID, ProviderID: p.ProviderID, Status: string(p.Status), contentBody: bodyOf(p.Content), OnSale: v.OnSale(),
 		EditStatus: optString(p.EditStatus), SubmittedAt: optTimestamp(p.SubmittedAt), DelistReason: optString(p.DelistReason),
 		CreatedAt: Timestamp(p.CreatedAt), UpdatedAt: Timestamp(p.UpdatedAt), ListedAt: optTimestamp(p.ListedAt)}
 	if p.Listed != nil && p.EditStatus != "" {
@@ -93,7 +92,7 @@ func viewProduct(v operation.ProductView) any {
 }
 
 func fullView(p *market.Product) any {
-	return viewProduct(operation.ProductView{ProductRecord: store.ProductRecord{Product: p}, Full: true})
+	return viewProduct(operation.ProductView{Product: p, Full: true})
 }
 
 // CreateProduct serves POST /v1/products.
@@ -218,7 +217,7 @@ func (a *API) ListProducts(ctx context.Context, r *Request) (Reply, error) {
 	if err != nil {
 		return Reply{}, err
 	}
-	q := store.ProductQuery{ProviderID: r.Query("providerId"), Status: r.Query("status"), Limit: n + 1}
+	q := operation.ProductQuery{ProviderID: r.Query("providerId"), Status: r.Query("status"), Limit: n + 1}
 	if c := r.Query("cursor"); c != "" {
 		var cur productCursor
 		raw, err := base64.RawURLEncoding.DecodeString(c)

@@ -2,15 +2,14 @@ package httpapi
 
 import (
 	"context"
-	"encoding/json"
 	"net/http"
+	"reflect"
 	"strings"
 	"time"
 
 	"cloudmarket/shared/fault"
 	"cloudmarket/shared/market"
 	"cloudmarket/shared/operation"
-	"cloudmarket/shared/store"
 )
 
 type storeView struct {
@@ -62,7 +61,7 @@ type providerView struct {
 func viewDepositSummary(d market.Deposit) depositSummaryView {
 	return depositSummaryView{
 		RequiredFen: int64(d.RequiredFen), BalanceFen: int64(d.BalanceFen), ShortfallFen: int64(d.ShortfallFen()),
-		OwedFen: int64(d.OwedFen), Status: d.Status(), TopUpDueAt: optTimestamp(d.TopUpDueAt),
+		OwedFen: int64(d.OwedFen), Status: string(d.Status()), TopUpDueAt: optTimestamp(d.TopUpDueAt),
 		ReceiptReturnedAt: optTimestamp(d.ReceiptReturnedAt), ReturnDueAt: optTimestamp(d.ReturnDueAt), ReturnedAt: optTimestamp(d.ReturnedAt),
 	}
 }
@@ -114,9 +113,9 @@ type entryView struct {
 	Deposit *depositSummaryView `json:"deposit,omitempty"`
 }
 
-func viewEntry(e store.DepositEntry) entryView {
+func viewEntry(e market.DepositEntry) entryView {
 	return entryView{
-		ID: e.ID, ProviderID: e.ProviderID, Kind: e.Kind, AmountFen: int64(e.AmountFen), OwedFen: int64(e.OwedFen),
+		ID: e.ID, ProviderID: e.ProviderID, Kind: string(e.Kind), AmountFen: int64(e.AmountFen), OwedFen: int64(e.OwedFen),
 		BalanceAfterFen: int64(e.BalanceAfterFen), Channel: optString(e.Channel), Reference: optString(e.Reference),
 		PayerAccountName: optString(e.PayerAccountName), PaidAt: optTimestamp(e.PaidAt), ReceiptNo: optString(e.ReceiptNo),
 		Reason: optString(e.Reason), RefundID: optString(e.RefundID), Actor: e.Actor, At: Timestamp(e.At),
@@ -251,7 +250,7 @@ type deductionRequest struct {
 }
 
 type deductionResult struct {
-	e store.DepositEntry
+	e market.DepositEntry
 	p *market.Provider
 }
 
@@ -351,30 +350,27 @@ type eventView struct {
 	Data       map[string]any `json:"data"`
 }
 
-// eventData shows times in the data in Asia/Shanghai like every other time.
-func eventData(v any) any {
-	switch x := v.(type) {
-	case time.Time:
-		return Timestamp(x)
-	case map[string]any:
-		out := make(map[string]any, len(x))
-		for k, e := range x {
-			out[k] = eventData(e)
-		}
-		return out
-	case []any:
-		out := make([]any, len(x))
-		for i, e := range x {
-			out[i] = eventData(e)
-		}
-		return out
-	case []market.ReturnBlocker:
-		raw, _ := json.Marshal(x)
-		var out any
-		_ = json.Unmarshal(raw, &out)
+// eventData renders an event's typed payload as its JSON object, with times
+// in Asia/Shanghai like every other time.
+func eventData(data any) map[string]any {
+	out := map[string]any{}
+	v := reflect.ValueOf(data)
+	if !v.IsValid() || v.Kind() != reflect.Struct {
 		return out
 	}
-	return v
+	for i := 0; i < v.NumField(); i++ {
+		name, opts, _ := strings.Cut(v.Type().Field(i).Tag.Get("json"), ",")
+		f := v.Field(i)
+		if opts == "omitempty" && f.IsZero() {
+			continue
+		}
+		if t, ok := f.Interface().(time.Time); ok {
+			out[name] = Timestamp(t)
+			continue
+		}
+		out[name] = f.Interface()
+	}
+	return out
 }
 
 // ListEvents serves GET /v1/events?providerId=&after=&limit=.
@@ -387,7 +383,7 @@ func (a *API) ListEvents(ctx context.Context, r *Request) (Reply, error) {
 	if c := r.Query("cursor"); c != "" {
 		after = c
 	}
-	evs, err := a.Operations.ListEvents(ctx, r.Caller, store.EventQuery{ProviderID: r.Query("providerId"), After: after, Limit: n + 1})
+	evs, err := a.Operations.ListEvents(ctx, r.Caller, operation.EventQuery{ProviderID: r.Query("providerId"), After: after, Limit: n + 1})
 	if err != nil {
 		return Reply{}, err
 	}
@@ -397,11 +393,7 @@ func (a *API) ListEvents(ctx context.Context, r *Request) (Reply, error) {
 			out.NextCursor = evs[n-1].ID
 			break
 		}
-		data, _ := eventData(e.Data).(map[string]any)
-		if data == nil {
-			data = map[string]any{}
-		}
-		out.Items = append(out.Items, eventView{ID: e.ID, Type: e.Type, At: Timestamp(e.At), Actor: e.Actor, Subject: e.Subject, ProviderID: e.ProviderID, Data: data})
+		out.Items = append(out.Items, eventView{ID: e.ID, Type: string(e.Type), At: Timestamp(e.At), Actor: e.Actor, Subject: e.Subject, ProviderID: e.ProviderID, Data: eventData(e.Data)})
 	}
 	return Reply{Status: http.StatusOK, Body: out}, nil
 }

@@ -321,3 +321,11 @@ func (a *Application) Decide(decision, reason, reviewer string, now time.Time) e
 func (a *Application) ReviewOverdue(now time.Time) bool {
 	return a.Status == ApplicationSubmitted && now.After(a.ReviewDueAt) && a.OverdueFlaggedAt.IsZero()
 }
+
+// DecisionEvent is the audit-trail event of the review's decision.
+func (a *Application) DecisionEvent() EventType {
+	if a.Status == ApplicationApproved {
+		return EventApplicationApproved
+	}
+	return EventApplicationRejected
+}

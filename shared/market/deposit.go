@@ -11,13 +11,16 @@ import (
 	"cloudmarket/shared/workday"
 )
 
+// DepositStatus is the deposit's state as API.md names it.
+type DepositStatus string
+
 // Deposit statuses of API.md.
 const (
-	DepositUnpaid    = "unpaid"    // never received in full
-	DepositHeld      = "held"      // whole
-	DepositShort     = "short"     // was whole, a deduction made it short (R-DP5)
-	DepositReturning = "returning" // exit: return due by returnDueAt (R-DP6)
-	DepositReturned  = "returned"
+	DepositUnpaid    DepositStatus = "unpaid"    // never received in full
+	DepositHeld      DepositStatus = "held"      // whole
+	DepositShort     DepositStatus = "short"     // was whole, a deduction made it short (R-DP5)
+	DepositReturning DepositStatus = "returning" // exit: return due by returnDueAt (R-DP6)
+	DepositReturned  DepositStatus = "returned"
 )
 
 // TopUpWorkingDays is R-DP5; ReturnWorkingDays is R-DP6.
@@ -52,7 +55,7 @@ type Deposit struct {
 }
 
 // Status derives the API status.
-func (d Deposit) Status() string {
+func (d Deposit) Status() DepositStatus {
 	switch {
 	case !d.ReturnedAt.IsZero():
 		return DepositReturned

@@ -34,9 +34,19 @@ const (
 	PaymentWindow = 2 * time.Hour
 )
 
+// FeeMode is how the platform earns from a sale (R-FE1): its service fee, or
+// a consignment share.
+type FeeMode string
+
+// Fee modes; a provider's cooperationMode names one.
+const (
+	FeePlatform    FeeMode = "platform"
+	FeeConsignment FeeMode = "consignment"
+)
+
 // FeeRule is the fee that applied to an order (R-FE1).
 type FeeRule struct {
-	Mode    string // "platform" or "consignment"
+	Mode    FeeMode
 	RateBps money.BasisPoints
 }
 
@@ -96,7 +106,7 @@ func NewOrder(id, outTradeNo, buyer string, prod *Product, prov *Provider, planI
 	if quantity < 1 || quantity > MaxQuantity {
 		return nil, fault.Invalid("Quantity", "quantity must be 1 to %d, got %d.", MaxQuantity, quantity)
 	}
-	if prod.Listed == nil || prod.Status != ProductListed || !prov.StoreOpen(now) {
+	if prod.StoreOpen = prov.StoreOpen(now); !prod.OnSale() {
 		return nil, fault.Failed("ProductNotOnSale", "Product %s is not on sale now.", prod.ID)
 	}
 	var plan *Plan
@@ -114,12 +124,12 @@ func NewOrder(id, outTradeNo, buyer string, prod *Product, prov *Provider, planI
 		Quantity: quantity, AmountFen: plan.PriceFen * money.Fen(quantity), Status: OrderPendingPayment, CreatedAt: now,
 		ExpiresAt: now.Add(PaymentWindow),
 	}
-	o.Fee = FeeRule{Mode: prov.CooperationMode, RateBps: PlatformFeeRate}
+	o.Fee = FeeRule{Mode: FeeMode(prov.CooperationMode), RateBps: PlatformFeeRate}
 	if prov.CooperationMode == "consignment" {
 		o.Fee.RateBps = consignmentRate
 	}
 	o.PlatformFee, o.ProviderNet = money.Split(o.AmountFen, o.Fee.RateBps)
-	if o.Fee.Mode == "consignment" { // R-FE2: the platform sells; the provider bills its settlement
+	if o.Fee.Mode == FeeConsignment { // R-FE2: the platform sells; the provider bills its settlement
 		o.Invoicing = []Invoice{
 			{Issuer: "platform", Recipient: "buyer", Subject: "sale", AmountFen: o.AmountFen},
 			{Issuer: "provider", Recipient: "platform", Subject: "settlement", AmountFen: o.ProviderNet},
@@ -148,6 +158,18 @@ const (
 	PaymentMismatch   PaymentOutcome = "mismatch"   // amount differs: finance decides
 	PaymentUnexpected PaymentOutcome = "unexpected" // the order was not waiting for payment: finance refunds
 )
+
+// ReviewEvent is the audit-trail event of a payment finance must look at;
+// "" for one that needs nobody.
+func (p PaymentOutcome) ReviewEvent() EventType {
+	switch p {
+	case PaymentMismatch:
+		return EventPaymentMismatch
+	case PaymentUnexpected:
+		return EventPaymentUnexpected
+	}
+	return ""
+}
 
 // Fulfilment codes made by the caller (random, so not the domain's to make).
 type Fulfilment struct {

@@ -91,6 +91,13 @@ type Product struct {
 	ListedAt     time.Time
 	DelistedAt   time.Time
 	DelistReason string
+	StoreOpen    bool // its provider's store was open when the product was last saved
+}
+
+// OnSale is the one "on sale" rule: buyers see and order a product that is
+// listed while its provider's store is open (R-ON3, R-DP5, R-EX2).
+func (p *Product) OnSale() bool {
+	return p.Status == ProductListed && p.Listed != nil && p.StoreOpen
 }
 
 // ProductRules are the configurable limits of the automatic checks (R-LS3).
@@ -277,6 +284,14 @@ const (
 	OutcomeRejected      ReviewOutcome = "rejected"
 	OutcomeEditRejected  ReviewOutcome = "edit_rejected" // the listed version stays
 )
+
+// Event is the audit-trail event of a review with this outcome.
+func (o ReviewOutcome) Event() EventType {
+	return map[ReviewOutcome]EventType{
+		OutcomeListed: EventProductListed, OutcomeEditPublished: EventProductEditPublished, OutcomeApproved: EventProductApproved,
+		OutcomeRejected: EventProductRejected, OutcomeEditRejected: EventProductEditRejected,
+	}[o]
+}
 
 // Review records a reviewer's decision (R-LS1, R-LS3, R-ON3). depositReceived
 // tells whether the provider's deposit was ever received in full.

@@ -9,7 +9,7 @@ import (
 	"github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common"
 	ses "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/ses/v20201002"
 
-	"cloudmarket/shared/store"
+	"cloudmarket/shared/market"
 )
 
 // EmailConfig configures Tencent Cloud SES.
@@ -40,7 +40,7 @@ func NewEmail(cfg EmailConfig) (*Email, error) {
 }
 
 // Send implements ops.Sender for the "email" channel.
-func (e *Email) Send(ctx context.Context, n store.Notification) (string, error) {
+func (e *Email) Send(ctx context.Context, n market.Notification) (string, error) {
 	if n.Channel != "email" {
 		return "", fmt.Errorf("notify: the e-mail sender cannot deliver channel %q", n.Channel)
 	}
@@ -73,13 +73,13 @@ func (e *Email) Send(ctx context.Context, n store.Notification) (string, error) 
 // sender goes to the outbox.
 type Router struct {
 	SMS, Email interface {
-		Send(context.Context, store.Notification) (string, error)
+		Send(context.Context, market.Notification) (string, error)
 	}
 	Outbox Outbox
 }
 
 // Send implements ops.Sender.
-func (r Router) Send(ctx context.Context, n store.Notification) (string, error) {
+func (r Router) Send(ctx context.Context, n market.Notification) (string, error) {
 	switch {
 	case n.Channel == "sms" && r.SMS != nil:
 		return r.SMS.Send(ctx, n)

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"cloudmarket/shared/store"
+	"cloudmarket/shared/market"
 )
 
 // A local stand-in for Tencent Cloud SES: checks SendEmail as the API reads it
@@ -36,7 +36,7 @@ func TestTencentSESSender(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	n := store.Notification{Channel: "email", To: "zhang@example.com", Template: "contract_sent", Params: []string{"示例公司", "prv_1", "张三"}}
+	n := market.Notification{Channel: "email", To: "zhang@example.com", Template: "contract_sent", Params: []string{"示例公司", "prv_1", "张三"}}
 	if via, err := e.Send(context.Background(), n); err != nil || via != "tencentcloud-ses" {
 		t.Fatalf("%q %v", via, err)
 	}
@@ -52,7 +52,7 @@ func TestTencentSESSender(t *testing.T) {
 
 type recorder struct{ got []string }
 
-func (r *recorder) Send(_ context.Context, n store.Notification) (string, error) {
+func (r *recorder) Send(_ context.Context, n market.Notification) (string, error) {
 	r.got = append(r.got, n.Channel)
 	return "rec", nil
 }
@@ -61,10 +61,10 @@ func TestRouterSendsEachChannelToItsSender(t *testing.T) {
 	t.Parallel()
 	sms := &recorder{}
 	r := Router{SMS: sms, Outbox: Outbox{Log: slog.New(slog.NewTextHandler(io.Discard, nil))}}
-	if via, _ := r.Send(context.Background(), store.Notification{Channel: "sms", Template: "review_overdue"}); via != "rec" {
+	if via, _ := r.Send(context.Background(), market.Notification{Channel: "sms", Template: "review_overdue"}); via != "rec" {
 		t.Fatal("sms not routed")
 	}
-	if via, _ := r.Send(context.Background(), store.Notification{Channel: "email", Template: "contract_sent"}); via != "outbox" {
+	if via, _ := r.Send(context.Background(), market.Notification{Channel: "email", Template: "contract_sent"}); via != "outbox" {
 		t.Fatal("unconfigured e-mail not sent to the outbox")
 	}
 }

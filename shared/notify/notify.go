@@ -9,8 +9,8 @@ import (
 	"log/slog"
 	"strings"
 
+	"cloudmarket/shared/market"
 	"cloudmarket/shared/operation"
-	"cloudmarket/shared/store"
 )
 
 // Templates are the message texts, in Tencent Cloud SMS template syntax ({1},
@@ -61,7 +61,7 @@ func Render(template string, params []string) (string, error) {
 type Outbox struct{ Log *slog.Logger }
 
 // Send implements operation.Sender.
-func (o Outbox) Send(_ context.Context, n store.Notification) (string, error) {
+func (o Outbox) Send(_ context.Context, n market.Notification) (string, error) {
 	text, err := Render(n.Template, n.Params)
 	if err != nil {
 		return "", err

@@ -8,7 +8,7 @@ import (
 	"github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common/profile"
 	sms "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/sms/v20210111"
 
-	"cloudmarket/shared/store"
+	"cloudmarket/shared/market"
 )
 
 // SMSConfig configures Tencent Cloud SMS.
@@ -42,7 +42,7 @@ func NewSMS(cfg SMSConfig) (*SMS, error) {
 // Send implements ops.Sender for the "sms" channel. A per-number failure in
 // SendStatusSet (the call succeeds, the number does not) is an error, so the
 // outbox retries it.
-func (s *SMS) Send(ctx context.Context, n store.Notification) (string, error) {
+func (s *SMS) Send(ctx context.Context, n market.Notification) (string, error) {
 	if n.Channel != "sms" {
 		return "", fmt.Errorf("notify: the SMS sender cannot deliver channel %q", n.Channel)
 	}

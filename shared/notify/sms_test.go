@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"cloudmarket/shared/store"
+	"cloudmarket/shared/market"
 )
 
 // fakeSMS is a local stand-in for the Tencent Cloud SMS endpoint: it checks
@@ -48,7 +48,7 @@ func TestTencentSMSSender(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	n := store.Notification{ID: "ntf_1", Channel: "sms", To: "+8613800000000", Template: "application_approved", Params: []string{"示例公司", "app_1"}}
+	n := market.Notification{ID: "ntf_1", Channel: "sms", To: "+8613800000000", Template: "application_approved", Params: []string{"示例公司", "app_1"}}
 	via, err := s.Send(context.Background(), n)
 	if err != nil || via != "tencentcloud-sms" {
 		t.Fatalf("send: %q %v", via, err)

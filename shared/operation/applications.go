@@ -75,9 +75,9 @@ func (s *Service) SubmitApplication(ctx context.Context, who market.Actor, form 
 		if err := tx.InsertApplication(a); err != nil {
 			return nil, err
 		}
-		_, err = tx.Record(store.Event{
-			Type: "application.submitted", At: now, Actor: who.Account, Subject: a.ID,
-			Data: map[string]any{"companyName": a.CompanyName, "orgCode": a.OrgCode.Canonical, "reviewDueAt": a.ReviewDueAt},
+		_, err = tx.Record(market.Event{
+			Type: market.EventApplicationSubmitted, At: now, Actor: who.Account, Subject: a.ID,
+			Data: market.ApplicationSubmittedData{CompanyName: a.CompanyName, OrgCode: a.OrgCode.Canonical, ReviewDueAt: a.ReviewDueAt},
 		})
 		return a, err
 	})
@@ -137,9 +137,9 @@ func (s *Service) DecideApplication(ctx context.Context, who market.Actor, id, d
 			}
 			a.ProviderID, providerID = p.ID, p.ID
 			org = store.OrganisationRef{Standing: market.OrganisationProvider, ApplicationID: a.ID, ProviderID: p.ID}
-			if _, err := tx.Record(store.Event{
-				Type: "provider.created", At: now, Actor: who.Account, Subject: p.ID, ProviderID: p.ID,
-				Data: map[string]any{"applicationId": a.ID, "status": string(p.Status), "depositRequiredFen": int64(p.Deposit.RequiredFen)},
+			if _, err := tx.Record(market.Event{
+				Type: market.EventProviderCreated, At: now, Actor: who.Account, Subject: p.ID, ProviderID: p.ID,
+				Data: market.ProviderCreatedData{ApplicationID: a.ID, Status: p.Status, DepositRequiredFen: int64(p.Deposit.RequiredFen)},
 			}); err != nil {
 				return nil, err
 			}
@@ -153,17 +153,17 @@ func (s *Service) DecideApplication(ctx context.Context, who market.Actor, id, d
 		if err := tx.SaveApplication(a); err != nil {
 			return nil, err
 		}
-		notes := []store.Notification{{Channel: "sms", To: a.Contact.Phone, Template: "application_rejected", Params: []string{a.CompanyName, a.ID, a.Reason}}}
+		notes := []market.Notification{{Channel: "sms", To: a.Contact.Phone, Template: "application_rejected", Params: []string{a.CompanyName, a.ID, a.Reason}}}
 		if a.Status == market.ApplicationApproved {
-			notes = []store.Notification{
+			notes = []market.Notification{
 				{Channel: "sms", To: a.Contact.Phone, Template: "application_approved", Params: []string{a.CompanyName, a.ID}},
 				// R-ON2: the contract goes by e-mail to the contact.
 				{Channel: "email", To: a.Contact.Email, Template: "contract_sent", Params: []string{a.CompanyName, providerID, a.Contact.Name}},
 			}
 		}
-		_, err = tx.Record(store.Event{
-			Type: "application." + string(a.Status), At: now, Actor: who.Account, Subject: a.ID, ProviderID: providerID,
-			Data: map[string]any{"decision": a.Decision, "reason": a.Reason},
+		_, err = tx.Record(market.Event{
+			Type: a.DecisionEvent(), At: now, Actor: who.Account, Subject: a.ID, ProviderID: providerID,
+			Data: market.ApplicationDecidedData{Decision: a.Decision, Reason: a.Reason},
 		}, notes...)
 		return a, err
 	})

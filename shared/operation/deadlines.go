@@ -44,9 +44,9 @@ func (s *Service) EnforceDeadlines(ctx context.Context) (DeadlineReport, error) 
 			return false, nil
 		}
 		a.OverdueFlaggedAt = now
-		_, err := tx.Record(store.Event{
-			Type: "application.review_overdue", At: now, Actor: actor.Account, Subject: a.ID,
-			Data: map[string]any{"reviewDueAt": a.ReviewDueAt},
+		_, err := tx.Record(market.Event{
+			Type: market.EventApplicationReviewOverdue, At: now, Actor: actor.Account, Subject: a.ID,
+			Data: market.ApplicationReviewOverdueData{ReviewDueAt: a.ReviewDueAt},
 		}, staffSMS(s.Config.ReviewerPhones, "review_overdue", a.ID, a.CompanyName)...)
 		return true, err
 	})
@@ -86,8 +86,8 @@ func (s *Service) flagLateStarts(ctx context.Context, now time.Time) (int, error
 			return false, nil
 		}
 		o.StartOverdueAt = now
-		_, err := tx.Record(store.Event{Type: "order.start_overdue", At: now, Actor: actor, Subject: o.ID, ProviderID: o.ProviderID,
-			Data: map[string]any{"startDueAt": o.StartDueAt, "paidAt": o.PaidAt}},
+		_, err := tx.Record(market.Event{Type: market.EventOrderStartOverdue, At: now, Actor: actor, Subject: o.ID, ProviderID: o.ProviderID,
+			Data: market.OrderStartOverdueData{StartDueAt: o.StartDueAt, PaidAt: o.PaidAt}},
 			staffSMS(s.Config.RiskPhones, "order_start_overdue", o.ID, o.ProviderID)...)
 		return true, err
 	})
@@ -104,8 +104,8 @@ func (s *Service) completeOrders(ctx context.Context, now time.Time) (int, error
 		if !o.CompleteIfReviewOver(now) {
 			return false, nil
 		}
-		_, err := tx.Record(store.Event{Type: "order.completed", At: now, Actor: actor, Subject: o.ID, ProviderID: o.ProviderID,
-			Data: map[string]any{"reviewPeriodEndsAt": o.ReviewPeriodEndsAt}})
+		_, err := tx.Record(market.Event{Type: market.EventOrderCompleted, At: now, Actor: actor, Subject: o.ID, ProviderID: o.ProviderID,
+			Data: market.OrderReviewEndedData{ReviewPeriodEndsAt: o.ReviewPeriodEndsAt}})
 		return true, err
 	})
 }
@@ -129,9 +129,9 @@ func (s *Service) closeShortStores(ctx context.Context, now time.Time) (int, err
 		if err := tx.SetStoreOpen(p.ID, p.StoreOpen(now)); err != nil { // its products leave the shelves
 			return false, err
 		}
-		_, err := tx.Record(store.Event{Type: "store.closed", At: now, Actor: actor, Subject: p.ID, ProviderID: p.ID,
-			Data: map[string]any{"reason": market.ReasonDepositShort, "shortfallFen": int64(p.Deposit.ShortfallFen()), "topUpDueAt": p.Deposit.TopUpDueAt}},
-			store.Notification{Channel: "sms", To: p.Contact.Phone, Template: "store_closed_deposit", Params: []string{p.CompanyName, p.Deposit.ShortfallFen().String()}})
+		_, err := tx.Record(market.Event{Type: market.EventStoreClosed, At: now, Actor: actor, Subject: p.ID, ProviderID: p.ID,
+			Data: market.StoreClosedData{Reason: market.ReasonDepositShort, ShortfallFen: int64(p.Deposit.ShortfallFen()), TopUpDueAt: p.Deposit.TopUpDueAt}},
+			market.SMS(p.Contact.Phone, "store_closed_deposit", p.CompanyName, p.Deposit.ShortfallFen().String()))
 		return true, err
 	})
 }
@@ -149,8 +149,8 @@ func (s *Service) flagOverdueReturns(ctx context.Context, now time.Time) (int, e
 			return false, nil
 		}
 		p.Deposit.ReturnOverdueAt = now
-		_, err := tx.Record(store.Event{Type: "deposit.return_overdue", At: now, Actor: actor, Subject: p.ID, ProviderID: p.ID,
-			Data: map[string]any{"returnDueAt": p.Deposit.ReturnDueAt, "amountFen": int64(p.Deposit.BalanceFen)}},
+		_, err := tx.Record(market.Event{Type: market.EventDepositReturnOverdue, At: now, Actor: actor, Subject: p.ID, ProviderID: p.ID,
+			Data: market.DepositReturnDueData{ReturnDueAt: p.Deposit.ReturnDueAt, AmountFen: int64(p.Deposit.BalanceFen)}},
 			staffSMS(s.Config.FinancePhones, "deposit_return_overdue", p.CompanyName, p.ID, p.Deposit.BalanceFen.String())...)
 		return true, err
 	})
@@ -167,8 +167,8 @@ func (s *Service) cancelUnpaidOrders(ctx context.Context, now time.Time) (int, e
 		if !o.CancelIfUnpaid(now) {
 			return false, nil
 		}
-		_, err := tx.Record(store.Event{Type: "order.cancelled", At: now, Actor: actor, Subject: o.ID, ProviderID: o.ProviderID,
-			Data: map[string]any{"reason": "payment_window_passed", "expiresAt": o.ExpiresAt}})
+		_, err := tx.Record(market.Event{Type: market.EventOrderCancelled, At: now, Actor: actor, Subject: o.ID, ProviderID: o.ProviderID,
+			Data: market.OrderCancelledData{Reason: "payment_window_passed", ExpiresAt: o.ExpiresAt}})
 		return true, err
 	})
 }

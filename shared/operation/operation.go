@@ -33,7 +33,7 @@ var ErrNoObject = errors.New("no such object")
 // Sender delivers one notification (SMS or e-mail) and names the channel that
 // carried it.
 type Sender interface {
-	Send(ctx context.Context, n store.Notification) (via string, err error)
+	Send(ctx context.Context, n market.Notification) (via string, err error)
 }
 
 // Config is what operations need to know about the deployment.
@@ -49,10 +49,10 @@ type Config struct {
 }
 
 // staffSMS makes one SMS per phone.
-func staffSMS(phones []string, template string, params ...string) []store.Notification {
-	var out []store.Notification
+func staffSMS(phones []string, template string, params ...string) []market.Notification {
+	var out []market.Notification
 	for _, p := range phones {
-		out = append(out, store.Notification{Channel: "sms", To: p, Template: template, Params: params})
+		out = append(out, market.Notification{Channel: "sms", To: p, Template: template, Params: params})
 	}
 	return out
 }

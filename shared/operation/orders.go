@@ -34,9 +34,9 @@ func (s *Service) PlaceOrder(ctx context.Context, who market.Actor, productID, p
 		if err := tx.InsertOrder(o); err != nil {
 			return nil, err
 		}
-		_, err = tx.Record(store.Event{Type: "order.created", At: now, Actor: who.Account, Subject: o.ID, ProviderID: o.ProviderID,
-			Data: map[string]any{"productId": o.ProductID, "planId": o.Plan.ID, "quantity": o.Quantity, "amountFen": int64(o.AmountFen),
-				"platformFeeFen": int64(o.PlatformFee), "providerNetFen": int64(o.ProviderNet), "feeMode": o.Fee.Mode}})
+		_, err = tx.Record(market.Event{Type: market.EventOrderCreated, At: now, Actor: who.Account, Subject: o.ID, ProviderID: o.ProviderID,
+			Data: market.OrderCreatedData{ProductID: o.ProductID, PlanID: o.Plan.ID, Quantity: o.Quantity, AmountFen: int64(o.AmountFen),
+				PlatformFeeFen: int64(o.PlatformFee), ProviderNetFen: int64(o.ProviderNet), FeeMode: o.Fee.Mode}})
 		return o, err
 	})
 }
@@ -78,7 +78,7 @@ func (s *Service) GetOrder(ctx context.Context, who market.Actor, id string) (*m
 }
 
 // changeOrder runs one change of an order by a caller in the given role.
-func (s *Service) changeOrder(ctx context.Context, who market.Actor, id string, role orderRole, event string, change func(o *market.Order) error) (*market.Order, error) {
+func (s *Service) changeOrder(ctx context.Context, who market.Actor, id string, role orderRole, event market.EventType, change func(o *market.Order) error) (*market.Order, error) {
 	now := s.now()
 	return store.Transact(ctx, s.Store, func(tx *store.Tx) (*market.Order, error) {
 		o, err := tx.Order(id)
@@ -94,8 +94,8 @@ func (s *Service) changeOrder(ctx context.Context, who market.Actor, id string, 
 		if err := tx.SaveOrder(o); err != nil {
 			return nil, err
 		}
-		_, err = tx.Record(store.Event{Type: "order." + event, At: now, Actor: who.Account, Subject: o.ID, ProviderID: o.ProviderID,
-			Data: map[string]any{"status": string(o.Status)}})
+		_, err = tx.Record(market.Event{Type: event, At: now, Actor: who.Account, Subject: o.ID, ProviderID: o.ProviderID,
+			Data: market.OrderStatusChangedData{Status: o.Status}})
 		return o, err
 	})
 }
@@ -103,18 +103,18 @@ func (s *Service) changeOrder(ctx context.Context, who market.Actor, id string, 
 // SubmitRequirements records an ops buyer's requirement form.
 func (s *Service) SubmitRequirements(ctx context.Context, who market.Actor, id, text string) (*market.Order, error) {
 	now := s.now()
-	return s.changeOrder(ctx, who, id, orderBuyer, "requirements_submitted", func(o *market.Order) error { return o.SubmitRequirements(text, now) })
+	return s.changeOrder(ctx, who, id, orderBuyer, market.EventOrderRequirementsSubmitted, func(o *market.Order) error { return o.SubmitRequirements(text, now) })
 }
 
 // StartOrder records that the provider started work (R-SV2).
 func (s *Service) StartOrder(ctx context.Context, who market.Actor, id string) (*market.Order, error) {
 	now := s.now()
-	return s.changeOrder(ctx, who, id, orderProvider, "started", func(o *market.Order) error { return o.Start(now) })
+	return s.changeOrder(ctx, who, id, orderProvider, market.EventOrderStarted, func(o *market.Order) error { return o.Start(now) })
 }
 
 // ConfirmOrder is the ops buyer's confirmation that the service is complete
 // (R-RF1: it ends the review period).
 func (s *Service) ConfirmOrder(ctx context.Context, who market.Actor, id string) (*market.Order, error) {
 	now := s.now()
-	return s.changeOrder(ctx, who, id, orderBuyer, "completed", func(o *market.Order) error { return o.Confirm(now) })
+	return s.changeOrder(ctx, who, id, orderBuyer, market.EventOrderCompleted, func(o *market.Order) error { return o.Confirm(now) })
 }

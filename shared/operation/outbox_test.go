@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"cloudmarket/shared/clock"
+	"cloudmarket/shared/market"
 	"cloudmarket/shared/operation"
 	"cloudmarket/shared/store"
 	"cloudmarket/shared/workday"
@@ -18,7 +19,7 @@ import (
 // flakySender fails its first n sends, like an SMS gateway that is down.
 type flakySender struct{ failures, sends atomic.Int32 }
 
-func (f *flakySender) Send(context.Context, store.Notification) (string, error) {
+func (f *flakySender) Send(context.Context, market.Notification) (string, error) {
 	if f.failures.Add(-1) >= 0 {
 		return "", errors.New("gateway unavailable")
 	}
@@ -38,8 +39,8 @@ func TestOutboxRetriesFailedDeliveryOnce(t *testing.T) {
 	sender.failures.Store(1)
 	svc := &operation.Service{Store: st, Clock: clock.System{}, Calendar: workday.New(), Sender: sender, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	_, err = store.Transact(ctx, st, func(tx *store.Tx) (struct{}, error) {
-		_, err := tx.Record(store.Event{Type: "test.happened", At: time.Now(), Actor: "t", Subject: "x"},
-			store.Notification{Channel: "sms", To: "+8613800000000", Template: "review_overdue", Params: []string{"a", "b"}})
+		_, err := tx.Record(market.Event{Type: market.EventProviderExited, At: time.Now(), Actor: "t", Subject: "x"},
+			market.SMS("+8613800000000", "review_overdue", "a", "b"))
 		return struct{}{}, err
 	})
 	if err != nil {

@@ -83,7 +83,7 @@ func (s *Service) AcceptPayment(ctx context.Context, m PaymentMessage) error {
 	if m.TransactionID == "" {
 		return fault.New(fault.InvalidParameterValue, "The notification has no transaction_id.")
 	}
-	if _, err := s.Store.StorePaymentNotification(ctx, store.PaymentNotification{
+	if _, err := s.Store.StorePaymentNotification(ctx, market.PaymentNotification{
 		TransactionID: m.TransactionID, OutTradeNo: m.OutTradeNo, Attach: m.Attach, AmountFen: money.Fen(m.AmountFen),
 		TradeState: m.TradeState, SuccessTime: m.SuccessTime, ReceivedAt: s.now(),
 	}); err != nil {
@@ -103,7 +103,7 @@ func (s *Service) AcceptPayment(ctx context.Context, m PaymentMessage) error {
 func (s *Service) ApplyPayment(ctx context.Context, m PaymentMessage) error {
 	actor := market.System("apply-payment")
 	if m.TradeState != "SUCCESS" {
-		return s.finishNotification(ctx, m, "ignored", "trade state "+m.TradeState)
+		return s.finishNotification(ctx, m, market.NotificationIgnored, "trade state "+m.TradeState)
 	}
 	if pid, ok := strings.CutPrefix(m.Attach, "deposit:"); ok {
 		_, err := s.RecordDepositPayment(ctx, actor, pid, market.Payment{
@@ -115,7 +115,7 @@ func (s *Service) ApplyPayment(ctx context.Context, m PaymentMessage) error {
 		if err != nil {
 			return err
 		}
-		return s.finishNotification(ctx, m, "applied", "deposit")
+		return s.finishNotification(ctx, m, market.NotificationApplied, "deposit")
 	}
 	now := s.now()
 	outcome, err := store.Transact(ctx, s.Store, func(tx *store.Tx) (market.PaymentOutcome, error) {
@@ -123,7 +123,7 @@ func (s *Service) ApplyPayment(ctx context.Context, m PaymentMessage) error {
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
 			return "", err
 		}
-		if err == nil && n.Status != "received" {
+		if err == nil && n.Status != market.NotificationReceived {
 			return market.PaymentDuplicate, nil // applied before: a redelivery
 		}
 		o, err := tx.OrderByOutTradeNo(m.OutTradeNo)
@@ -136,24 +136,25 @@ func (s *Service) ApplyPayment(ctx context.Context, m PaymentMessage) error {
 		outcome := o.ApplyPayment(m.TransactionID, money.Fen(m.AmountFen), m.SuccessTime, s.Calendar, market.Fulfilment{
 			RedemptionCode: ids.Code(4), LaunchRef: "launch-" + ids.Code(3), APIKeyRef: "apikey-" + ids.Code(4),
 		})
-		data := map[string]any{"transactionId": m.TransactionID, "amountFen": m.AmountFen, "orderAmountFen": int64(o.AmountFen)}
 		switch outcome {
 		case market.PaymentApplied:
 			if err := tx.SaveOrder(o); err != nil {
 				return "", err
 			}
-			data["paidAt"], data["reviewPeriodEndsAt"], data["startDueAt"] = o.PaidAt, o.ReviewPeriodEndsAt, o.StartDueAt
-			if _, err := tx.Record(store.Event{Type: "order.paid", At: now, Actor: actor.Account, Subject: o.ID, ProviderID: o.ProviderID, Data: data}); err != nil {
+			data := market.OrderPaidData{TransactionID: m.TransactionID, AmountFen: m.AmountFen, OrderAmountFen: int64(o.AmountFen),
+				PaidAt: o.PaidAt, ReviewPeriodEndsAt: o.ReviewPeriodEndsAt, StartDueAt: o.StartDueAt}
+			if _, err := tx.Record(market.Event{Type: market.EventOrderPaid, At: now, Actor: actor.Account, Subject: o.ID, ProviderID: o.ProviderID, Data: data}); err != nil {
 				return "", err
 			}
 		case market.PaymentMismatch, market.PaymentUnexpected:
-			if _, err := tx.Record(store.Event{Type: "payment." + string(outcome), At: now, Actor: actor.Account, Subject: o.ID, ProviderID: o.ProviderID, Data: data},
+			data := market.PaymentNeedsReviewData{TransactionID: m.TransactionID, AmountFen: m.AmountFen, OrderAmountFen: int64(o.AmountFen)}
+			if _, err := tx.Record(market.Event{Type: outcome.ReviewEvent(), At: now, Actor: actor.Account, Subject: o.ID, ProviderID: o.ProviderID, Data: data},
 				staffSMS(s.Config.FinancePhones, "payment_needs_review", m.TransactionID, o.ID, string(outcome))...); err != nil {
 				return "", err
 			}
 		}
 		if n.TransactionID != "" {
-			if err := tx.FinishPaymentNotification(m.TransactionID, "applied", string(outcome)); err != nil {
+			if err := tx.FinishPaymentNotification(m.TransactionID, market.NotificationApplied, string(outcome)); err != nil {
 				return "", err
 			}
 		}
@@ -168,10 +169,10 @@ func (s *Service) ApplyPayment(ctx context.Context, m PaymentMessage) error {
 	return nil
 }
 
-func (s *Service) finishNotification(ctx context.Context, m PaymentMessage, status, outcome string) error {
+func (s *Service) finishNotification(ctx context.Context, m PaymentMessage, status market.PaymentNotificationStatus, outcome string) error {
 	_, err := store.Transact(ctx, s.Store, func(tx *store.Tx) (struct{}, error) {
 		n, err := tx.PaymentNotification(m.TransactionID)
-		if errors.Is(err, store.ErrNotFound) || (err == nil && n.Status != "received") {
+		if errors.Is(err, store.ErrNotFound) || (err == nil && n.Status != market.NotificationReceived) {
 			return struct{}{}, nil
 		}
 		if err != nil {

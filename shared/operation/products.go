@@ -35,15 +35,8 @@ func loadOwnProduct(tx *store.Tx, who market.Actor, id string) (*market.Product,
 	return prod, prov, nil
 }
 
-func productEvent(kind string, p *market.Product, who market.Actor, data map[string]any) store.Event {
-	if data == nil {
-		data = map[string]any{}
-	}
-	data["status"] = string(p.Status)
-	if p.EditStatus != "" {
-		data["editStatus"] = p.EditStatus
-	}
-	return store.Event{Type: "product." + kind, At: p.UpdatedAt, Actor: who.Account, Subject: p.ID, ProviderID: p.ProviderID, Data: data}
+func productEvent(t market.EventType, p *market.Product, who market.Actor, data any) market.Event {
+	return market.Event{Type: t, At: p.UpdatedAt, Actor: who.Account, Subject: p.ID, ProviderID: p.ProviderID, Data: data}
 }
 
 // CreateProduct creates a draft in one of the caller's approved categories.
@@ -61,7 +54,7 @@ func (s *Service) CreateProduct(ctx context.Context, who market.Actor, c market.
 		if err := tx.InsertProduct(p, prov.StoreOpen(now)); err != nil {
 			return nil, err
 		}
-		_, err = tx.Record(productEvent("created", p, who, map[string]any{"name": p.Content.Name, "category": string(p.Content.Category)}))
+		_, err = tx.Record(productEvent(market.EventProductCreated, p, who, market.ProductCreatedData{Name: p.Content.Name, Category: p.Content.Category, Status: p.Status, EditStatus: p.EditStatus}))
 		return p, err
 	})
 }
@@ -81,7 +74,7 @@ func (s *Service) UpdateProduct(ctx context.Context, who market.Actor, id string
 		if err := tx.SaveProduct(p, prov.StoreOpen(now)); err != nil {
 			return nil, err
 		}
-		_, err = tx.Record(productEvent("updated", p, who, nil))
+		_, err = tx.Record(productEvent(market.EventProductUpdated, p, who, market.ProductChangedData{Status: p.Status, EditStatus: p.EditStatus}))
 		return p, err
 	})
 }
@@ -101,7 +94,7 @@ func (s *Service) SubmitProduct(ctx context.Context, who market.Actor, id string
 		if err := tx.SaveProduct(p, prov.StoreOpen(now)); err != nil {
 			return nil, err
 		}
-		_, err = tx.Record(productEvent("submitted", p, who, nil))
+		_, err = tx.Record(productEvent(market.EventProductSubmitted, p, who, market.ProductChangedData{Status: p.Status, EditStatus: p.EditStatus}))
 		return p, err
 	})
 }
@@ -128,13 +121,14 @@ func (s *Service) ReviewProduct(ctx context.Context, who market.Actor, id, decis
 		if err := tx.SaveProduct(p, prov.StoreOpen(now)); err != nil {
 			return nil, err
 		}
-		data := map[string]any{"decision": decision, "reviewer": who.Account, "securityReportRef": p.LastReview.SecurityReportRef, "reason": p.LastReview.Reason}
+		data := market.ProductReviewedData{Decision: decision, Reviewer: who.Account, SecurityReportRef: p.LastReview.SecurityReportRef, Reason: p.LastReview.Reason,
+			Status: p.Status, EditStatus: p.EditStatus}
 		template := map[market.ReviewOutcome]string{
 			market.OutcomeListed: "product_listed", market.OutcomeEditPublished: "product_edit_published", market.OutcomeApproved: "product_approved_deposit",
 			market.OutcomeRejected: "product_rejected", market.OutcomeEditRejected: "product_rejected",
 		}[outcome]
-		_, err = tx.Record(productEvent(string(outcome), p, who, data),
-			store.Notification{Channel: "sms", To: prov.Contact.Phone, Template: template, Params: []string{p.Content.Name, p.ID, p.LastReview.Reason}})
+		_, err = tx.Record(productEvent(outcome.Event(), p, who, data),
+			market.Notification{Channel: "sms", To: prov.Contact.Phone, Template: template, Params: []string{p.Content.Name, p.ID, p.LastReview.Reason}})
 		return p, err
 	})
 	if err == nil {
@@ -159,7 +153,7 @@ func (s *Service) listApproved(tx *store.Tx, who market.Actor, prov *market.Prov
 		if err := tx.SaveProduct(p, prov.StoreOpen(now)); err != nil {
 			return err
 		}
-		if _, err := tx.Record(productEvent("listed", p, who, map[string]any{"cause": "deposit_received"})); err != nil {
+		if _, err := tx.Record(productEvent(market.EventProductListed, p, who, market.ProductListedOnDepositData{Cause: "deposit_received", Status: p.Status, EditStatus: p.EditStatus})); err != nil {
 			return err
 		}
 	}
@@ -190,14 +184,14 @@ func (s *Service) DelistProduct(ctx context.Context, who market.Actor, id, reaso
 		if err := tx.SaveProduct(p, prov.StoreOpen(now)); err != nil {
 			return nil, err
 		}
-		_, err = tx.Record(productEvent("delisted", p, who, map[string]any{"reason": p.DelistReason}))
+		_, err = tx.Record(productEvent(market.EventProductDelisted, p, who, market.ProductDelistedData{Reason: p.DelistReason, Status: p.Status, EditStatus: p.EditStatus}))
 		return p, err
 	})
 }
 
 // ProductView is a product as one caller may see it.
 type ProductView struct {
-	store.ProductRecord
+	*market.Product
 	Full bool // the owner or an operator: working content, review details
 }
 
@@ -216,7 +210,7 @@ func (s *Service) GetProduct(ctx context.Context, who market.Actor, id string) (
 			return ProductView{rec, true}, nil
 		}
 	}
-	if !rec.Visible {
+	if !rec.OnSale() {
 		return ProductView{}, fault.NotFound("Product", "Product %s does not exist or is not on sale.", id)
 	}
 	return ProductView{rec, false}, nil

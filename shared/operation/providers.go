@@ -65,8 +65,8 @@ func (s *Service) SignContract(ctx context.Context, who market.Actor, id, signat
 		if err := tx.SaveProvider(p); err != nil {
 			return nil, err
 		}
-		_, err = tx.Record(store.Event{Type: "provider.contract_signed", At: now, Actor: who.Account, Subject: p.ID, ProviderID: p.ID,
-			Data: map[string]any{"signatoryName": p.Contract.SignatoryName}})
+		_, err = tx.Record(market.Event{Type: market.EventProviderContractSigned, At: now, Actor: who.Account, Subject: p.ID, ProviderID: p.ID,
+			Data: market.ContractSignedData{SignatoryName: p.Contract.SignatoryName}})
 		return p, err
 	})
 }
@@ -93,12 +93,12 @@ func (s *Service) ReportChange(ctx context.Context, who market.Actor, id, field,
 		if err := tx.SaveProvider(p); err != nil {
 			return market.ChangeReport{}, err
 		}
-		data := map[string]any{"changeId": c.ID, "field": c.Field, "newValue": c.NewValue, "changedOn": c.ChangedOn, "dueBy": c.DueBy, "onTime": c.OnTime}
-		if _, err := tx.Record(store.Event{Type: "provider.change_reported", At: now, Actor: who.Account, Subject: p.ID, ProviderID: p.ID, Data: data}); err != nil {
+		data := market.ChangeReportedData{ChangeID: c.ID, Field: c.Field, NewValue: c.NewValue, ChangedOn: c.ChangedOn, DueBy: c.DueBy, OnTime: c.OnTime}
+		if _, err := tx.Record(market.Event{Type: market.EventProviderChangeReported, At: now, Actor: who.Account, Subject: p.ID, ProviderID: p.ID, Data: data}); err != nil {
 			return market.ChangeReport{}, err
 		}
 		if !c.OnTime {
-			_, err = tx.Record(store.Event{Type: "provider.change_reported_late", At: now, Actor: who.Account, Subject: p.ID, ProviderID: p.ID, Data: data},
+			_, err = tx.Record(market.Event{Type: market.EventProviderChangeReportedLate, At: now, Actor: who.Account, Subject: p.ID, ProviderID: p.ID, Data: data},
 				staffSMS(s.Config.RiskPhones, "change_reported_late", p.CompanyName, p.ID, c.Field, c.ChangedOn)...)
 		}
 		return c, err
@@ -111,7 +111,7 @@ func (s *Service) ReportChange(ctx context.Context, who market.Actor, id, field,
 
 // PaymentResult is a recorded deposit payment and whether it was new.
 type PaymentResult struct {
-	Entry    store.DepositEntry
+	Entry    market.DepositEntry
 	Provider *market.Provider
 	Created  bool // false: the reference was already recorded, nothing changed
 }
@@ -142,8 +142,8 @@ func (s *Service) RecordDepositPayment(ctx context.Context, who market.Actor, pr
 		if err != nil {
 			return PaymentResult{}, err
 		}
-		e := store.DepositEntry{
-			ID: ids.New(ids.Deposit, now), ProviderID: p.ID, Kind: store.EntryPayment, AmountFen: pay.AmountFen,
+		e := market.DepositEntry{
+			ID: ids.New(ids.Deposit, now), ProviderID: p.ID, Kind: market.EntryPayment, AmountFen: pay.AmountFen,
 			BalanceAfterFen: p.Deposit.BalanceFen, Channel: pay.Channel, Reference: pay.Reference,
 			PayerAccountName: pay.PayerAccountName, PaidAt: pay.PaidAt, ReceiptNo: receipt, Actor: who.Account, At: now,
 		}
@@ -154,10 +154,10 @@ func (s *Service) RecordDepositPayment(ctx context.Context, who market.Actor, pr
 		if err := tx.SaveProvider(p); err != nil {
 			return PaymentResult{}, err
 		}
-		if _, err := tx.Record(store.Event{Type: "deposit.paid", At: now, Actor: who.Account, Subject: e.ID, ProviderID: p.ID,
-			Data: map[string]any{"amountFen": int64(pay.AmountFen), "channel": pay.Channel, "reference": pay.Reference, "receiptNo": receipt,
-				"balanceFen": int64(p.Deposit.BalanceFen), "status": p.Deposit.Status()}},
-			store.Notification{Channel: "sms", To: p.Contact.Phone, Template: "deposit_received",
+		if _, err := tx.Record(market.Event{Type: market.EventDepositPaid, At: now, Actor: who.Account, Subject: e.ID, ProviderID: p.ID,
+			Data: market.DepositPaidData{AmountFen: int64(pay.AmountFen), Channel: pay.Channel, Reference: pay.Reference, ReceiptNo: receipt,
+				BalanceFen: int64(p.Deposit.BalanceFen), Status: p.Deposit.Status()}},
+			market.Notification{Channel: "sms", To: p.Contact.Phone, Template: "deposit_received",
 				Params: []string{p.CompanyName, pay.AmountFen.String(), receipt, p.Deposit.BalanceFen.String()}}); err != nil {
 			return PaymentResult{}, err
 		}
@@ -170,15 +170,15 @@ func (s *Service) RecordDepositPayment(ctx context.Context, who market.Actor, pr
 			if err := tx.SetStoreOpen(p.ID, p.StoreOpen(now)); err != nil {
 				return PaymentResult{}, err
 			}
-			if _, err := tx.Record(store.Event{Type: "store.reopened", At: now, Actor: who.Account, Subject: p.ID, ProviderID: p.ID,
-				Data: map[string]any{"reason": market.ReasonDepositShort}},
-				store.Notification{Channel: "sms", To: p.Contact.Phone, Template: "store_reopened", Params: []string{p.CompanyName}}); err != nil {
+			if _, err := tx.Record(market.Event{Type: market.EventStoreReopened, At: now, Actor: who.Account, Subject: p.ID, ProviderID: p.ID,
+				Data: market.StoreReopenedData{Reason: market.ReasonDepositShort}},
+				market.SMS(p.Contact.Phone, "store_reopened", p.CompanyName)); err != nil {
 				return PaymentResult{}, err
 			}
 		}
 		if change.FirstHeld {
-			if _, err := tx.Record(store.Event{Type: "deposit.held", At: now, Actor: who.Account, Subject: p.ID, ProviderID: p.ID,
-				Data: map[string]any{"balanceFen": int64(p.Deposit.BalanceFen)}}); err != nil {
+			if _, err := tx.Record(market.Event{Type: market.EventDepositHeld, At: now, Actor: who.Account, Subject: p.ID, ProviderID: p.ID,
+				Data: market.DepositHeldData{BalanceFen: int64(p.Deposit.BalanceFen)}}); err != nil {
 				return PaymentResult{}, err
 			}
 		}
@@ -199,7 +199,7 @@ func (s *Service) RecordDepositPayment(ctx context.Context, who market.Actor, pr
 
 // priorPayment answers a repeated reference: the same transfer again is the
 // recorded entry; the reference on another provider or amount is a mistake.
-func (s *Service) priorPayment(ctx context.Context, prior store.DepositEntry, providerID string, pay market.Payment) (PaymentResult, error) {
+func (s *Service) priorPayment(ctx context.Context, prior market.DepositEntry, providerID string, pay market.Payment) (PaymentResult, error) {
 	if prior.ProviderID != providerID || prior.AmountFen != pay.AmountFen {
 		return PaymentResult{}, fault.Failed("ReferenceAlreadyRecorded", "Transfer reference %s was already recorded as %s for provider %s; a reference identifies one transfer.", pay.Reference, prior.AmountFen, prior.ProviderID)
 	}
@@ -221,13 +221,13 @@ type Deduction struct {
 // compensate a buyer's refund. What the balance cannot cover is owed (R-VI11).
 // A shortfall starts the 7-working-day top-up clock and tells the provider
 // (R-DP5). Penalties and refund compensation use the same operation.
-func (s *Service) DeductDeposit(ctx context.Context, who market.Actor, providerID string, d Deduction) (store.DepositEntry, *market.Provider, error) {
+func (s *Service) DeductDeposit(ctx context.Context, who market.Actor, providerID string, d Deduction) (market.DepositEntry, *market.Provider, error) {
 	now := s.now()
 	if err := market.ValidateDeduction(moneyOf(d.AmountFen), d.Reason); err != nil {
-		return store.DepositEntry{}, nil, err
+		return market.DepositEntry{}, nil, err
 	}
 	type out struct {
-		e store.DepositEntry
+		e market.DepositEntry
 		p *market.Provider
 	}
 	res, err := store.Transact(ctx, s.Store, func(tx *store.Tx) (out, error) {
@@ -239,7 +239,7 @@ func (s *Service) DeductDeposit(ctx context.Context, who market.Actor, providerI
 		return out{e, p}, err
 	})
 	if err != nil {
-		return store.DepositEntry{}, nil, err
+		return market.DepositEntry{}, nil, err
 	}
 	s.DeliverPending(ctx)
 	return res.e, res.p, nil
@@ -247,48 +247,48 @@ func (s *Service) DeductDeposit(ctx context.Context, who market.Actor, providerI
 
 // deduct is the deduction inside an operation's transaction, for callers that
 // deduct as part of a larger change (penalties, refunds).
-func (s *Service) deduct(tx *store.Tx, who market.Actor, p *market.Provider, d Deduction, now time.Time) (store.DepositEntry, error) {
+func (s *Service) deduct(tx *store.Tx, who market.Actor, p *market.Provider, d Deduction, now time.Time) (market.DepositEntry, error) {
 	ch, err := p.Deduct(moneyOf(d.AmountFen), d.Reason, now, s.Calendar)
 	if err != nil {
-		return store.DepositEntry{}, err
+		return market.DepositEntry{}, err
 	}
-	e := store.DepositEntry{
-		ID: ids.New(ids.Deposit, now), ProviderID: p.ID, Kind: store.EntryDeduction, AmountFen: -ch.TakenFen, OwedFen: ch.OwedFen,
+	e := market.DepositEntry{
+		ID: ids.New(ids.Deposit, now), ProviderID: p.ID, Kind: market.EntryDeduction, AmountFen: -ch.TakenFen, OwedFen: ch.OwedFen,
 		BalanceAfterFen: p.Deposit.BalanceFen, Reason: d.Reason, RefundID: d.RefundID, Actor: who.Account, At: now,
 	}
 	if err := tx.AppendEntry(e); err != nil {
-		return store.DepositEntry{}, err
+		return market.DepositEntry{}, err
 	}
 	if err := tx.SaveProvider(p); err != nil {
-		return store.DepositEntry{}, err
+		return market.DepositEntry{}, err
 	}
 	due := ""
 	if !p.Deposit.TopUpDueAt.IsZero() {
 		due = p.Deposit.TopUpDueAt.In(workday.Shanghai).Format("2006-01-02 15:04")
 	}
-	var notes []store.Notification
+	var notes []market.Notification
 	if p.Deposit.ShortfallFen() > 0 {
-		notes = append(notes, store.Notification{Channel: "sms", To: p.Contact.Phone, Template: "deposit_deducted_short",
+		notes = append(notes, market.Notification{Channel: "sms", To: p.Contact.Phone, Template: "deposit_deducted_short",
 			Params: []string{p.CompanyName, moneyOf(d.AmountFen).String(), d.Reason, p.Deposit.ShortfallFen().String(), due}})
 	} else {
-		notes = append(notes, store.Notification{Channel: "sms", To: p.Contact.Phone, Template: "deposit_deducted",
+		notes = append(notes, market.Notification{Channel: "sms", To: p.Contact.Phone, Template: "deposit_deducted",
 			Params: []string{p.CompanyName, moneyOf(d.AmountFen).String(), d.Reason}})
 	}
-	if _, err := tx.Record(store.Event{Type: "deposit.deducted", At: now, Actor: who.Account, Subject: e.ID, ProviderID: p.ID,
-		Data: map[string]any{"amountFen": d.AmountFen, "takenFen": int64(ch.TakenFen), "owedFen": int64(ch.OwedFen),
-			"reason": d.Reason, "refundId": d.RefundID, "balanceFen": int64(p.Deposit.BalanceFen)}}, notes...); err != nil {
-		return store.DepositEntry{}, err
+	if _, err := tx.Record(market.Event{Type: market.EventDepositDeducted, At: now, Actor: who.Account, Subject: e.ID, ProviderID: p.ID,
+		Data: market.DepositDeductedData{AmountFen: d.AmountFen, TakenFen: int64(ch.TakenFen), OwedFen: int64(ch.OwedFen),
+			Reason: d.Reason, RefundID: d.RefundID, BalanceFen: int64(p.Deposit.BalanceFen)}}, notes...); err != nil {
+		return market.DepositEntry{}, err
 	}
 	if ch.BecameShort {
-		if _, err := tx.Record(store.Event{Type: "deposit.short", At: now, Actor: who.Account, Subject: p.ID, ProviderID: p.ID,
-			Data: map[string]any{"shortfallFen": int64(p.Deposit.ShortfallFen()), "topUpDueAt": p.Deposit.TopUpDueAt}}); err != nil {
-			return store.DepositEntry{}, err
+		if _, err := tx.Record(market.Event{Type: market.EventDepositShort, At: now, Actor: who.Account, Subject: p.ID, ProviderID: p.ID,
+			Data: market.DepositShortData{ShortfallFen: int64(p.Deposit.ShortfallFen()), TopUpDueAt: p.Deposit.TopUpDueAt}}); err != nil {
+			return market.DepositEntry{}, err
 		}
 	}
 	if ch.OwedFen > 0 {
-		if _, err := tx.Record(store.Event{Type: "deposit.owed", At: now, Actor: who.Account, Subject: p.ID, ProviderID: p.ID,
-			Data: map[string]any{"owedFen": int64(p.Deposit.OwedFen)}}, staffSMS(s.Config.RiskPhones, "deposit_owed", p.CompanyName, p.ID, p.Deposit.OwedFen.String())...); err != nil {
-			return store.DepositEntry{}, err
+		if _, err := tx.Record(market.Event{Type: market.EventDepositOwed, At: now, Actor: who.Account, Subject: p.ID, ProviderID: p.ID,
+			Data: market.DepositOwedData{OwedFen: int64(p.Deposit.OwedFen)}}, staffSMS(s.Config.RiskPhones, "deposit_owed", p.CompanyName, p.ID, p.Deposit.OwedFen.String())...); err != nil {
+			return market.DepositEntry{}, err
 		}
 	}
 	return e, nil
@@ -333,8 +333,8 @@ func (s *Service) RequestExit(ctx context.Context, who market.Actor, id, reason 
 			return ExitResult{}, err
 		}
 		blockers := p.ReturnBlockers(obligations())
-		_, err = tx.Record(store.Event{Type: "provider.exit_requested", At: now, Actor: who.Account, Subject: p.ID, ProviderID: p.ID,
-			Data: map[string]any{"reason": p.ExitReason, "returnBlockers": blockers}})
+		_, err = tx.Record(market.Event{Type: market.EventProviderExitRequested, At: now, Actor: who.Account, Subject: p.ID, ProviderID: p.ID,
+			Data: market.ExitRequestedData{Reason: p.ExitReason, ReturnBlockers: blockers}})
 		return ExitResult{Provider: p, Blockers: blockers}, err
 	})
 }
@@ -358,14 +358,14 @@ func (s *Service) ReceiptReturned(ctx context.Context, who market.Actor, id stri
 			return ExitResult{}, err
 		}
 		if first {
-			if _, err := tx.Record(store.Event{Type: "deposit.receipt_returned", At: now, Actor: who.Account, Subject: p.ID, ProviderID: p.ID}); err != nil {
+			if _, err := tx.Record(market.Event{Type: market.EventDepositReceiptReturned, At: now, Actor: who.Account, Subject: p.ID, ProviderID: p.ID}); err != nil {
 				return ExitResult{}, err
 			}
 		}
 		if len(blockers) == 0 {
 			due := p.Deposit.ReturnDueAt.In(workday.Shanghai).Format(time.DateOnly)
-			_, err = tx.Record(store.Event{Type: "deposit.return_scheduled", At: now, Actor: who.Account, Subject: p.ID, ProviderID: p.ID,
-				Data: map[string]any{"returnDueAt": p.Deposit.ReturnDueAt, "amountFen": int64(p.Deposit.BalanceFen)}},
+			_, err = tx.Record(market.Event{Type: market.EventDepositReturnScheduled, At: now, Actor: who.Account, Subject: p.ID, ProviderID: p.ID,
+				Data: market.DepositReturnDueData{ReturnDueAt: p.Deposit.ReturnDueAt, AmountFen: int64(p.Deposit.BalanceFen)}},
 				staffSMS(s.Config.FinancePhones, "deposit_return_due", p.CompanyName, p.ID, p.Deposit.BalanceFen.String(), due)...)
 		}
 		return ExitResult{Provider: p, Blockers: blockers}, err
@@ -389,7 +389,7 @@ func (s *Service) ReturnDeposit(ctx context.Context, who market.Actor, id, refer
 		if err != nil {
 			return nil, err
 		}
-		e := store.DepositEntry{ID: ids.New(ids.Deposit, now), ProviderID: p.ID, Kind: store.EntryReturn, AmountFen: -amount,
+		e := market.DepositEntry{ID: ids.New(ids.Deposit, now), ProviderID: p.ID, Kind: market.EntryReturn, AmountFen: -amount,
 			Reference: reference, Reason: "deposit returned at exit (R-DP6)", Actor: who.Account, At: now}
 		if err := tx.AppendEntry(e); err != nil {
 			return nil, err
@@ -400,11 +400,11 @@ func (s *Service) ReturnDeposit(ctx context.Context, who market.Actor, id, refer
 		if err := tx.SetStoreOpen(p.ID, p.StoreOpen(now)); err != nil { // exited: nothing on sale
 			return nil, err
 		}
-		if _, err := tx.Record(store.Event{Type: "deposit.returned", At: now, Actor: who.Account, Subject: e.ID, ProviderID: p.ID,
-			Data: map[string]any{"amountFen": int64(amount), "reference": reference}}); err != nil {
+		if _, err := tx.Record(market.Event{Type: market.EventDepositReturned, At: now, Actor: who.Account, Subject: e.ID, ProviderID: p.ID,
+			Data: market.DepositReturnedData{AmountFen: int64(amount), Reference: reference}}); err != nil {
 			return nil, err
 		}
-		_, err = tx.Record(store.Event{Type: "provider.exited", At: now, Actor: who.Account, Subject: p.ID, ProviderID: p.ID})
+		_, err = tx.Record(market.Event{Type: market.EventProviderExited, At: now, Actor: who.Account, Subject: p.ID, ProviderID: p.ID})
 		return p, err
 	})
 }
@@ -413,7 +413,7 @@ func (s *Service) ReturnDeposit(ctx context.Context, who market.Actor, id, refer
 // still blocks the return.
 type Ledger struct {
 	Provider *market.Provider
-	Entries  []store.DepositEntry
+	Entries  []market.DepositEntry
 	Blockers []market.ReturnBlocker // nil unless the provider is exiting
 }
 
@@ -433,7 +433,7 @@ func (s *Service) DepositLedger(ctx context.Context, who market.Actor, id string
 
 // ListEvents returns the audit trail: operators see everything, a provider
 // only its own.
-func (s *Service) ListEvents(ctx context.Context, who market.Actor, q store.EventQuery) ([]store.Event, error) {
+func (s *Service) ListEvents(ctx context.Context, who market.Actor, q store.EventQuery) ([]market.Event, error) {
 	if !who.IsOperator() {
 		if q.ProviderID == "" {
 			return nil, fault.New(fault.MissingParameter, "providerId is required: a provider reads the events of its own record.")

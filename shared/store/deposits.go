@@ -14,33 +14,6 @@ import (
 	"cloudmarket/shared/money"
 )
 
-// Entry kinds of the deposit ledger.
-const (
-	EntryPayment   = "payment"
-	EntryDeduction = "deduction"
-	EntryReturn    = "return"
-)
-
-// DepositEntry is one append-only ledger line. AmountFen is signed: what it
-// changed the balance by; a deduction's owed part changes only OwedFen.
-type DepositEntry struct {
-	ID               string
-	ProviderID       string
-	Kind             string
-	AmountFen        money.Fen // change of the balance (+ payment, − deduction/return)
-	OwedFen          money.Fen // deduction beyond the balance (R-VI11)
-	BalanceAfterFen  money.Fen
-	Channel          string
-	Reference        string
-	PayerAccountName string
-	PaidAt           time.Time
-	ReceiptNo        string
-	Reason           string
-	RefundID         string
-	Actor            string
-	At               time.Time
-}
-
 type entryDoc struct {
 	ID               string     `bson:"_id"`
 	ProviderID       string     `bson:"providerId"`
@@ -59,9 +32,9 @@ type entryDoc struct {
 	At               time.Time  `bson:"at"`
 }
 
-func (d entryDoc) entry() DepositEntry {
-	return DepositEntry{
-		ID: d.ID, ProviderID: d.ProviderID, Kind: d.Kind, AmountFen: money.Fen(d.AmountFen), OwedFen: money.Fen(d.OwedFen),
+func (d entryDoc) entry() market.DepositEntry {
+	return market.DepositEntry{
+		ID: d.ID, ProviderID: d.ProviderID, Kind: market.EntryKind(d.Kind), AmountFen: money.Fen(d.AmountFen), OwedFen: money.Fen(d.OwedFen),
 		BalanceAfterFen: money.Fen(d.BalanceAfterFen), Channel: d.Channel, Reference: d.Reference,
 		PayerAccountName: d.PayerAccountName, PaidAt: timeOrZero(d.PaidAt), ReceiptNo: d.ReceiptNo,
 		Reason: d.Reason, RefundID: d.RefundID, Actor: d.Actor, At: d.At.UTC(),
@@ -70,9 +43,9 @@ func (d entryDoc) entry() DepositEntry {
 
 // AppendEntry adds a ledger line. A payment whose reference is already
 // recorded fails with a duplicate-key error (IsDuplicate).
-func (tx *Tx) AppendEntry(e DepositEntry) error {
+func (tx *Tx) AppendEntry(e market.DepositEntry) error {
 	_, err := tx.col(colEntries).InsertOne(tx.ctx, entryDoc{
-		ID: e.ID, ProviderID: e.ProviderID, Kind: e.Kind, AmountFen: int64(e.AmountFen), OwedFen: int64(e.OwedFen),
+		ID: e.ID, ProviderID: e.ProviderID, Kind: string(e.Kind), AmountFen: int64(e.AmountFen), OwedFen: int64(e.OwedFen),
 		BalanceAfterFen: int64(e.BalanceAfterFen), Channel: e.Channel, Reference: e.Reference,
 		PayerAccountName: e.PayerAccountName, PaidAt: timePtr(e.PaidAt), ReceiptNo: e.ReceiptNo,
 		Reason: e.Reason, RefundID: e.RefundID, Actor: e.Actor, At: ms(e.At),
@@ -85,38 +58,25 @@ func (tx *Tx) AppendEntry(e DepositEntry) error {
 
 // PaymentByReference finds the payment entry recorded for a transfer
 // reference, or ErrNotFound.
-func (s *Store) PaymentByReference(ctx context.Context, reference string) (DepositEntry, error) {
+func (s *Store) PaymentByReference(ctx context.Context, reference string) (market.DepositEntry, error) {
 	var d entryDoc
-	err := s.col(colEntries).FindOne(ctx, bson.M{"kind": EntryPayment, "reference": reference}).Decode(&d)
+	err := s.col(colEntries).FindOne(ctx, bson.M{"kind": string(market.EntryPayment), "reference": reference}).Decode(&d)
 	if errors.Is(err, mongo.ErrNoDocuments) {
-		return DepositEntry{}, ErrNotFound
+		return market.DepositEntry{}, ErrNotFound
 	}
 	if err != nil {
-		return DepositEntry{}, fmt.Errorf("store: read deposit entry: %w", err)
-	}
-	return d.entry(), nil
-}
-
-// PaymentByReference is the same lookup inside a transaction.
-func (tx *Tx) PaymentByReference(reference string) (DepositEntry, error) {
-	var d entryDoc
-	err := tx.col(colEntries).FindOne(tx.ctx, bson.M{"kind": EntryPayment, "reference": reference}).Decode(&d)
-	if errors.Is(err, mongo.ErrNoDocuments) {
-		return DepositEntry{}, ErrNotFound
-	}
-	if err != nil {
-		return DepositEntry{}, fmt.Errorf("store: read deposit entry: %w", err)
+		return market.DepositEntry{}, fmt.Errorf("store: read deposit entry: %w", err)
 	}
 	return d.entry(), nil
 }
 
 // DepositEntries lists a provider's ledger, oldest first.
-func (s *Store) DepositEntries(ctx context.Context, providerID string) ([]DepositEntry, error) {
+func (s *Store) DepositEntries(ctx context.Context, providerID string) ([]market.DepositEntry, error) {
 	var docs []entryDoc
 	if err := s.find(ctx, colEntries, bson.M{"providerId": providerID}, bson.D{{Key: "_id", Value: 1}}, 0, &docs); err != nil {
 		return nil, err
 	}
-	out := make([]DepositEntry, len(docs))
+	out := make([]market.DepositEntry, len(docs))
 	for i, d := range docs {
 		out[i] = d.entry()
 	}

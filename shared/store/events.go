@@ -4,63 +4,27 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"time"
 
 	"go.mongodb.org/mongo-driver/bson"
-	"go.mongodb.org/mongo-driver/bson/primitive"
+	"go.mongodb.org/mongo-driver/bson/bsoncodec"
 	"go.mongodb.org/mongo-driver/mongo"
 	"go.mongodb.org/mongo-driver/mongo/options"
 
 	"cloudmarket/shared/ids"
+	"cloudmarket/shared/market"
 )
-
-// Event is one entry of the audit trail: a state change, who made it, when.
-type Event struct {
-	ID         string
-	Type       string // dotted, e.g. "application.submitted"
-	At         time.Time
-	Actor      string // account ID, or "system:<timer>"
-	Subject    string // the ID of the resource that changed
-	ProviderID string // the provider it concerns, when there is one
-	Data       map[string]any
-}
-
-// Notification is one message in the outbox, written with the change that
-// caused it and delivered after commit (and retried by the timer).
-type Notification struct {
-	ID        string
-	EventID   string
-	Channel   string // "sms" or "email"
-	To        string
-	Template  string
-	Params    []string
-	Status    string // pending, sending, sent, failed
-	Attempts  int
-	LastError string
-	CreatedAt time.Time
-	SentAt    time.Time
-	Via       string // the sender that delivered it ("outbox", "tencentcloud-sms", …)
-}
-
-// Notification statuses.
-const (
-	NotificationPending = "pending"
-	NotificationSending = "sending" // claimed by a deliverer until leaseUntil
-	NotificationSent    = "sent"
-	NotificationFailed  = "failed" // gave up after MaxAttempts
-)
-
-// MaxNotificationAttempts before a notification is marked failed.
-const MaxNotificationAttempts = 10
 
 type eventDoc struct {
-	ID         string         `bson:"_id"`
-	Type       string         `bson:"type"`
-	At         time.Time      `bson:"at"`
-	Actor      string         `bson:"actor"`
-	Subject    string         `bson:"subject"`
-	ProviderID string         `bson:"providerId,omitempty"`
-	Data       map[string]any `bson:"data,omitempty"`
+	ID         string    `bson:"_id"`
+	Type       string    `bson:"type"`
+	At         time.Time `bson:"at"`
+	Actor      string    `bson:"actor"`
+	Subject    string    `bson:"subject"`
+	ProviderID string    `bson:"providerId,omitempty"`
+	Data       bson.Raw  `bson:"data,omitempty"`
+	Shape      string    `bson:"shape,omitempty"` // the payload type, for event types with two
 }
 
 type notificationDoc struct {
@@ -81,68 +45,70 @@ type notificationDoc struct {
 
 // Record appends an event and its notifications to this transaction. It
 // returns the event with its ID and time set.
-func (tx *Tx) Record(e Event, notes ...Notification) (Event, error) {
+func (tx *Tx) Record(e market.Event, notes ...market.Notification) (market.Event, error) {
+	if err := market.CheckEvent(e); err != nil {
+		return market.Event{}, fmt.Errorf("store: record event: %w", err)
+	}
 	e.ID = ids.New(ids.Event, e.At)
 	e.At = ms(e.At)
-	doc := eventDoc{ID: e.ID, Type: e.Type, At: e.At, Actor: e.Actor, Subject: e.Subject, ProviderID: e.ProviderID, Data: e.Data}
+	doc := eventDoc{ID: e.ID, Type: string(e.Type), At: e.At, Actor: e.Actor, Subject: e.Subject, ProviderID: e.ProviderID, Shape: market.PayloadShape(e.Data)}
+	if e.Data != nil {
+		raw, err := bson.MarshalWithRegistry(payloads, e.Data)
+		if err != nil {
+			return market.Event{}, fmt.Errorf("store: event %s data: %w", e.Type, err)
+		}
+		doc.Data = raw
+	}
 	if _, err := tx.col(colEvents).InsertOne(tx.ctx, doc); err != nil {
-		return Event{}, fmt.Errorf("store: record event: %w", err)
+		return market.Event{}, fmt.Errorf("store: record event: %w", err)
 	}
 	for _, n := range notes {
 		nd := notificationDoc{
 			ID: ids.New(ids.Notice, e.At), EventID: e.ID, Channel: n.Channel, To: n.To,
-			Template: n.Template, Params: n.Params, Status: NotificationPending, CreatedAt: e.At,
+			Template: n.Template, Params: n.Params, Status: string(market.NotificationPending), CreatedAt: e.At,
 		}
 		if _, err := tx.col(colNotifications).InsertOne(tx.ctx, nd); err != nil {
-			return Event{}, fmt.Errorf("store: queue notification: %w", err)
+			return market.Event{}, fmt.Errorf("store: queue notification: %w", err)
 		}
 	}
 	return e, nil
 }
 
-func (d eventDoc) event() Event {
-	data, _ := plain(d.Data).(map[string]any)
-	return Event{ID: d.ID, Type: d.Type, At: d.At.UTC(), Actor: d.Actor, Subject: d.Subject, ProviderID: d.ProviderID, Data: data}
-}
-
-// plain turns decoded BSON values back into ordinary Go values (times,
-// slices, maps), so readers of Event.Data never see driver types.
-func plain(v any) any {
-	switch x := v.(type) {
-	case primitive.DateTime:
-		return x.Time().UTC()
-	case primitive.A:
-		out := make([]any, len(x))
-		for i, e := range x {
-			out[i] = plain(e)
-		}
-		return out
-	case primitive.D:
-		out := make(map[string]any, len(x))
-		for _, e := range x {
-			out[e.Key] = plain(e.Value)
-		}
-		return out
-	case primitive.M:
-		out := make(map[string]any, len(x))
-		for k, e := range x {
-			out[k] = plain(e)
-		}
-		return out
-	case map[string]any:
-		out := make(map[string]any, len(x))
-		for k, e := range x {
-			out[k] = plain(e)
-		}
-		return out
+// payloads encodes event data by the payload types' json names, so the
+// stored data and the API use one vocabulary (the domain has no bson tags).
+var payloads = func() *bsoncodec.Registry {
+	r := bson.NewRegistry()
+	sc, err := bsoncodec.NewStructCodec(bsoncodec.JSONFallbackStructTagParser)
+	if err != nil {
+		panic(err)
 	}
-	return v
+	r.RegisterKindEncoder(reflect.Struct, sc)
+	r.RegisterKindDecoder(reflect.Struct, sc)
+	return r
+}()
+
+func (d eventDoc) event() (market.Event, error) {
+	e := market.Event{ID: d.ID, Type: market.EventType(d.Type), At: d.At.UTC(), Actor: d.Actor, Subject: d.Subject, ProviderID: d.ProviderID}
+	payload, err := market.NewPayload(e.Type, d.Shape)
+	if err != nil {
+		return market.Event{}, fmt.Errorf("store: event %s: %w", d.ID, err)
+	}
+	if payload == nil {
+		return e, nil
+	}
+	if len(d.Data) > 0 {
+		if err := bson.UnmarshalWithRegistry(payloads, d.Data, payload); err != nil {
+			return market.Event{}, fmt.Errorf("store: event %s data: %w", d.ID, err)
+		}
+	}
+	e.Data = reflect.ValueOf(payload).Elem().Interface()
+	return e, nil
 }
 
-func (d notificationDoc) notification() Notification {
-	return Notification{
+func (d notificationDoc) notification() market.Notification {
+	return market.Notification{
 		ID: d.ID, EventID: d.EventID, Channel: d.Channel, To: d.To, Template: d.Template, Params: d.Params,
-		Status: d.Status, Attempts: d.Attempts, LastError: d.LastError, CreatedAt: d.CreatedAt.UTC(),
+		Status: market.NotificationStatus(d.Status), Attempts: d.Attempts, LastError: d.LastError, CreatedAt: d.CreatedAt.UTC(),
 		SentAt: timeOrZero(d.SentAt), Via: d.Via,
 	}
 }
@@ -156,7 +122,7 @@ type EventQuery struct {
 }
 
 // Events lists events oldest first.
-func (s *Store) Events(ctx context.Context, q EventQuery) ([]Event, error) {
+func (s *Store) Events(ctx context.Context, q EventQuery) ([]market.Event, error) {
 	filter := bson.M{}
 	if q.ProviderID != "" {
 		filter["providerId"] = q.ProviderID
@@ -171,9 +137,13 @@ func (s *Store) Events(ctx context.Context, q EventQuery) ([]Event, error) {
 	if err := s.find(ctx, colEvents, filter, bson.D{{Key: "_id", Value: 1}}, q.Limit, &docs); err != nil {
 		return nil, err
 	}
-	out := make([]Event, len(docs))
+	out := make([]market.Event, len(docs))
 	for i, d := range docs {
-		out[i] = d.event()
+		e, err := d.event()
+		if err != nil {
+			return nil, err
+		}
+		out[i] = e
 	}
 	return out, nil
 }
@@ -184,25 +154,25 @@ const NotificationLease = 2 * time.Minute
 
 // DeliverableNotifications lists notifications waiting for delivery, oldest
 // first: pending ones and claimed ones whose deliverer's lease ran out.
-func (s *Store) DeliverableNotifications(ctx context.Context, now time.Time, limit int) ([]Notification, error) {
+func (s *Store) DeliverableNotifications(ctx context.Context, now time.Time, limit int) ([]market.Notification, error) {
 	return s.notifications(ctx, bson.M{"$or": bson.A{
-		bson.M{"status": NotificationPending},
-		bson.M{"status": NotificationSending, "leaseEnds": bson.M{"$lt": ms(now)}},
+		bson.M{"status": market.NotificationPending},
+		bson.M{"status": market.NotificationSending, "leaseEnds": bson.M{"$lt": ms(now)}},
 	}}, limit)
 }
 
 // SentNotifications lists delivered notifications, oldest first (the local
 // outbox view).
-func (s *Store) SentNotifications(ctx context.Context, limit int) ([]Notification, error) {
-	return s.notifications(ctx, bson.M{"status": NotificationSent}, limit)
+func (s *Store) SentNotifications(ctx context.Context, limit int) ([]market.Notification, error) {
+	return s.notifications(ctx, bson.M{"status": market.NotificationSent}, limit)
 }
 
-func (s *Store) notifications(ctx context.Context, filter bson.M, limit int) ([]Notification, error) {
+func (s *Store) notifications(ctx context.Context, filter bson.M, limit int) ([]market.Notification, error) {
 	var docs []notificationDoc
 	if err := s.find(ctx, colNotifications, filter, bson.D{{Key: "createdAt", Value: 1}, {Key: "_id", Value: 1}}, limit, &docs); err != nil {
 		return nil, err
 	}
-	out := make([]Notification, len(docs))
+	out := make([]market.Notification, len(docs))
 	for i, d := range docs {
 		out[i] = d.notification()
 	}
@@ -214,10 +184,10 @@ func (s *Store) notifications(ctx context.Context, filter bson.M, limit int) ([]
 func (s *Store) ClaimNotification(ctx context.Context, id string, now time.Time) (bool, error) {
 	res, err := s.col(colNotifications).UpdateOne(ctx,
 		bson.M{"_id": id, "$or": bson.A{
-			bson.M{"status": NotificationPending},
-			bson.M{"status": NotificationSending, "leaseEnds": bson.M{"$lt": ms(now)}},
+			bson.M{"status": market.NotificationPending},
+			bson.M{"status": market.NotificationSending, "leaseEnds": bson.M{"$lt": ms(now)}},
 		}},
-		bson.M{"$set": bson.M{"status": NotificationSending, "leaseEnds": ms(now.Add(NotificationLease))}})
+		bson.M{"$set": bson.M{"status": market.NotificationSending, "leaseEnds": ms(now.Add(NotificationLease))}})
 	if err != nil {
 		return false, fmt.Errorf("store: claim notification: %w", err)
 	}
@@ -227,8 +197,8 @@ func (s *Store) ClaimNotification(ctx context.Context, id string, now time.Time)
 // MarkNotificationSent records the delivery of a claimed notification.
 func (s *Store) MarkNotificationSent(ctx context.Context, id, via string, at time.Time) error {
 	_, err := s.col(colNotifications).UpdateOne(ctx,
-		bson.M{"_id": id, "status": NotificationSending},
-		bson.M{"$set": bson.M{"status": NotificationSent, "sentAt": ms(at), "via": via}, "$unset": bson.M{"leaseEnds": ""}, "$inc": bson.M{"attempts": 1}})
+		bson.M{"_id": id, "status": market.NotificationSending},
+		bson.M{"$set": bson.M{"status": market.NotificationSent, "sentAt": ms(at), "via": via}, "$unset": bson.M{"leaseEnds": ""}, "$inc": bson.M{"attempts": 1}})
 	if err != nil {
 		return fmt.Errorf("store: mark notification: %w", err)
 	}
@@ -238,13 +208,13 @@ func (s *Store) MarkNotificationSent(ctx context.Context, id, via string, at tim
 // MarkNotificationFailed counts a failed attempt and gives the notification
 // back; after MaxNotificationAttempts it is given up (status failed) and stays
 // visible for staff.
-func (s *Store) MarkNotificationFailed(ctx context.Context, n Notification, reason string) error {
-	status := NotificationPending
-	if n.Attempts+1 >= MaxNotificationAttempts {
-		status = NotificationFailed
+func (s *Store) MarkNotificationFailed(ctx context.Context, n market.Notification, reason string) error {
+	status := market.NotificationPending
+	if n.Attempts+1 >= market.MaxNotificationAttempts {
+		status = market.NotificationFailed
 	}
 	_, err := s.col(colNotifications).UpdateOne(ctx,
-		bson.M{"_id": n.ID, "status": NotificationSending},
+		bson.M{"_id": n.ID, "status": market.NotificationSending},
 		bson.M{"$set": bson.M{"status": status, "lastError": reason}, "$unset": bson.M{"leaseEnds": ""}, "$inc": bson.M{"attempts": 1}})
 	if err != nil {
 		return fmt.Errorf("store: mark notification: %w", err)

@@ -73,8 +73,8 @@ type idempotencyDoc struct {
 	ExpireAt    time.Time `bson:"expireAt"`
 }
 
-// LookupIdempotent returns the stored outcome of a key, or ErrNotFound. An
-// expired record that the TTL sweep has not removed yet counts as absent.
+// LookupIdempotent returns the stored outcome of a key, or ErrNotFound. A
+// record expired by the functions' clock counts as absent.
 func (s *Store) LookupIdempotent(ctx context.Context, caller, key string, now time.Time) (IdempotencyRecord, error) {
 	var d idempotencyDoc
 	err := s.col(colIdempotency).FindOne(ctx, bson.M{"_id": idempotencyID(caller, key)}).Decode(&d)
@@ -84,28 +84,58 @@ func (s *Store) LookupIdempotent(ctx context.Context, caller, key string, now ti
 	if err != nil {
 		return IdempotencyRecord{}, fmt.Errorf("store: idempotency lookup: %w", err)
 	}
-	return IdempotencyRecord{RequestHash: d.RequestHash, Reply: Reply{Status: d.Status, Body: d.Body}, CreatedAt: d.CreatedAt}, nil
+	return d.record(), nil
 }
 
+func (d idempotencyDoc) record() IdempotencyRecord {
+	return IdempotencyRecord{RequestHash: d.RequestHash, Reply: Reply{Status: d.Status, Body: d.Body}, CreatedAt: d.CreatedAt}
+}
+
+// Replayed aborts a transaction whose Idempotency-Key already holds an
+// unexpired outcome: the request was made before (or by a concurrent twin),
+// so its work is rolled back and the first outcome stands.
+type Replayed struct{ Record IdempotencyRecord }
+
+func (r *Replayed) Error() string { return "store: idempotency key already used" }
+
+// recordIdempotent inserts the key's record first: the unique _id is the
+// check, so the usual case costs one insert and no read. Only on a duplicate
+// is the old record read; expired (by the functions' clock, which the
+// emulator may move) it is replaced, otherwise the transaction is aborted with
+// Replayed.
 func (tx *Tx) recordIdempotent(c *IdempotencyClaim, reply Reply) error {
 	id := idempotencyID(c.Caller, c.Key)
-	// An expired record may still be there until the TTL sweep: replace it.
-	if _, err := tx.col(colIdempotency).DeleteOne(tx.ctx, bson.M{"_id": id, "expireAt": bson.M{"$lte": ms(c.Now)}}); err != nil {
-		return fmt.Errorf("store: idempotency: %w", err)
-	}
-	_, err := tx.col(colIdempotency).InsertOne(tx.ctx, bson.M{
+	doc := bson.M{
 		"_id": id, "caller": c.Caller, "key": c.Key, "requestHash": c.RequestHash,
 		"status": reply.Status, "body": reply.Body,
 		"createdAt": ms(c.Now), "expireAt": ms(c.Now.Add(IdempotencyTTL)),
-	})
-	if err != nil {
+		// purgeAt drives the TTL index, which runs on the database's wall
+		// clock; expiry itself is decided by expireAt on the functions' clock.
+		"purgeAt": ms(time.Now().Add(IdempotencyTTL)),
+	}
+	_, err := tx.col(colIdempotency).InsertOne(tx.ctx, doc)
+	if err == nil {
+		return nil
+	}
+	if !IsDuplicate(err) {
+		return fmt.Errorf("store: idempotency record: %w", err)
+	}
+	var old idempotencyDoc
+	if err := tx.col(colIdempotency).FindOne(tx.ctx, bson.M{"_id": id}).Decode(&old); err != nil {
+		return fmt.Errorf("store: idempotency record: %w", err)
+	}
+	if c.Now.Before(old.ExpireAt) {
+		return &Replayed{Record: old.record()}
+	}
+	if _, err := tx.col(colIdempotency).ReplaceOne(tx.ctx, bson.M{"_id": id}, doc); err != nil {
 		return fmt.Errorf("store: idempotency record: %w", err)
 	}
 	return nil
 }
 
 // RecordIdempotent stores a reply for a request whose operation wrote nothing
-// (so no transaction of its own recorded it).
+// (so no transaction of its own recorded it). A Replayed error carries the
+// outcome stored before.
 func (s *Store) RecordIdempotent(ctx context.Context, c *IdempotencyClaim, reply Reply) error {
 	_, err := Transact(context.WithoutCancel(ctx), s, func(tx *Tx) (struct{}, error) {
 		return struct{}{}, tx.recordIdempotent(c, reply)

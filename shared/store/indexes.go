@@ -54,6 +54,6 @@ var indexes = map[string][]mongo.IndexModel{
 		{Keys: bson.D{{Key: "status", Value: 1}, {Key: "createdAt", Value: 1}}}, // outbox sweep
 	},
 	colIdempotency: {
-		{Keys: bson.D{{Key: "expireAt", Value: 1}}, Options: options.Index().SetExpireAfterSeconds(0)},
+		{Keys: bson.D{{Key: "purgeAt", Value: 1}}, Options: options.Index().SetExpireAfterSeconds(0)}, // housekeeping only
 	},
 }

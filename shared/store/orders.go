@@ -59,7 +59,7 @@ func orderToDoc(o *market.Order) bson.M {
 		ID: o.ID, OutTradeNo: o.OutTradeNo, BuyerAccount: o.BuyerAccount, ProviderID: o.ProviderID, ProductID: o.ProductID,
 		ProductName: o.ProductName, Category: string(o.Category), Tool: o.Tool,
 		Plan:     planDoc{ID: o.Plan.ID, Name: o.Plan.Name, PriceFen: int64(o.Plan.PriceFen), Period: o.Plan.Period, DurationDays: o.Plan.DurationDays},
-		Quantity: o.Quantity, AmountFen: int64(o.AmountFen), FeeMode: o.Fee.Mode, FeeRateBps: int64(o.Fee.RateBps),
+		Quantity: o.Quantity, AmountFen: int64(o.AmountFen), FeeMode: string(o.Fee.Mode), FeeRateBps: int64(o.Fee.RateBps),
 		PlatformFeeFen: int64(o.PlatformFee), ProviderNetFen: int64(o.ProviderNet), Status: string(o.Status), CreatedAt: ms(o.CreatedAt),
 		ExpiresAt: timePtr(o.ExpiresAt), CancelledAt: timePtr(o.CancelledAt),
 		TransactionID: o.TransactionID, PaidAt: timePtr(o.PaidAt), ReviewPeriodEndsAt: timePtr(o.ReviewPeriodEndsAt),
@@ -78,7 +78,7 @@ func (d orderDoc) order() *market.Order {
 		ID: d.ID, OutTradeNo: d.OutTradeNo, BuyerAccount: d.BuyerAccount, ProviderID: d.ProviderID, ProductID: d.ProductID,
 		ProductName: d.ProductName, Category: market.Category(d.Category), Tool: d.Tool,
 		Plan:     market.Plan{ID: d.Plan.ID, Name: d.Plan.Name, PriceFen: money.Fen(d.Plan.PriceFen), Period: d.Plan.Period, DurationDays: d.Plan.DurationDays},
-		Quantity: d.Quantity, AmountFen: money.Fen(d.AmountFen), Fee: market.FeeRule{Mode: d.FeeMode, RateBps: money.BasisPoints(d.FeeRateBps)},
+		Quantity: d.Quantity, AmountFen: money.Fen(d.AmountFen), Fee: market.FeeRule{Mode: market.FeeMode(d.FeeMode), RateBps: money.BasisPoints(d.FeeRateBps)},
 		PlatformFee: money.Fen(d.PlatformFeeFen), ProviderNet: money.Fen(d.ProviderNetFen), Status: market.OrderStatus(d.Status),
 		CreatedAt: d.CreatedAt.UTC(), ExpiresAt: timeOrZero(d.ExpiresAt), CancelledAt: timeOrZero(d.CancelledAt), TransactionID: d.TransactionID, PaidAt: timeOrZero(d.PaidAt), ReviewPeriodEndsAt: timeOrZero(d.ReviewPeriodEndsAt),
 		StartDueAt: timeOrZero(d.StartDueAt), StartedAt: timeOrZero(d.StartedAt), StartOverdueAt: timeOrZero(d.StartOverdueAt),
@@ -145,20 +145,6 @@ func (s *Store) ReviewEndedOrders(ctx context.Context, now time.Time, limit int)
 	return s.orderIDs(ctx, bson.M{"status": string(market.OrderInService), "reviewPeriodEndsAt": bson.M{"$lt": ms(now)}}, limit)
 }
 
-// PaymentNotification is a verified notification from the payment system,
-// stored once per transaction before it is queued.
-type PaymentNotification struct {
-	TransactionID string
-	OutTradeNo    string
-	Attach        string
-	AmountFen     money.Fen
-	TradeState    string
-	SuccessTime   time.Time
-	ReceivedAt    time.Time
-	Status        string // received, applied, rejected
-	Outcome       string
-}
-
 type paymentDoc struct {
 	ID          string    `bson:"_id"` // transaction_id
 	OutTradeNo  string    `bson:"outTradeNo,omitempty"`
@@ -171,17 +157,17 @@ type paymentDoc struct {
 	Outcome     string    `bson:"outcome,omitempty"`
 }
 
-func (d paymentDoc) notification() PaymentNotification {
-	return PaymentNotification{TransactionID: d.ID, OutTradeNo: d.OutTradeNo, Attach: d.Attach, AmountFen: money.Fen(d.AmountFen),
-		TradeState: d.TradeState, SuccessTime: d.SuccessTime.UTC(), ReceivedAt: d.ReceivedAt.UTC(), Status: d.Status, Outcome: d.Outcome}
+func (d paymentDoc) notification() market.PaymentNotification {
+	return market.PaymentNotification{TransactionID: d.ID, OutTradeNo: d.OutTradeNo, Attach: d.Attach, AmountFen: money.Fen(d.AmountFen),
+		TradeState: d.TradeState, SuccessTime: d.SuccessTime.UTC(), ReceivedAt: d.ReceivedAt.UTC(), Status: market.PaymentNotificationStatus(d.Status), Outcome: d.Outcome}
 }
 
 // StorePaymentNotification stores a notification once per transaction; false
 // means it was stored before (a repeated delivery).
-func (s *Store) StorePaymentNotification(ctx context.Context, n PaymentNotification) (bool, error) {
+func (s *Store) StorePaymentNotification(ctx context.Context, n market.PaymentNotification) (bool, error) {
 	_, err := s.col(colPayments).InsertOne(ctx, paymentDoc{
 		ID: n.TransactionID, OutTradeNo: n.OutTradeNo, Attach: n.Attach, AmountFen: int64(n.AmountFen), TradeState: n.TradeState,
-		SuccessTime: ms(n.SuccessTime), ReceivedAt: ms(n.ReceivedAt), Status: "received",
+		SuccessTime: ms(n.SuccessTime), ReceivedAt: ms(n.ReceivedAt), Status: string(market.NotificationReceived),
 	})
 	if IsDuplicate(err) {
 		return false, nil
@@ -193,19 +179,19 @@ func (s *Store) StorePaymentNotification(ctx context.Context, n PaymentNotificat
 }
 
 // PaymentNotification reads a stored notification for update.
-func (tx *Tx) PaymentNotification(transactionID string) (PaymentNotification, error) {
+func (tx *Tx) PaymentNotification(transactionID string) (market.PaymentNotification, error) {
 	var d paymentDoc
 	if err := tx.load(colPayments, transactionID, &d); err != nil {
-		return PaymentNotification{}, err
+		return market.PaymentNotification{}, err
 	}
 	return d.notification(), nil
 }
 
 // FinishPaymentNotification marks a notification applied (or rejected) with
 // what it did, in the transaction that applied it.
-func (tx *Tx) FinishPaymentNotification(transactionID, status, outcome string) error {
-	res, err := tx.col(colPayments).UpdateOne(tx.ctx, bson.M{"_id": transactionID, "status": "received"},
-		bson.M{"$set": bson.M{"status": status, "outcome": outcome}})
+func (tx *Tx) FinishPaymentNotification(transactionID string, status market.PaymentNotificationStatus, outcome string) error {
+	res, err := tx.col(colPayments).UpdateOne(tx.ctx, bson.M{"_id": transactionID, "status": string(market.NotificationReceived)},
+		bson.M{"$set": bson.M{"status": string(status), "outcome": outcome}})
 	if err != nil {
 		return fmt.Errorf("store: finish payment notification: %w", err)
 	}
@@ -216,28 +202,17 @@ func (tx *Tx) FinishPaymentNotification(transactionID, status, outcome string) e
 }
 
 // PaymentNotification reads a stored notification.
-func (s *Store) PaymentNotification(ctx context.Context, transactionID string) (PaymentNotification, error) {
+func (s *Store) PaymentNotification(ctx context.Context, transactionID string) (market.PaymentNotification, error) {
 	var d paymentDoc
 	if err := s.readOne(ctx, colPayments, transactionID, &d); err != nil {
-		return PaymentNotification{}, err
+		return market.PaymentNotification{}, err
 	}
 	return d.notification(), nil
 }
 
-// DeadLetter is a queue message that could never be applied.
-type DeadLetter struct {
-	ID       string
-	Topic    string
-	Key      string
-	Body     string
-	Reason   string
-	Attempts int
-	At       time.Time
-}
-
 // RecordDeadLetter keeps a message that can never succeed, so its partition
 // moves on and staff can look at it.
-func (s *Store) RecordDeadLetter(ctx context.Context, d DeadLetter) error {
+func (s *Store) RecordDeadLetter(ctx context.Context, d market.DeadLetter) error {
 	_, err := s.col(colDeadLetters).InsertOne(ctx, bson.M{"_id": d.ID, "topic": d.Topic, "key": d.Key, "body": d.Body, "reason": d.Reason, "attempts": d.Attempts, "at": ms(d.At)})
 	if err != nil && !IsDuplicate(err) {
 		return fmt.Errorf("store: dead letter: %w", err)
@@ -246,7 +221,7 @@ func (s *Store) RecordDeadLetter(ctx context.Context, d DeadLetter) error {
 }
 
 // DeadLetters lists recorded dead letters, oldest first.
-func (s *Store) DeadLetters(ctx context.Context, limit int) ([]DeadLetter, error) {
+func (s *Store) DeadLetters(ctx context.Context, limit int) ([]market.DeadLetter, error) {
 	var docs []struct {
 		ID       string    `bson:"_id"`
 		Topic    string    `bson:"topic"`
@@ -259,9 +234,9 @@ func (s *Store) DeadLetters(ctx context.Context, limit int) ([]DeadLetter, error
 	if err := s.find(ctx, colDeadLetters, bson.M{}, bson.D{{Key: "at", Value: 1}}, limit, &docs); err != nil {
 		return nil, err
 	}
-	out := make([]DeadLetter, len(docs))
+	out := make([]market.DeadLetter, len(docs))
 	for i, d := range docs {
-		out[i] = DeadLetter{ID: d.ID, Topic: d.Topic, Key: d.Key, Body: d.Body, Reason: d.Reason, Attempts: d.Attempts, At: d.At.UTC()}
+		out[i] = market.DeadLetter{ID: d.ID, Topic: d.Topic, Key: d.Key, Body: d.Body, Reason: d.Reason, Attempts: d.Attempts, At: d.At.UTC()}
 	}
 	return out, nil
 }

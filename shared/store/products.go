@@ -74,12 +74,12 @@ func (d contentDoc) content() market.ProductContent {
 	return c
 }
 
-func productToDoc(p *market.Product, storeOpen bool) bson.M {
+func productToDoc(p *market.Product) bson.M {
 	d := productDoc{
 		ID: p.ID, ProviderID: p.ProviderID, Status: string(p.Status), Content: contentToDoc(p.Content), EditStatus: p.EditStatus,
 		SubmittedAt: timePtr(p.SubmittedAt), CreatedAt: ms(p.CreatedAt), UpdatedAt: ms(p.UpdatedAt), ListedAt: timePtr(p.ListedAt),
 		DelistedAt: timePtr(p.DelistedAt), DelistReason: p.DelistReason,
-		StoreOpen: storeOpen, Visible: storeOpen && p.Status == market.ProductListed, InReview: p.InReview(),
+		StoreOpen: p.StoreOpen, Visible: p.OnSale(), InReview: p.InReview(),
 	}
 	if p.Listed != nil {
 		l := contentToDoc(*p.Listed)
@@ -91,17 +91,11 @@ func productToDoc(p *market.Product, storeOpen bool) bson.M {
 	return toM(d)
 }
 
-// ProductRecord is a product with what the store knows around it.
-type ProductRecord struct {
-	*market.Product
-	Visible bool // buyers can see and order it now
-}
-
-func (d productDoc) product() ProductRecord {
+func (d productDoc) product() *market.Product {
 	p := &market.Product{
 		ID: d.ID, ProviderID: d.ProviderID, Status: market.ProductStatus(d.Status), Content: d.Content.content(), EditStatus: d.EditStatus,
 		SubmittedAt: timeOrZero(d.SubmittedAt), CreatedAt: d.CreatedAt.UTC(), UpdatedAt: d.UpdatedAt.UTC(), ListedAt: timeOrZero(d.ListedAt),
-		DelistedAt: timeOrZero(d.DelistedAt), DelistReason: d.DelistReason,
+		DelistedAt: timeOrZero(d.DelistedAt), DelistReason: d.DelistReason, StoreOpen: d.StoreOpen,
 	}
 	if d.Listed != nil {
 		l := d.Listed.content()
@@ -110,12 +104,14 @@ func (d productDoc) product() ProductRecord {
 	if r := d.LastReview; r != nil {
 		p.LastReview = &market.Review{Decision: r.Decision, SecurityReportRef: r.SecurityReportRef, Reason: r.Reason, Reviewer: r.Reviewer, At: r.At.UTC()}
 	}
-	return ProductRecord{Product: p, Visible: d.Visible}
+	return p
 }
 
-// InsertProduct stores a new product.
+// InsertProduct stores a new product; storeOpen is its provider's store
+// state now.
 func (tx *Tx) InsertProduct(p *market.Product, storeOpen bool) error {
-	return tx.insert(colProducts, productToDoc(p, storeOpen))
+	p.StoreOpen = storeOpen
+	return tx.insert(colProducts, productToDoc(p))
 }
 
 // Product reads a product for update.
@@ -124,13 +120,14 @@ func (tx *Tx) Product(id string) (*market.Product, error) {
 	if err := tx.load(colProducts, id, &d); err != nil {
 		return nil, err
 	}
-	return d.product().Product, nil
+	return d.product(), nil
 }
 
 // SaveProduct writes back a product read in this transaction; storeOpen is
 // its provider's store state now.
 func (tx *Tx) SaveProduct(p *market.Product, storeOpen bool) error {
-	return tx.replace(colProducts, p.ID, productToDoc(p, storeOpen))
+	p.StoreOpen = storeOpen
+	return tx.replace(colProducts, p.ID, productToDoc(p))
 }
 
 // ApprovedProducts lists a provider's products approved and waiting for the
@@ -147,33 +144,42 @@ func (tx *Tx) ApprovedProducts(providerID string) ([]*market.Product, error) {
 	var out []*market.Product
 	for _, d := range docs {
 		tx.versions[colProducts+"/"+d.ID] = d.Version
-		out = append(out, d.product().Product)
+		out = append(out, d.product())
 	}
 	return out, nil
 }
 
 // SetStoreOpen records that a provider's store opened or closed: its listed
-// products appear to or disappear from buyers, and come back with it.
+// products appear to or disappear from buyers, and come back with it. Each
+// product is rewritten through the domain's on-sale rule (a provider has few).
 func (tx *Tx) SetStoreOpen(providerID string, open bool) error {
-	_, err := tx.col(colProducts).UpdateMany(tx.ctx, bson.M{"providerId": providerID},
-		bson.M{"$set": bson.M{"storeOpen": open, "visible": false}, "$inc": bson.M{"version": int64(1)}})
+	cur, err := tx.col(colProducts).Find(tx.ctx, bson.M{"providerId": providerID})
 	if err != nil {
 		return fmt.Errorf("store: products of %s: %w", providerID, err)
 	}
-	if open {
-		if _, err := tx.col(colProducts).UpdateMany(tx.ctx, bson.M{"providerId": providerID, "status": string(market.ProductListed)},
-			bson.M{"$set": bson.M{"visible": true}}); err != nil {
-			return fmt.Errorf("store: products of %s: %w", providerID, err)
+	var docs []productDoc
+	if err := cur.All(tx.ctx, &docs); err != nil {
+		return fmt.Errorf("store: products of %s: %w", providerID, err)
+	}
+	for _, d := range docs {
+		p := d.product()
+		p.StoreOpen = open
+		if _, err := tx.col(colProducts).UpdateOne(tx.ctx, bson.M{"_id": d.ID},
+			bson.M{"$set": bson.M{"storeOpen": open, "visible": p.OnSale()}, "$inc": bson.M{"version": int64(1)}}); err != nil {
+			return fmt.Errorf("store: product %s: %w", d.ID, err)
+		}
+		if v, read := tx.versions[colProducts+"/"+d.ID]; read {
+			tx.versions[colProducts+"/"+d.ID] = v + 1
 		}
 	}
 	return nil
 }
 
 // Product reads a product.
-func (s *Store) Product(ctx context.Context, id string) (ProductRecord, error) {
+func (s *Store) Product(ctx context.Context, id string) (*market.Product, error) {
 	var d productDoc
 	if err := s.readOne(ctx, colProducts, id, &d); err != nil {
-		return ProductRecord{}, err
+		return nil, err
 	}
 	return d.product(), nil
 }
@@ -191,7 +197,7 @@ type ProductQuery struct {
 
 // Products lists products: the review queue by submission time, everything
 // else by ID (creation order).
-func (s *Store) Products(ctx context.Context, q ProductQuery) ([]ProductRecord, error) {
+func (s *Store) Products(ctx context.Context, q ProductQuery) ([]*market.Product, error) {
 	filter := bson.M{}
 	if q.ProviderID != "" {
 		filter["providerId"] = q.ProviderID
@@ -218,7 +224,7 @@ func (s *Store) Products(ctx context.Context, q ProductQuery) ([]ProductRecord, 
 	if err := s.find(ctx, colProducts, filter, sort, q.Limit, &docs); err != nil {
 		return nil, err
 	}
-	out := make([]ProductRecord, len(docs))
+	out := make([]*market.Product, len(docs))
 	for i, d := range docs {
 		out[i] = d.product()
 	}

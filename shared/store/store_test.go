@@ -50,7 +50,7 @@ func TestTransactionRollsBackEverything(t *testing.T) {
 		if err := tx.InsertApplication(sampleApplication("app_1", time.Now())); err != nil {
 			return 0, err
 		}
-		if _, err := tx.Record(Event{Type: "application.submitted", At: time.Now(), Subject: "app_1"}, Notification{Channel: "sms", To: "+8613800000000", Template: "review_overdue"}); err != nil {
+		if _, err := tx.Record(market.Event{Type: market.EventApplicationSubmitted, At: time.Now(), Subject: "app_1", Data: market.ApplicationSubmittedData{CompanyName: "示例"}}, market.Notification{Channel: "sms", To: "+8613800000000", Template: "review_overdue"}); err != nil {
 			return 0, err
 		}
 		return 0, boom
@@ -186,8 +186,8 @@ func TestNotificationClaimedOnce(t *testing.T) {
 	s := open(t)
 	ctx := context.Background()
 	now := time.Now()
-	if _, err := Transact(ctx, s, func(tx *Tx) (Event, error) {
-		return tx.Record(Event{Type: "x", At: now, Subject: "s"}, Notification{Channel: "sms", To: "+8613800000000", Template: "review_overdue"})
+	if _, err := Transact(ctx, s, func(tx *Tx) (market.Event, error) {
+		return tx.Record(market.Event{Type: market.EventProviderExited, At: now, Subject: "s"}, market.Notification{Channel: "sms", To: "+8613800000000", Template: "review_overdue"})
 	}); err != nil {
 		t.Fatal(err)
 	}

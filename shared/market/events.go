@@ -1,0 +1,327 @@
+package market
+
+import (
+	"fmt"
+	"reflect"
+	"time"
+)
+
+// EventType names one kind of entry in the audit trail. The names are part of
+// the API (GET /v1/events): never rename one.
+type EventType string
+
+// Every event the operations record.
+const (
+	EventApplicationSubmitted     EventType = "application.submitted"
+	EventApplicationApproved      EventType = "application.approved"
+	EventApplicationRejected      EventType = "application.rejected"
+	EventApplicationReviewOverdue EventType = "application.review_overdue"
+
+	EventProviderCreated            EventType = "provider.created"
+	EventProviderContractSigned     EventType = "provider.contract_signed"
+	EventProviderChangeReported     EventType = "provider.change_reported"
+	EventProviderChangeReportedLate EventType = "provider.change_reported_late"
+	EventProviderExitRequested      EventType = "provider.exit_requested"
+	EventProviderExited             EventType = "provider.exited"
+
+	EventDepositPaid            EventType = "deposit.paid"
+	EventDepositHeld            EventType = "deposit.held"
+	EventDepositDeducted        EventType = "deposit.deducted"
+	EventDepositShort           EventType = "deposit.short"
+	EventDepositOwed            EventType = "deposit.owed"
+	EventDepositReceiptReturned EventType = "deposit.receipt_returned"
+	EventDepositReturnScheduled EventType = "deposit.return_scheduled"
+	EventDepositReturnOverdue   EventType = "deposit.return_overdue"
+	EventDepositReturned        EventType = "deposit.returned"
+
+	EventStoreClosed   EventType = "store.closed"
+	EventStoreReopened EventType = "store.reopened"
+
+	EventProductCreated       EventType = "product.created"
+	EventProductUpdated       EventType = "product.updated"
+	EventProductSubmitted     EventType = "product.submitted"
+	EventProductApproved      EventType = "product.approved"
+	EventProductListed        EventType = "product.listed"
+	EventProductEditPublished EventType = "product.edit_published"
+	EventProductRejected      EventType = "product.rejected"
+	EventProductEditRejected  EventType = "product.edit_rejected"
+	EventProductDelisted      EventType = "product.delisted"
+
+	EventOrderCreated               EventType = "order.created"
+	EventOrderPaid                  EventType = "order.paid"
+	EventOrderRequirementsSubmitted EventType = "order.requirements_submitted"
+	EventOrderStarted               EventType = "order.started"
+	EventOrderCompleted             EventType = "order.completed"
+	EventOrderStartOverdue          EventType = "order.start_overdue"
+	EventOrderCancelled             EventType = "order.cancelled"
+
+	EventPaymentMismatch   EventType = "payment.mismatch"
+	EventPaymentUnexpected EventType = "payment.unexpected"
+)
+
+// Event is one entry of the audit trail: a state change, who made it, when,
+// and its typed data (one of the payload types below, as eventPayloads says).
+type Event struct {
+	ID         string
+	Type       EventType
+	At         time.Time
+	Actor      string // account ID, or "system:<timer>"
+	Subject    string // the ID of the resource that changed
+	ProviderID string // the provider it concerns, when there is one
+	Data       any    // a value of PayloadType(Type); nil for a type without data
+}
+
+// Event payloads. The json names are the event's data in the API.
+type (
+	ApplicationSubmittedData struct {
+		CompanyName string    `json:"companyName"`
+		OrgCode     string    `json:"orgCode"`
+		ReviewDueAt time.Time `json:"reviewDueAt"`
+	}
+	ApplicationDecidedData struct {
+		Decision string `json:"decision"`
+		Reason   string `json:"reason"`
+	}
+	ApplicationReviewOverdueData struct {
+		ReviewDueAt time.Time `json:"reviewDueAt"`
+	}
+	ProviderCreatedData struct {
+		ApplicationID      string         `json:"applicationId"`
+		Status             ProviderStatus `json:"status"`
+		DepositRequiredFen int64          `json:"depositRequiredFen"`
+	}
+	ContractSignedData struct {
+		SignatoryName string `json:"signatoryName"`
+	}
+	ChangeReportedData struct {
+		ChangeID  string    `json:"changeId"`
+		Field     string    `json:"field"`
+		NewValue  string    `json:"newValue"`
+		ChangedOn string    `json:"changedOn"`
+		DueBy     time.Time `json:"dueBy"`
+		OnTime    bool      `json:"onTime"`
+	}
+	ExitRequestedData struct {
+		Reason         string          `json:"reason"`
+		ReturnBlockers []ReturnBlocker `json:"returnBlockers"`
+	}
+	DepositPaidData struct {
+		AmountFen  int64         `json:"amountFen"`
+		Channel    string        `json:"channel"`
+		Reference  string        `json:"reference"`
+		ReceiptNo  string        `json:"receiptNo"`
+		BalanceFen int64         `json:"balanceFen"`
+		Status     DepositStatus `json:"status"`
+	}
+	DepositHeldData struct {
+		BalanceFen int64 `json:"balanceFen"`
+	}
+	DepositDeductedData struct {
+		AmountFen  int64  `json:"amountFen"`
+		TakenFen   int64  `json:"takenFen"`
+		OwedFen    int64  `json:"owedFen"`
+		Reason     string `json:"reason"`
+		RefundID   string `json:"refundId"`
+		BalanceFen int64  `json:"balanceFen"`
+	}
+	DepositShortData struct {
+		ShortfallFen int64     `json:"shortfallFen"`
+		TopUpDueAt   time.Time `json:"topUpDueAt"`
+	}
+	DepositOwedData struct {
+		OwedFen int64 `json:"owedFen"`
+	}
+	// DepositReturnDueData is a return scheduled, or overdue.
+	DepositReturnDueData struct {
+		ReturnDueAt time.Time `json:"returnDueAt"`
+		AmountFen   int64     `json:"amountFen"`
+	}
+	DepositReturnedData struct {
+		AmountFen int64  `json:"amountFen"`
+		Reference string `json:"reference"`
+	}
+	StoreClosedData struct {
+		Reason       string    `json:"reason"`
+		ShortfallFen int64     `json:"shortfallFen"`
+		TopUpDueAt   time.Time `json:"topUpDueAt"`
+	}
+	StoreReopenedData struct {
+		Reason string `json:"reason"`
+	}
+	// ProductCreatedData and the other product payloads end with the product's
+	// state after the change.
+	ProductCreatedData struct {
+		Name       string        `json:"name"`
+		Category   Category      `json:"category"`
+		Status     ProductStatus `json:"status"`
+		EditStatus string        `json:"editStatus,omitempty"`
+	}
+	ProductChangedData struct {
+		Status     ProductStatus `json:"status"`
+		EditStatus string        `json:"editStatus,omitempty"`
+	}
+	ProductReviewedData struct {
+		Decision          string        `json:"decision"`
+		Reviewer          string        `json:"reviewer"`
+		SecurityReportRef string        `json:"securityReportRef"`
+		Reason            string        `json:"reason"`
+		Status            ProductStatus `json:"status"`
+		EditStatus        string        `json:"editStatus,omitempty"`
+	}
+	ProductListedOnDepositData struct {
+		Cause      string        `json:"cause"`
+		Status     ProductStatus `json:"status"`
+		EditStatus string        `json:"editStatus,omitempty"`
+	}
+	ProductDelistedData struct {
+		Reason     string        `json:"reason"`
+		Status     ProductStatus `json:"status"`
+		EditStatus string        `json:"editStatus,omitempty"`
+	}
+	OrderCreatedData struct {
+		ProductID      string  `json:"productId"`
+		PlanID         string  `json:"planId"`
+		Quantity       int     `json:"quantity"`
+		AmountFen      int64   `json:"amountFen"`
+		PlatformFeeFen int64   `json:"platformFeeFen"`
+		ProviderNetFen int64   `json:"providerNetFen"`
+		FeeMode        FeeMode `json:"feeMode"`
+	}
+	OrderPaidData struct {
+		TransactionID      string    `json:"transactionId"`
+		AmountFen          int64     `json:"amountFen"`
+		OrderAmountFen     int64     `json:"orderAmountFen"`
+		PaidAt             time.Time `json:"paidAt"`
+		ReviewPeriodEndsAt time.Time `json:"reviewPeriodEndsAt"`
+		StartDueAt         time.Time `json:"startDueAt"`
+	}
+	OrderStatusChangedData struct {
+		Status OrderStatus `json:"status"`
+	}
+	OrderStartOverdueData struct {
+		StartDueAt time.Time `json:"startDueAt"`
+		PaidAt     time.Time `json:"paidAt"`
+	}
+	OrderReviewEndedData struct {
+		ReviewPeriodEndsAt time.Time `json:"reviewPeriodEndsAt"`
+	}
+	OrderCancelledData struct {
+		Reason    string    `json:"reason"`
+		ExpiresAt time.Time `json:"expiresAt"`
+	}
+	// PaymentNeedsReviewData is a payment that did not pay its order as it was.
+	PaymentNeedsReviewData struct {
+		TransactionID  string `json:"transactionId"`
+		AmountFen      int64  `json:"amountFen"`
+		OrderAmountFen int64  `json:"orderAmountFen"`
+	}
+)
+
+// eventPayloads says which payload each event type carries; nil means none.
+// order.completed has two shapes: by the buyer's confirmation (the new status)
+// and by the timer at the end of the review period.
+var eventPayloads = map[EventType][]any{
+	EventApplicationSubmitted:     {ApplicationSubmittedData{}},
+	EventApplicationApproved:      {ApplicationDecidedData{}},
+	EventApplicationRejected:      {ApplicationDecidedData{}},
+	EventApplicationReviewOverdue: {ApplicationReviewOverdueData{}},
+
+	EventProviderCreated:            {ProviderCreatedData{}},
+	EventProviderContractSigned:     {ContractSignedData{}},
+	EventProviderChangeReported:     {ChangeReportedData{}},
+	EventProviderChangeReportedLate: {ChangeReportedData{}},
+	EventProviderExitRequested:      {ExitRequestedData{}},
+	EventProviderExited:             nil,
+
+	EventDepositPaid:            {DepositPaidData{}},
+	EventDepositHeld:            {DepositHeldData{}},
+	EventDepositDeducted:        {DepositDeductedData{}},
+	EventDepositShort:           {DepositShortData{}},
+	EventDepositOwed:            {DepositOwedData{}},
+	EventDepositReceiptReturned: nil,
+	EventDepositReturnScheduled: {DepositReturnDueData{}},
+	EventDepositReturnOverdue:   {DepositReturnDueData{}},
+	EventDepositReturned:        {DepositReturnedData{}},
+
+	EventStoreClosed:   {StoreClosedData{}},
+	EventStoreReopened: {StoreReopenedData{}},
+
+	EventProductCreated:       {ProductCreatedData{}},
+	EventProductUpdated:       {ProductChangedData{}},
+	EventProductSubmitted:     {ProductChangedData{}},
+	EventProductApproved:      {ProductReviewedData{}},
+	EventProductListed:        {ProductReviewedData{}, ProductListedOnDepositData{}},
+	EventProductEditPublished: {ProductReviewedData{}},
+	EventProductRejected:      {ProductReviewedData{}},
+	EventProductEditRejected:  {ProductReviewedData{}},
+	EventProductDelisted:      {ProductDelistedData{}},
+
+	EventOrderCreated:               {OrderCreatedData{}},
+	EventOrderPaid:                  {OrderPaidData{}},
+	EventOrderRequirementsSubmitted: {OrderStatusChangedData{}},
+	EventOrderStarted:               {OrderStatusChangedData{}},
+	EventOrderCompleted:             {OrderStatusChangedData{}, OrderReviewEndedData{}},
+	EventOrderStartOverdue:          {OrderStartOverdueData{}},
+	EventOrderCancelled:             {OrderCancelledData{}},
+
+	EventPaymentMismatch:   {PaymentNeedsReviewData{}},
+	EventPaymentUnexpected: {PaymentNeedsReviewData{}},
+}
+
+// EventTypes lists every known event type.
+func EventTypes() []EventType {
+	out := make([]EventType, 0, len(eventPayloads))
+	for t := range eventPayloads {
+		out = append(out, t)
+	}
+	return out
+}
+
+// CheckEvent tells whether an event's data is a payload its type carries, so
+// a mistyped event never reaches the audit trail.
+func CheckEvent(e Event) error {
+	shapes, known := eventPayloads[e.Type]
+	if !known {
+		return fmt.Errorf("unknown event type %q", e.Type)
+	}
+	if e.Data == nil {
+		if len(shapes) == 0 {
+			return nil
+		}
+		return fmt.Errorf("event %s needs data", e.Type)
+	}
+	for _, s := range shapes {
+		if reflect.TypeOf(s) == reflect.TypeOf(e.Data) {
+			return nil
+		}
+	}
+	return fmt.Errorf("event %s cannot carry %T", e.Type, e.Data)
+}
+
+// PayloadShape names the shape of an event's data, stored beside it so a
+// type with two shapes reads back as the one written.
+func PayloadShape(data any) string {
+	if data == nil {
+		return ""
+	}
+	return reflect.TypeOf(data).Name()
+}
+
+// NewPayload returns a pointer to a zero payload of the named shape (the
+// type's first when shape is empty: data stored before shapes were kept), to
+// decode stored data into; nil for a type without data.
+func NewPayload(t EventType, shape string) (any, error) {
+	shapes, known := eventPayloads[t]
+	if !known {
+		return nil, fmt.Errorf("unknown event type %q", t)
+	}
+	if len(shapes) == 0 {
+		return nil, nil
+	}
+	for _, s := range shapes {
+		if shape == "" || reflect.TypeOf(s).Name() == shape {
+			return reflect.New(reflect.TypeOf(s)).Interface(), nil
+		}
+	}
+	return nil, fmt.Errorf("event %s has no data shape %q", t, shape)
+}

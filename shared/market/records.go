@@ -1,0 +1,108 @@
+package market
+
+import (
+	"time"
+
+	"cloudmarket/shared/money"
+)
+
+// Notification is one message in the outbox, written with the change that
+// caused it and delivered after commit (and retried by the timer).
+type Notification struct {
+	ID        string
+	EventID   string
+	Channel   string // "sms" or "email"
+	To        string
+	Template  string
+	Params    []string
+	Status    NotificationStatus
+	Attempts  int
+	LastError string
+	CreatedAt time.Time
+	SentAt    time.Time
+	Via       string // the sender that delivered it ("outbox", "tencentcloud-sms", …)
+}
+
+// NotificationStatus is where a notification is on its way out.
+type NotificationStatus string
+
+// Notification statuses.
+const (
+	NotificationPending NotificationStatus = "pending"
+	NotificationSending NotificationStatus = "sending" // claimed by a deliverer until its lease ends
+	NotificationSent    NotificationStatus = "sent"
+	NotificationFailed  NotificationStatus = "failed" // gave up after MaxNotificationAttempts
+)
+
+// MaxNotificationAttempts before a notification is marked failed.
+const MaxNotificationAttempts = 10
+
+// SMS addresses a text message to one phone.
+func SMS(to, template string, params ...string) Notification {
+	return Notification{Channel: "sms", To: to, Template: template, Params: params}
+}
+
+// EntryKind is the kind of a deposit ledger line.
+type EntryKind string
+
+// Entry kinds of the deposit ledger.
+const (
+	EntryPayment   EntryKind = "payment"
+	EntryDeduction EntryKind = "deduction"
+	EntryReturn    EntryKind = "return"
+)
+
+// DepositEntry is one append-only ledger line. AmountFen is signed: what it
+// changed the balance by; a deduction's owed part changes only OwedFen.
+type DepositEntry struct {
+	ID               string
+	ProviderID       string
+	Kind             EntryKind
+	AmountFen        money.Fen // change of the balance (+ payment, − deduction/return)
+	OwedFen          money.Fen // deduction beyond the balance (R-VI11)
+	BalanceAfterFen  money.Fen
+	Channel          string
+	Reference        string
+	PayerAccountName string
+	PaidAt           time.Time
+	ReceiptNo        string
+	Reason           string
+	RefundID         string
+	Actor            string
+	At               time.Time
+}
+
+// PaymentNotification is a verified notification from the payment system,
+// stored once per transaction before it is queued.
+type PaymentNotification struct {
+	TransactionID string
+	OutTradeNo    string
+	Attach        string
+	AmountFen     money.Fen
+	TradeState    string
+	SuccessTime   time.Time
+	ReceivedAt    time.Time
+	Status        PaymentNotificationStatus
+	Outcome       string // what applying it did: a PaymentOutcome, "deposit", or why it was ignored
+}
+
+// PaymentNotificationStatus is whether a stored notification was applied.
+type PaymentNotificationStatus string
+
+// Payment notification statuses.
+const (
+	NotificationReceived PaymentNotificationStatus = "received" // stored and queued, not applied yet
+	NotificationApplied  PaymentNotificationStatus = "applied"
+	NotificationIgnored  PaymentNotificationStatus = "ignored" // not a successful payment: nothing to apply
+)
+
+// DeadLetter is a queue message that could never be applied, kept for staff.
+type DeadLetter struct {
+	ID       string
+	Topic    string
+	Key      string
+	Body     string
+	Reason   string
+	Attempts int
+	At       time.Time
+}
