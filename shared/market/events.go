@@ -307,6 +307,15 @@ func PayloadShape(data any) string {
 	return reflect.TypeOf(data).Name()
 }
 
+// PayloadShapes names the payload shapes an event type may carry.
+func PayloadShapes(t EventType) []string {
+	var out []string
+	for _, s := range eventPayloads[t] {
+		out = append(out, reflect.TypeOf(s).Name())
+	}
+	return out
+}
+
 // NewPayload returns a pointer to a zero payload of the named shape (the
 // type's first when shape is empty: data stored before shapes were kept), to
 // decode stored data into; nil for a type without data.
