@@ -9,6 +9,7 @@ import (
 
 	"cloudmarket/shared/fault"
 	"cloudmarket/shared/market"
+	"cloudmarket/shared/money"
 	"cloudmarket/shared/operation"
 )
 
@@ -33,7 +34,7 @@ type contentBody struct {
 func contentOf(b contentBody) market.ProductContent {
 	c := market.ProductContent{Category: market.Category(b.Category), Name: b.Name, Summary: b.Summary, Description: b.Description, Tool: b.Tool, RefundPolicy: b.RefundPolicy}
 	for _, p := range b.Plans {
-		c.Plans = append(c.Plans, market.Plan{ID: p.ID, Name: p.Name, PriceFen: moneyFen(p.PriceFen), Period: p.Period, DurationDays: p.DurationDays})
+		c.Plans = append(c.Plans, market.Plan{ID: p.ID, Name: p.Name, PriceFen: money.Fen(p.PriceFen), Period: p.Period, DurationDays: p.DurationDays})
 	}
 	return c
 }

@@ -9,6 +9,7 @@ import (
 
 	"cloudmarket/shared/fault"
 	"cloudmarket/shared/market"
+	"cloudmarket/shared/money"
 	"cloudmarket/shared/operation"
 )
 
@@ -227,7 +228,7 @@ func (a *API) RecordDepositPayment(ctx context.Context, r *Request) (Reply, erro
 			return Reply{}, fault.Invalid("PaidAt", "paidAt must be an RFC 3339 time with offset, e.g. 2026-10-08T10:00:00+08:00.")
 		}
 	}
-	pay := market.Payment{AmountFen: moneyFen(*in.AmountFen), Channel: in.Channel, Reference: strings.TrimSpace(in.Reference), PayerAccountName: in.PayerAccountName, PaidAt: paidAt}
+	pay := market.Payment{AmountFen: money.Fen(*in.AmountFen), Channel: in.Channel, Reference: strings.TrimSpace(in.Reference), PayerAccountName: in.PayerAccountName, PaidAt: paidAt}
 	return DoStatus(ctx, func(res operation.PaymentResult) int {
 		if res.Created {
 			return http.StatusCreated
@@ -269,7 +270,7 @@ func (a *API) DeductDeposit(ctx context.Context, r *Request) (Reply, error) {
 		v.Deposit = &d
 		return v
 	}, func(ctx context.Context) (deductionResult, error) {
-		e, p, err := a.Operations.DeductDeposit(ctx, r.Caller, a.provider(r), operation.Deduction{AmountFen: *in.AmountFen, Reason: strings.TrimSpace(in.Reason), RefundID: in.RefundID})
+		e, p, err := a.Operations.DeductDeposit(ctx, r.Caller, a.provider(r), operation.Deduction{AmountFen: money.Fen(*in.AmountFen), Reason: strings.TrimSpace(in.Reason), RefundID: in.RefundID})
 		return deductionResult{e, p}, err
 	})
 }

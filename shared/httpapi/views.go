@@ -4,7 +4,6 @@ import (
 	"time"
 
 	"cloudmarket/shared/market"
-	"cloudmarket/shared/money"
 	"cloudmarket/shared/operation"
 	"cloudmarket/shared/workday"
 )
@@ -111,4 +110,3 @@ func viewLicenseUpload(contentType string, size int64) func(operation.LicenseUpl
 	}
 }
 
-func moneyFen(v int64) money.Fen { return money.Fen(v) }

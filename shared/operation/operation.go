@@ -81,4 +81,3 @@ func notFound(err error, what, id string) error {
 	return err
 }
 
-func moneyOf(fen int64) money.Fen { return money.Fen(fen) }

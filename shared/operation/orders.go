@@ -2,6 +2,7 @@ package operation
 
 import (
 	"context"
+	"errors"
 	"strings"
 
 	"cloudmarket/shared/fault"
@@ -51,18 +52,27 @@ const (
 	orderOperator
 )
 
-func (s *Service) roleOn(ctx context.Context, who market.Actor, o *market.Order) orderRole {
+// roleOn finds how the caller relates to an order. A store failure is an
+// error (a 500), never a refusal.
+func (s *Service) roleOn(ctx context.Context, who market.Actor, o *market.Order) (orderRole, error) {
 	switch {
 	case who.IsOperator():
-		return orderOperator
+		return orderOperator, nil
 	case o.BuyerAccount == who.Account:
-		return orderBuyer
+		return orderBuyer, nil
 	case who.Has(market.RoleProvider):
-		if p, err := s.Store.Provider(ctx, o.ProviderID); err == nil && p.AccountID == who.Account {
-			return orderProvider
+		p, err := s.Store.Provider(ctx, o.ProviderID)
+		if errors.Is(err, store.ErrNotFound) {
+			return orderStranger, nil
+		}
+		if err != nil {
+			return orderStranger, err
+		}
+		if p.AccountID == who.Account {
+			return orderProvider, nil
 		}
 	}
-	return orderStranger
+	return orderStranger, nil
 }
 
 // GetOrder returns an order to its buyer, the product's provider or an operator.
@@ -71,7 +81,11 @@ func (s *Service) GetOrder(ctx context.Context, who market.Actor, id string) (*m
 	if err != nil {
 		return nil, notFound(err, "Order", id)
 	}
-	if s.roleOn(ctx, who, o) == orderStranger {
+	role, err := s.roleOn(ctx, who, o)
+	if err != nil {
+		return nil, err
+	}
+	if role == orderStranger {
 		return nil, fault.Forbidden("Order %s belongs to another account.", id)
 	}
 	return o, nil
@@ -85,7 +99,11 @@ func (s *Service) changeOrder(ctx context.Context, who market.Actor, id string, 
 		if err != nil {
 			return nil, notFound(err, "Order", id)
 		}
-		if s.roleOn(tx.Context(), who, o) != role {
+		got, err := s.roleOn(tx.Context(), who, o)
+		if err != nil {
+			return nil, err
+		}
+		if got != role {
 			return nil, fault.Forbidden("Order %s: only its %s may do this.", id, map[orderRole]string{orderBuyer: "buyer", orderProvider: "provider"}[role])
 		}
 		if err := change(o); err != nil {

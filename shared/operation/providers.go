@@ -7,6 +7,7 @@ import (
 	"cloudmarket/shared/fault"
 	"cloudmarket/shared/ids"
 	"cloudmarket/shared/market"
+	"cloudmarket/shared/money"
 	"cloudmarket/shared/store"
 	"cloudmarket/shared/workday"
 )
@@ -212,7 +213,7 @@ func (s *Service) priorPayment(ctx context.Context, prior market.DepositEntry, p
 
 // Deduction asks to take money from a deposit.
 type Deduction struct {
-	AmountFen int64
+	AmountFen money.Fen
 	Reason    string
 	RefundID  string
 }
@@ -223,7 +224,7 @@ type Deduction struct {
 // (R-DP5). Penalties and refund compensation use the same operation.
 func (s *Service) DeductDeposit(ctx context.Context, who market.Actor, providerID string, d Deduction) (market.DepositEntry, *market.Provider, error) {
 	now := s.now()
-	if err := market.ValidateDeduction(moneyOf(d.AmountFen), d.Reason); err != nil {
+	if err := market.ValidateDeduction(d.AmountFen, d.Reason); err != nil {
 		return market.DepositEntry{}, nil, err
 	}
 	type out struct {
@@ -248,7 +249,7 @@ func (s *Service) DeductDeposit(ctx context.Context, who market.Actor, providerI
 // deduct is the deduction inside an operation's transaction, for callers that
 // deduct as part of a larger change (penalties, refunds).
 func (s *Service) deduct(tx *store.Tx, who market.Actor, p *market.Provider, d Deduction, now time.Time) (market.DepositEntry, error) {
-	ch, err := p.Deduct(moneyOf(d.AmountFen), d.Reason, now, s.Calendar)
+	ch, err := p.Deduct(d.AmountFen, d.Reason, now, s.Calendar)
 	if err != nil {
 		return market.DepositEntry{}, err
 	}
@@ -269,13 +270,13 @@ func (s *Service) deduct(tx *store.Tx, who market.Actor, p *market.Provider, d D
 	var notes []market.Notification
 	if p.Deposit.ShortfallFen() > 0 {
 		notes = append(notes, market.Notification{Channel: "sms", To: p.Contact.Phone, Template: "deposit_deducted_short",
-			Params: []string{p.CompanyName, moneyOf(d.AmountFen).String(), d.Reason, p.Deposit.ShortfallFen().String(), due}})
+			Params: []string{p.CompanyName, d.AmountFen.String(), d.Reason, p.Deposit.ShortfallFen().String(), due}})
 	} else {
 		notes = append(notes, market.Notification{Channel: "sms", To: p.Contact.Phone, Template: "deposit_deducted",
-			Params: []string{p.CompanyName, moneyOf(d.AmountFen).String(), d.Reason}})
+			Params: []string{p.CompanyName, d.AmountFen.String(), d.Reason}})
 	}
 	if _, err := tx.Record(market.Event{Type: market.EventDepositDeducted, At: now, Actor: who.Account, Subject: e.ID, ProviderID: p.ID,
-		Data: market.DepositDeductedData{AmountFen: d.AmountFen, TakenFen: int64(ch.TakenFen), OwedFen: int64(ch.OwedFen),
+		Data: market.DepositDeductedData{AmountFen: int64(d.AmountFen), TakenFen: int64(ch.TakenFen), OwedFen: int64(ch.OwedFen),
 			Reason: d.Reason, RefundID: d.RefundID, BalanceFen: int64(p.Deposit.BalanceFen)}}, notes...); err != nil {
 		return market.DepositEntry{}, err
 	}
