@@ -109,4 +109,3 @@ func viewLicenseUpload(contentType string, size int64) func(operation.LicenseUpl
 		}
 	}
 }
-

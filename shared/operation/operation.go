@@ -80,4 +80,3 @@ func notFound(err error, what, id string) error {
 	}
 	return err
 }
-
