@@ -688,3 +688,11 @@ func (f *fixture) expel(organisation string) {
 
 // joined renders a list for comparison in messages.
 func joined(s []string) string { return strings.Join(s, " ") }
+
+// message of a fault, to check it names what to fix.
+func faultMessage(err error) string {
+	if e, ok := fault.As(err); ok {
+		return e.Message
+	}
+	return ""
+}
