@@ -368,15 +368,16 @@ func TestDepositLedger(t *testing.T) {
 	}
 }
 
-// The deposit ledger under load: 50 transfers, each recorded twice at the
-// same time, and 25 deductions, all concurrent. The balance is the sum of the
+// The deposit ledger under load: 20 transfers, each recorded twice at the
+// same time, and 20 deductions, all concurrent. The balance is the sum of the
 // entries, it never goes below zero, each transfer has one entry, and the
-// receipts are numbered 1..50 without gap or repeat (R-DP2).
+// receipts are numbered 1..20 without gap or repeat (R-DP2). (50 concurrent
+// payments through the queue: TestApplyPayment_ConcurrentDepositPayments.)
 func TestDepositLedger_Concurrent_R_DP2_R_DP4(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, "2026-10-08 09:00")
 	p := f.signedProvider("100001", creditCode)
-	const transfers, deductions = 50, 25
+	const transfers, deductions = 20, 20
 	var wg sync.WaitGroup
 	entryOf := make([][2]string, transfers)
 	errs := make(chan error, 2*transfers+deductions)
@@ -385,7 +386,7 @@ func TestDepositLedger_Concurrent_R_DP2_R_DP4(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				res, err := f.svc.RecordDepositPayment(f.ctx, finance, p.ID, f.wire(20_000, fmt.Sprint("CONC-", i)))
+				res, err := f.svc.RecordDepositPayment(f.ctx, finance, p.ID, f.wire(50_000, fmt.Sprint("CONC-", i)))
 				errs <- err
 				entryOf[i][twin] = res.Entry.ID
 			}()

@@ -367,11 +367,19 @@ func applicationForm(key, org string) market.ApplicationForm {
 // categories (default software and ops).
 func (f *fixture) apply(account, org string, categories ...string) *market.Application {
 	f.t.Helper()
+	return f.applyWith(account, org, func(a *market.ApplicationForm) {
+		if len(categories) > 0 {
+			a.Categories = categories
+		}
+	})
+}
+
+// applyWith submits the valid form of org as account, changed by edit.
+func (f *fixture) applyWith(account, org string, edit func(*market.ApplicationForm)) *market.Application {
+	f.t.Helper()
 	who := providerActor(account)
 	form := applicationForm(f.upload(who, "image/png", pngBytes(f.t)), org)
-	if len(categories) > 0 {
-		form.Categories = categories
-	}
+	edit(&form)
 	v, err := f.svc.SubmitApplication(f.ctx, who, form)
 	ok(f.t, err)
 	return v
@@ -381,7 +389,12 @@ func (f *fixture) apply(account, org string, categories ...string) *market.Appli
 // pending).
 func (f *fixture) approvedProvider(account, org string, categories ...string) *market.Provider {
 	f.t.Helper()
-	a, err := f.svc.DecideApplication(f.ctx, reviewer, f.apply(account, org, categories...).ID, "approve", "")
+	return f.approve(f.apply(account, org, categories...))
+}
+
+func (f *fixture) approve(a *market.Application) *market.Provider {
+	f.t.Helper()
+	a, err := f.svc.DecideApplication(f.ctx, reviewer, a.ID, "approve", "")
 	ok(f.t, err)
 	return f.provider(a.ProviderID)
 }
@@ -389,8 +402,12 @@ func (f *fixture) approvedProvider(account, org string, categories ...string) *m
 // signedProvider is an active provider without a deposit.
 func (f *fixture) signedProvider(account, org string, categories ...string) *market.Provider {
 	f.t.Helper()
-	p := f.approvedProvider(account, org, categories...)
-	v, err := f.svc.SignContract(f.ctx, providerActor(account), p.ID, "张三")
+	return f.sign(f.approvedProvider(account, org, categories...))
+}
+
+func (f *fixture) sign(p *market.Provider) *market.Provider {
+	f.t.Helper()
+	v, err := f.svc.SignContract(f.ctx, market.Actor{Account: p.AccountID, Roles: []string{market.RoleProvider}}, p.ID, "张三")
 	ok(f.t, err)
 	return v
 }
@@ -398,7 +415,11 @@ func (f *fixture) signedProvider(account, org string, categories ...string) *mar
 // depositedProvider is an active provider whose deposit is held in full.
 func (f *fixture) depositedProvider(account, org string, categories ...string) *market.Provider {
 	f.t.Helper()
-	p := f.signedProvider(account, org, categories...)
+	return f.payInFull(f.signedProvider(account, org, categories...))
+}
+
+func (f *fixture) payInFull(p *market.Provider) *market.Provider {
+	f.t.Helper()
 	return f.pay(p.ID, int64(p.Deposit.RequiredFen), "DEP-"+p.ID).Provider
 }
 
@@ -695,4 +716,12 @@ func faultMessage(err error) string {
 		return e.Message
 	}
 	return ""
+}
+
+// faultOf is the fault code in err's chain, if any.
+func faultOf(err error) (string, bool) {
+	if e, ok := fault.As(err); ok {
+		return e.Code, true
+	}
+	return "", false
 }
