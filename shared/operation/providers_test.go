@@ -273,3 +273,14 @@ func TestListEvents(t *testing.T) {
 		}
 	}
 }
+
+// The service's time is the clock's, in UTC at the stored precision
+// (milliseconds), so what views derive from it matches what was stored.
+func TestNow(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, "2026-10-08 09:00")
+	f.clock.Set(sh(t, "2026-10-08 09:00:00.123").Add(456 * time.Microsecond))
+	if got := f.svc.Now(); got.Location() != time.UTC || !got.Equal(sh(t, "2026-10-08 09:00:00.123")) {
+		t.Fatalf("Now = %v", got)
+	}
+}
