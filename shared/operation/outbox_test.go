@@ -61,3 +61,13 @@ func TestOutboxRetriesFailedDeliveryOnce(t *testing.T) {
 		t.Fatalf("outbox row: %+v", sent)
 	}
 }
+
+// Phone numbers in logs keep only their ends.
+func TestMaskPhone(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{"+8613812345678": "+86138****5678", "13812345678": "138****5678", "1234567": "****", "": "****"} {
+		if got := operation.MaskPhone(in); got != want {
+			t.Errorf("MaskPhone(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
