@@ -88,7 +88,7 @@ func TestEnforceDeadlines_TopUpOverdueClosesStore_R_DP5(t *testing.T) {
 	}
 	_, err := f.svc.PlaceOrder(f.ctx, buyer, prod.ID, "std", 1)
 	wantCode(t, err, "FailedOperation.ProductNotOnSale")
-	if own, err := f.svc.GetProduct(f.ctx, providerActor("100001"), prod.ID); err != nil || own.Status != market.ProductListed || own.Visible {
+	if own, err := f.svc.GetProduct(f.ctx, providerActor("100001"), prod.ID); err != nil || own.Status != market.ProductListed || own.OnSale() {
 		t.Errorf("the owner still sees its listed product, off sale: %+v %v", own, err)
 	}
 	if sms := f.message(contactPhone, "store_closed_deposit"); !strings.Contains(joined(sms.Params), "1200.00 CNY") {

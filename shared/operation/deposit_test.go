@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"cloudmarket/shared/market"
+	"cloudmarket/shared/money"
 	"cloudmarket/shared/operation"
 )
 
@@ -130,7 +131,7 @@ func TestRecordDepositPayment_ListsApprovedProducts_R_ON3(t *testing.T) {
 	f.pay(p.ID, 1, "WIRE-2")
 	got, err := f.svc.GetProduct(f.ctx, buyer, waiting.ID)
 	ok(t, err)
-	if got.Status != market.ProductListed || !got.Visible || got.Full || got.Listed == nil {
+	if got.Status != market.ProductListed || !got.OnSale() || got.Full || got.Listed == nil {
 		t.Fatalf("after the deposit: %+v", got.Product)
 	}
 	wantTime(t, "listedAt", got.ListedAt, sh(t, "2026-10-09 09:00"))
@@ -208,7 +209,7 @@ func TestDeductDeposit_Refusals_R_DP4(t *testing.T) {
 		{"no reason", p.ID, operation.Deduction{AmountFen: 100}, "MissingParameter"},
 		{"zero", p.ID, operation.Deduction{AmountFen: 0, Reason: "x"}, "InvalidParameterValue.AmountFen"},
 		{"negative: a deduction never pays in", p.ID, operation.Deduction{AmountFen: -100, Reason: "x"}, "InvalidParameterValue.AmountFen"},
-		{"beyond the limit", p.ID, operation.Deduction{AmountFen: int64(market.MaxDepositAmount) + 1, Reason: "x"}, "InvalidParameterValue.AmountFen"},
+		{"beyond the limit", p.ID, operation.Deduction{AmountFen: market.MaxDepositAmount + 1, Reason: "x"}, "InvalidParameterValue.AmountFen"},
 		{"unknown provider", "prv_01M8AP2Y8SCK8BWNJEDY9YE5W8", operation.Deduction{AmountFen: 100, Reason: "x"}, "ResourceNotFound.Provider"},
 	} {
 		_, _, err := f.svc.DeductDeposit(f.ctx, risk, c.id, c.d)
@@ -396,7 +397,7 @@ func TestDepositLedger_Concurrent_R_DP2_R_DP4(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_, _, err := f.svc.DeductDeposit(f.ctx, risk, p.ID, operation.Deduction{AmountFen: int64(1000 + i), Reason: fmt.Sprint("扣款", i)})
+			_, _, err := f.svc.DeductDeposit(f.ctx, risk, p.ID, operation.Deduction{AmountFen: money.Fen(1000 + i), Reason: fmt.Sprint("扣款", i)})
 			errs <- err
 		}()
 	}

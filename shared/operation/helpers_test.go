@@ -20,6 +20,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"reflect"
 	"slices"
 	"sort"
 	"strings"
@@ -183,7 +184,7 @@ type fakeSender struct {
 	failures int
 }
 
-func (s *fakeSender) Send(_ context.Context, n store.Notification) (string, error) {
+func (s *fakeSender) Send(_ context.Context, n market.Notification) (string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.failures > 0 {
@@ -440,7 +441,7 @@ func (f *fixture) pay(providerID string, amount int64, ref string) operation.Pay
 // deduct takes amount from a deposit as risk.
 func (f *fixture) deduct(providerID string, amount int64, reason string) *market.Provider {
 	f.t.Helper()
-	_, p, err := f.svc.DeductDeposit(f.ctx, risk, providerID, operation.Deduction{AmountFen: amount, Reason: reason})
+	_, p, err := f.svc.DeductDeposit(f.ctx, risk, providerID, operation.Deduction{AmountFen: money.Fen(amount), Reason: reason})
 	ok(f.t, err)
 	return p
 }
@@ -531,7 +532,7 @@ func (f *fixture) visible(productID string) bool {
 	f.t.Helper()
 	rec, err := f.st.Product(f.ctx, productID)
 	ok(f.t, err)
-	return rec.Visible
+	return rec.OnSale()
 }
 
 // eventTypes lists the types of the events of a provider (or, with
@@ -569,7 +570,7 @@ func (f *fixture) eventData(subject, eventType string) map[string]any {
 	ok(f.t, err)
 	for _, e := range evs {
 		if string(e.Type) == eventType {
-			found = append(found, e.Data)
+			found = append(found, plainData(e.Data))
 		}
 	}
 	if len(found) != 1 {
@@ -673,7 +674,7 @@ func (f *fixture) paymentStatus(transactionID string) (status, outcome string) {
 	if err != nil {
 		f.t.Fatal(err)
 	}
-	return n.Status, n.Outcome
+	return string(n.Status), n.Outcome
 }
 
 // change runs fn on a provider record directly, for states that other
@@ -724,4 +725,27 @@ func faultOf(err error) (string, bool) {
 		return e.Code, true
 	}
 	return "", false
+}
+
+// plainData flattens a typed event payload into its json names, with named
+// strings as plain strings and integers as int64, so tests compare values.
+func plainData(data any) map[string]any {
+	out := map[string]any{}
+	v := reflect.ValueOf(data)
+	if !v.IsValid() {
+		return out
+	}
+	for i := 0; i < v.NumField(); i++ {
+		name, _, _ := strings.Cut(v.Type().Field(i).Tag.Get("json"), ",")
+		f := v.Field(i)
+		switch f.Kind() {
+		case reflect.String:
+			out[name] = f.String()
+		case reflect.Int, reflect.Int64:
+			out[name] = f.Int()
+		default:
+			out[name] = f.Interface()
+		}
+	}
+	return out
 }

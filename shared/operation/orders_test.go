@@ -47,7 +47,7 @@ func TestPlaceOrder_Fees_R_FE1_R_FE2(t *testing.T) {
 			t.Fatalf("%s: %+v", c.name, o)
 		}
 		if int64(o.AmountFen) != c.amount || int64(o.PlatformFee) != c.fee || o.PlatformFee+o.ProviderNet != o.AmountFen ||
-			o.Fee.Mode != c.mode || int64(o.Fee.RateBps) != c.rate {
+			string(o.Fee.Mode) != c.mode || int64(o.Fee.RateBps) != c.rate {
 			t.Errorf("%s: amount %d fee %d net %d mode %s rate %d", c.name, o.AmountFen, o.PlatformFee, o.ProviderNet, o.Fee.Mode, o.Fee.RateBps)
 		}
 		var got []invoice

@@ -226,7 +226,7 @@ func TestUpdateProduct_ListedEditWaitsForReview_R_LS1(t *testing.T) {
 	}
 	view, err := f.svc.GetProduct(f.ctx, buyer, prod.ID)
 	ok(t, err)
-	if view.Full || view.Listed.Name != "商品-software" || view.Listed.Plans[0].PriceFen != 100_000 || !view.Visible {
+	if view.Full || view.Listed.Name != "商品-software" || view.Listed.Plans[0].PriceFen != 100_000 || !view.OnSale() {
 		t.Errorf("buyer view of an edited product: %+v", view.Listed)
 	}
 	// Buyers order the listed price, not the working edit.

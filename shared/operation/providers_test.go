@@ -204,7 +204,7 @@ func TestRequestExit_R_EX1_R_EX2(t *testing.T) {
 	_, err = f.svc.PlaceOrder(f.ctx, buyer, prod.ID, "std", 1)
 	wantCode(t, err, "FailedOperation.ProductNotOnSale")
 	d := f.eventData(p.ID, "provider.exit_requested")
-	if bl, _ := d["returnBlockers"].([]any); d["reason"] != "业务调整" || len(bl) != 1 {
+	if bl, _ := d["returnBlockers"].([]market.ReturnBlocker); d["reason"] != "业务调整" || len(bl) != 1 {
 		t.Errorf("event: %v", d)
 	}
 
