@@ -26,22 +26,42 @@ const (
 
 var (
 	mu sync.Mutex
-	// One monotonic source per prefix: IDs of one type made in the same
-	// millisecond sort in the order they were made, whatever other types are
-	// made in between.
-	entropy = map[string]*ulid.MonotonicEntropy{}
+	// One monotonic source per prefix and millisecond: IDs of one type made
+	// for the same millisecond sort in the order they were made, whatever
+	// other types or other milliseconds are made in between (a single
+	// source per prefix redraws its randomness whenever the millisecond
+	// changes, so T, T+1, T would not sort).
+	entropy = map[string]map[uint64]*ulid.MonotonicEntropy{}
 )
+
+// keptMillis bounds the sources kept per prefix: the oldest milliseconds are
+// dropped first. Operations stamp IDs with times within a few seconds of
+// each other, far inside this window.
+const keptMillis = 4096
 
 // New returns prefix_ULID with the ULID's time part taken from at.
 func New(prefix string, at time.Time) string {
 	mu.Lock()
 	defer mu.Unlock()
-	src, ok := entropy[prefix]
+	ms := ulid.Timestamp(at)
+	byMilli, ok := entropy[prefix]
 	if !ok {
-		src = ulid.Monotonic(rand.Reader, 0)
-		entropy[prefix] = src
+		byMilli = map[uint64]*ulid.MonotonicEntropy{}
+		entropy[prefix] = byMilli
 	}
-	return prefix + "_" + ulid.MustNew(ulid.Timestamp(at), src).String()
+	src, ok := byMilli[ms]
+	if !ok {
+		if len(byMilli) >= keptMillis {
+			oldest := ms
+			for m := range byMilli {
+				oldest = min(oldest, m)
+			}
+			delete(byMilli, oldest)
+		}
+		src = ulid.Monotonic(rand.Reader, 0)
+		byMilli[ms] = src
+	}
+	return prefix + "_" + ulid.MustNew(ms, src).String()
 }
 
 // Valid tells whether s is an identifier of the given prefix.

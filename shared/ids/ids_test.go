@@ -48,3 +48,17 @@ func TestCode(t *testing.T) {
 		seen[c] = true
 	}
 }
+
+// IDs made for one millisecond keep their order even when IDs for another
+// millisecond are made in between (events of concurrent operations).
+func TestSameMillisecondOrderAcrossInterleavedTimes(t *testing.T) {
+	at := time.Date(2026, 10, 8, 10, 0, 0, 0, time.UTC)
+	for i := 0; i < 1000; i++ {
+		x := New(Event, at)
+		New(Event, at.Add(time.Millisecond))
+		y := New(Event, at)
+		if y <= x {
+			t.Fatalf("run %d: %s made after %s sorts before it", i, y, x)
+		}
+	}
+}
