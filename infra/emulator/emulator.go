@@ -69,6 +69,9 @@ type Emulator struct {
 	listener  net.Listener
 	stop      context.CancelFunc
 	running   sync.WaitGroup
+	// The local refund API (refunds.go).
+	refunds     *refundSystem
+	refundsOnce sync.Once
 }
 
 // New wires an emulator on the given listener. Call Serve to start it.
@@ -130,6 +133,9 @@ func New(ctx context.Context, o Options) (*Emulator, error) {
 	e.closers = append(e.closers, func() error { producer.Close(); return nil })
 	if o.Memory {
 		cfg.DataDir = "" // simulator keys in memory too
+	}
+	if cfg.WechatAPIv3Key == "" {
+		cfg.Refunds.BaseURL = e.URL // the refund client calls the local refund API (refunds.go)
 	}
 	if e.App, err = app.New(ctx, cfg, app.Options{Clock: e.Clock, Store: st, Queue: producer, Log: log}); err != nil {
 		return nil, err
@@ -246,6 +252,9 @@ func (e *Emulator) fire(ctx context.Context, h cloudfunction.Handler) ([]byte, e
 
 // ServeHTTP routes local-only paths here and everything else to functions.
 func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if e.serveLocalRefunds(w, r) {
+		return
+	}
 	switch {
 	case strings.HasPrefix(r.URL.Path, "/_local/s3/"):
 		http.StripPrefix("/_local/s3", e.s3).ServeHTTP(w, r)

@@ -149,7 +149,8 @@ func TestProductRules_R_CAT1_R_LS3(t *testing.T) {
 		{"zero price", with("plans", []any{plan("a", 0, "month", 30)}), 400, "InvalidParameterValue.Plans"},
 		{"bad period", with("plans", []any{plan("a", 100, "week", 7)}), 400, "InvalidParameterValue.Plans"},
 		{"monthly without duration", with("plans", []any{plan("a", 100, "month", 0)}), 400, "InvalidParameterValue.Plans"},
-		{"refund policy on software", with("refundPolicy", "7天无理由"), 400, "InvalidParameterValue.RefundPolicy"},
+		{"unknown refund rule", with("refundPolicy", map[string]any{"afterReviewPeriod": "always"}), 400, "InvalidParameterValue.RefundPolicy"},
+		{"refund policy as text only", with("refundPolicy", "7天无理由"), 400, "InvalidParameterValue"},
 		{"missing name", with("name", ""), 400, "MissingParameter"},
 		{"unknown field", with("price", 1), 400, "InvalidParameter"},
 	}

@@ -2,7 +2,6 @@ package app
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -114,7 +113,11 @@ func New(ctx context.Context, cfg Config, opt Options) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	svc := &operation.Service{
+	refunds, err := refundAPI(ctx, cfg, sim)
+	if err != nil {
+		return nil, err
+	}
+	svc := &operation.Service{Refunds: refunds,
 		Store: st, Clock: clk, Calendar: cal, Objects: objects, Sender: sender, Log: log,
 		Queue: q, Notifications: reader,
 		Config: operation.Config{ReviewerPhones: cfg.ReviewerPhones, FinancePhones: cfg.FinancePhones, RiskPhones: cfg.RiskPhones,
@@ -200,11 +203,7 @@ func (a *App) Timers() map[string]func(context.Context) (any, error) {
 func (a *App) Consumers() map[string]Consumer {
 	return map[string]Consumer{
 		"apply-payment": {Topic: operation.PaymentTopic, Apply: func(ctx context.Context, _, body []byte) error {
-			var m operation.PaymentMessage
-			if err := json.Unmarshal(body, &m); err != nil {
-				return operation.Permanent{Err: fmt.Errorf("unreadable payment message: %w", err)}
-			}
-			return a.Operations.ApplyPayment(ctx, m)
+			return a.Operations.ApplyPaymentEvent(ctx, body) // payments and refund results
 		}},
 	}
 }

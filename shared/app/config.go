@@ -53,6 +53,8 @@ type Config struct {
 	WechatAPIv3Key     string
 	WechatPublicKeyPEM string
 	WechatPublicKeyID  string
+	// Refunds: the merchant's refund API credentials (shared/app/refunds.go).
+	Refunds RefundSettings
 }
 
 // ConfigFromEnv reads the environment. It is the only place that does.
@@ -91,6 +93,7 @@ func ConfigFromEnv() (Config, error) {
 		c.ConsignmentRate = money.BasisPoints(n)
 	}
 	c.KafkaBrokers = splitList(env("KAFKA_BROKERS", ""))
+	c.Refunds = refundSettingsFromEnv(env)
 	c.WechatAPIv3Key, c.WechatPublicKeyPEM, c.WechatPublicKeyID = env("WECHATPAY_APIV3_KEY", ""), env("WECHATPAY_PUBLIC_KEY", ""), env("WECHATPAY_PUBLIC_KEY_ID", "")
 	if c.Mode != ModeLocal && c.Mode != ModeProduction {
 		return c, fmt.Errorf("CLOUDMARKET_MODE must be %q or %q, got %q", ModeLocal, ModeProduction, c.Mode)

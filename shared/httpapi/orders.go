@@ -17,41 +17,44 @@ type invoiceView struct {
 }
 
 type orderView struct {
-	ID                 string        `json:"id"`
-	Status             string        `json:"status"`
-	OutTradeNo         string        `json:"outTradeNo"`
-	BuyerAccountID     string        `json:"buyerAccountId"`
-	ProviderID         string        `json:"providerId"`
-	ProductID          string        `json:"productId"`
-	ProductName        string        `json:"productName"`
-	Category           string        `json:"category"`
-	Tool               bool          `json:"tool"`
-	PlanID             string        `json:"planId"`
-	PlanName           string        `json:"planName"`
-	Period             string        `json:"period"`
-	DurationDays       int           `json:"durationDays"`
-	Quantity           int           `json:"quantity"`
-	UnitPriceFen       int64         `json:"unitPriceFen"`
-	AmountFen          int64         `json:"amountFen"`
-	FeeMode            string        `json:"feeMode"`
-	FeeRateBps         int64         `json:"feeRateBps"`
-	PlatformFeeFen     int64         `json:"platformFeeFen"`
-	ProviderNetFen     int64         `json:"providerNetFen"`
-	Invoicing          []invoiceView `json:"invoicing"`
-	CreatedAt          string        `json:"createdAt"`
-	ExpiresAt          *string       `json:"expiresAt"` // unpaid by then: cancelled
-	CancelledAt        *string       `json:"cancelledAt,omitempty"`
-	TransactionID      *string       `json:"transactionId"`
-	PaidAt             *string       `json:"paidAt"`
-	ReviewPeriodEndsAt *string       `json:"reviewPeriodEndsAt"`
-	StartDueAt         *string       `json:"startDueAt"`
-	StartedAt          *string       `json:"startedAt"`
-	RedemptionCode     *string       `json:"redemptionCode"`
-	LaunchRef          *string       `json:"launchRef,omitempty"`
-	APIKeyRef          *string       `json:"apiKeyRef,omitempty"`
-	Requirements       *string       `json:"requirements,omitempty"`
-	ConfirmedAt        *string       `json:"confirmedAt"`
-	CompletedAt        *string       `json:"completedAt"`
+	ID                 string           `json:"id"`
+	Status             string           `json:"status"`
+	OutTradeNo         string           `json:"outTradeNo"`
+	BuyerAccountID     string           `json:"buyerAccountId"`
+	ProviderID         string           `json:"providerId"`
+	ProductID          string           `json:"productId"`
+	ProductName        string           `json:"productName"`
+	Category           string           `json:"category"`
+	Tool               bool             `json:"tool"`
+	PlanID             string           `json:"planId"`
+	PlanName           string           `json:"planName"`
+	Period             string           `json:"period"`
+	DurationDays       int              `json:"durationDays"`
+	Quantity           int              `json:"quantity"`
+	UnitPriceFen       int64            `json:"unitPriceFen"`
+	AmountFen          int64            `json:"amountFen"`
+	FeeMode            string           `json:"feeMode"`
+	FeeRateBps         int64            `json:"feeRateBps"`
+	PlatformFeeFen     int64            `json:"platformFeeFen"`
+	ProviderNetFen     int64            `json:"providerNetFen"`
+	Invoicing          []invoiceView    `json:"invoicing"`
+	CreatedAt          string           `json:"createdAt"`
+	ExpiresAt          *string          `json:"expiresAt"` // unpaid by then: cancelled
+	CancelledAt        *string          `json:"cancelledAt,omitempty"`
+	TransactionID      *string          `json:"transactionId"`
+	PaidAt             *string          `json:"paidAt"`
+	ReviewPeriodEndsAt *string          `json:"reviewPeriodEndsAt"`
+	StartDueAt         *string          `json:"startDueAt"`
+	StartedAt          *string          `json:"startedAt"`
+	RedemptionCode     *string          `json:"redemptionCode"`
+	LaunchRef          *string          `json:"launchRef,omitempty"`
+	APIKeyRef          *string          `json:"apiKeyRef,omitempty"`
+	Requirements       *string          `json:"requirements,omitempty"`
+	ConfirmedAt        *string          `json:"confirmedAt"`
+	CompletedAt        *string          `json:"completedAt"`
+	RefundedFen        int64            `json:"refundedFen"`
+	OpenRefundID       *string          `json:"openRefundId"`
+	RefundPolicy       refundPolicyBody `json:"refundPolicy"` // frozen at placement (R-RF6, R-RF8)
 }
 
 func viewOrder(o *market.Order) any {
@@ -65,6 +68,11 @@ func viewOrder(o *market.Order) any {
 		ReviewPeriodEndsAt: optTimestamp(o.ReviewPeriodEndsAt), StartDueAt: optTimestamp(o.StartDueAt), StartedAt: optTimestamp(o.StartedAt),
 		RedemptionCode: optString(o.RedemptionCode), LaunchRef: optString(o.LaunchRef), APIKeyRef: optString(o.APIKeyRef),
 		Requirements: optString(o.Requirements), ConfirmedAt: optTimestamp(o.ConfirmedAt), CompletedAt: optTimestamp(o.CompletedAt),
+	}
+	v.RefundedFen, v.OpenRefundID = int64(o.RefundedFen), optString(o.OpenRefundID)
+	v.RefundPolicy = refundPolicyBody{AfterReviewPeriod: o.AfterReviewRule(), Text: o.RefundPolicy.Text}
+	if o.Tool { // never refundable (R-RF2): no review period to show
+		v.ReviewPeriodEndsAt = nil
 	}
 	for _, i := range o.Invoicing {
 		v.Invoicing = append(v.Invoicing, invoiceView{i.Issuer, i.Recipient, i.Subject, int64(i.AmountFen)})

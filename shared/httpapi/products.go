@@ -22,17 +22,26 @@ type planBody struct {
 }
 
 type contentBody struct {
-	Category     string     `json:"category"`
-	Name         string     `json:"name"`
-	Summary      string     `json:"summary"`
-	Description  string     `json:"description"`
-	Tool         bool       `json:"tool"`
-	RefundPolicy string     `json:"refundPolicy,omitempty"`
-	Plans        []planBody `json:"plans"`
+	Category     string            `json:"category"`
+	Name         string            `json:"name"`
+	Summary      string            `json:"summary"`
+	Description  string            `json:"description"`
+	Tool         bool              `json:"tool"`
+	RefundPolicy *refundPolicyBody `json:"refundPolicy,omitempty"`
+	Plans        []planBody        `json:"plans"`
+}
+
+// refundPolicyBody is API.md's refundPolicy (R-RF6, R-RF8).
+type refundPolicyBody struct {
+	AfterReviewPeriod string `json:"afterReviewPeriod"`
+	Text              string `json:"text"`
 }
 
 func contentOf(b contentBody) market.ProductContent {
-	c := market.ProductContent{Category: market.Category(b.Category), Name: b.Name, Summary: b.Summary, Description: b.Description, Tool: b.Tool, RefundPolicy: b.RefundPolicy}
+	c := market.ProductContent{Category: market.Category(b.Category), Name: b.Name, Summary: b.Summary, Description: b.Description, Tool: b.Tool}
+	if b.RefundPolicy != nil {
+		c.RefundPolicy = market.RefundPolicy{AfterReviewPeriod: b.RefundPolicy.AfterReviewPeriod, Text: b.RefundPolicy.Text}
+	}
 	for _, p := range b.Plans {
 		c.Plans = append(c.Plans, market.Plan{ID: p.ID, Name: p.Name, PriceFen: money.Fen(p.PriceFen), Period: p.Period, DurationDays: p.DurationDays})
 	}
@@ -40,7 +49,10 @@ func contentOf(b contentBody) market.ProductContent {
 }
 
 func bodyOf(c market.ProductContent) contentBody {
-	b := contentBody{Category: string(c.Category), Name: c.Name, Summary: c.Summary, Description: c.Description, Tool: c.Tool, RefundPolicy: c.RefundPolicy, Plans: []planBody{}}
+	b := contentBody{Category: string(c.Category), Name: c.Name, Summary: c.Summary, Description: c.Description, Tool: c.Tool, Plans: []planBody{}}
+	if c.RefundPolicy != (market.RefundPolicy{}) {
+		b.RefundPolicy = &refundPolicyBody{c.RefundPolicy.AfterReviewPeriod, c.RefundPolicy.Text}
+	}
 	for _, p := range c.Plans {
 		b.Plans = append(b.Plans, planBody{ID: p.ID, Name: p.Name, PriceFen: int64(p.PriceFen), Period: p.Period, DurationDays: p.DurationDays})
 	}
@@ -109,13 +121,13 @@ func (a *API) CreateProduct(ctx context.Context, r *Request) (Reply, error) {
 
 // productPatch is a partial edit: fields present replace, plans as a whole.
 type productPatch struct {
-	Category     *string     `json:"category"`
-	Name         *string     `json:"name"`
-	Summary      *string     `json:"summary"`
-	Description  *string     `json:"description"`
-	Tool         *bool       `json:"tool"`
-	RefundPolicy *string     `json:"refundPolicy"`
-	Plans        *[]planBody `json:"plans"`
+	Category     *string           `json:"category"`
+	Name         *string           `json:"name"`
+	Summary      *string           `json:"summary"`
+	Description  *string           `json:"description"`
+	Tool         *bool             `json:"tool"`
+	RefundPolicy *refundPolicyBody `json:"refundPolicy"`
+	Plans        *[]planBody       `json:"plans"`
 }
 
 // UpdateProduct serves PATCH /v1/products/{id}.
@@ -135,7 +147,9 @@ func (a *API) UpdateProduct(ctx context.Context, r *Request) (Reply, error) {
 		set(&b.Name, in.Name)
 		set(&b.Summary, in.Summary)
 		set(&b.Description, in.Description)
-		set(&b.RefundPolicy, in.RefundPolicy)
+		if in.RefundPolicy != nil {
+			b.RefundPolicy = in.RefundPolicy
+		}
 		if in.Tool != nil {
 			b.Tool = *in.Tool
 		}

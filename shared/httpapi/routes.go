@@ -6,7 +6,7 @@ import "cloudmarket/shared/market"
 // serves it, and who may call it. The emulator reads it to route requests; the
 // gateway's path routes in infra/ and serverless.yml are checked against it.
 func (a *API) Routes() []Route {
-	return []Route{
+	return append([]Route{
 		{Method: "POST", Pattern: "/v1/license-uploads", Function: "create-license-upload", Roles: []string{market.RoleProvider}, Handle: a.CreateLicenseUpload},
 		{Method: "POST", Pattern: "/v1/applications", Function: "submit-application", Roles: []string{market.RoleProvider}, Handle: a.SubmitApplication},
 		{Method: "GET", Pattern: "/v1/applications/{id}", Function: "query-applications", Handle: a.GetApplication},
@@ -38,5 +38,5 @@ func (a *API) Routes() []Route {
 		{Method: "POST", Pattern: "/v1/orders/{id}/start", Function: "start-order", Roles: []string{market.RoleProvider}, Handle: a.StartOrder},
 		{Method: "POST", Pattern: "/v1/orders/{id}/confirm", Function: "confirm-order", Roles: []string{market.RoleBuyer}, Handle: a.ConfirmOrder},
 		{Method: "POST", Pattern: "/v1/payments/notify", Function: "payment-notify", Public: true, PaymentSystem: true, Handle: a.PaymentNotify},
-	}
+	}, a.refundRoutes()...)
 }

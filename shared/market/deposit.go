@@ -279,9 +279,18 @@ func (p *Provider) ReceiptReturned(o Obligations, now time.Time, cal *workday.Ca
 }
 
 // ReturnDeposit records that the balance was paid back: the exit is complete.
-func (p *Provider) ReturnDeposit(now time.Time) (money.Fen, error) {
+// What blocks a return is checked again at payout (R-DP6): a refund or an
+// unfinished order may have appeared since the return was scheduled.
+func (p *Provider) ReturnDeposit(o Obligations, now time.Time) (money.Fen, error) {
 	if p.Deposit.ReturnDueAt.IsZero() || !p.Deposit.ReturnedAt.IsZero() {
 		return 0, fault.Failed("DepositNotReturnable", "The deposit of provider %s is not due for return (status %s).", p.ID, p.Deposit.Status())
+	}
+	if b := p.ReturnBlockers(o); len(b) > 0 {
+		msgs := make([]string, len(b))
+		for i, x := range b {
+			msgs[i] = x.Message
+		}
+		return 0, fault.Failed("DepositReturnBlocked", "The deposit of provider %s cannot be returned now: %s", p.ID, strings.Join(msgs, " "))
 	}
 	amount := p.Deposit.BalanceFen
 	p.Deposit.BalanceFen = 0

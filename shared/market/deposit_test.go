@@ -124,7 +124,7 @@ func TestExitAndReturn_R_DP6_R_EX1(t *testing.T) {
 	if err != nil || len(blockers) != 0 || p.Deposit.ReturnDueAt.Format(time.DateOnly) != "2026-10-26" {
 		t.Fatalf("scheduled: %v %v %v", blockers, err, p.Deposit.ReturnDueAt)
 	}
-	amount, err := p.ReturnDeposit(now)
+	amount, err := p.ReturnDeposit(Obligations{}, now)
 	if err != nil || amount != DepositStandard || p.Status != ProviderExited || p.Deposit.Status() != DepositReturned {
 		t.Fatalf("returned: %v %v %+v", amount, err, p.Deposit)
 	}

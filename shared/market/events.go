@@ -57,6 +57,17 @@ const (
 
 	EventPaymentMismatch   EventType = "payment.mismatch"
 	EventPaymentUnexpected EventType = "payment.unexpected"
+
+	EventRefundRequested   EventType = "refund.requested"
+	EventRefundAccepted    EventType = "refund.accepted"
+	EventRefundDeclined    EventType = "refund.declined"
+	EventRefundArbitrating EventType = "refund.arbitrating"
+	EventRefundRuled       EventType = "refund.ruled"
+	EventRefundPaid        EventType = "refund.paid"
+	EventRefundFailed      EventType = "refund.failed"
+	// EventRefundTransferRetry is a call to the payment system's refund API
+	// that failed and will be retried with the same out_refund_no.
+	EventRefundTransferRetry EventType = "refund.transfer_retry"
 )
 
 // Event is one entry of the audit trail: a state change, who made it, when,
@@ -209,6 +220,57 @@ type (
 		Reason    string    `json:"reason"`
 		ExpiresAt time.Time `json:"expiresAt"`
 	}
+	RefundRequestedData struct {
+		OrderID      string      `json:"orderId"`
+		Basis        RefundBasis `json:"basis"`
+		RequestedFen int64       `json:"requestedFen"`
+		AmountFen    int64       `json:"amountFen"`
+		Reason       string      `json:"reason"`
+		RespondBy    time.Time   `json:"respondBy"`
+	}
+	RefundAcceptedData struct {
+		OrderID     string `json:"orderId"`
+		AmountFen   int64  `json:"amountFen"`
+		Payer       string `json:"payer"`
+		Cause       string `json:"cause"` // provider_accepted, ruling, provider_exit
+		OutRefundNo string `json:"outRefundNo,omitempty"`
+	}
+	RefundDeclinedData struct {
+		Reason string `json:"reason"`
+	}
+	RefundArbitratingData struct {
+		Cause     string    `json:"cause"` // declined or no_response
+		RespondBy time.Time `json:"respondBy"`
+	}
+	RefundRuledData struct {
+		Decision      string       `json:"decision"`
+		AmountFen     int64        `json:"amountFen"`
+		Reason        string       `json:"reason"`
+		ProviderFault string       `json:"providerFault,omitempty"`
+		ChargeDeposit bool         `json:"chargeDeposit"`
+		Status        RefundStatus `json:"status"`
+	}
+	RefundPaidData struct {
+		OrderID                string      `json:"orderId"`
+		AmountFen              int64       `json:"amountFen"`
+		Payer                  string      `json:"payer"`
+		PlatformFeeReversedFen int64       `json:"platformFeeReversedFen"`
+		ProviderNetReversedFen int64       `json:"providerNetReversedFen"`
+		OrderStatus            OrderStatus `json:"orderStatus"`
+		ProviderShare          string      `json:"providerShare"`
+		Reference              string      `json:"reference,omitempty"` // refund_id, or the provider's transfer
+	}
+	RefundFailedData struct {
+		OrderID   string `json:"orderId"`
+		AmountFen int64  `json:"amountFen"`
+		Reason    string `json:"reason"`
+	}
+	RefundTransferRetryData struct {
+		OutRefundNo   string    `json:"outRefundNo"`
+		Attempts      int       `json:"attempts"`
+		Error         string    `json:"error"`
+		NextAttemptAt time.Time `json:"nextAttemptAt"`
+	}
 	// PaymentNeedsReviewData is a payment that did not pay its order as it was.
 	PaymentNeedsReviewData struct {
 		TransactionID  string `json:"transactionId"`
@@ -266,6 +328,15 @@ var eventPayloads = map[EventType][]any{
 
 	EventPaymentMismatch:   {PaymentNeedsReviewData{}},
 	EventPaymentUnexpected: {PaymentNeedsReviewData{}},
+
+	EventRefundRequested:     {RefundRequestedData{}},
+	EventRefundAccepted:      {RefundAcceptedData{}},
+	EventRefundDeclined:      {RefundDeclinedData{}},
+	EventRefundArbitrating:   {RefundArbitratingData{}},
+	EventRefundRuled:         {RefundRuledData{}},
+	EventRefundPaid:          {RefundPaidData{}},
+	EventRefundFailed:        {RefundFailedData{}},
+	EventRefundTransferRetry: {RefundTransferRetryData{}},
 }
 
 // EventTypes lists every known event type.

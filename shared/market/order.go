@@ -95,6 +95,19 @@ type Order struct {
 	RedemptionCode string // software: 兑换码
 	LaunchRef      string // image: the instance-launch reference for the buyer's new server
 	APIKeyRef      string // api: the key reference
+
+	// Refunds (R-RF1..R-RF7).
+	RefundPolicy        RefundPolicy // frozen at placement, the default resolved (R-RF6, R-RF8)
+	RefundedFen         money.Fen    // paid back so far
+	PlatformFeeRefunded money.Fen    // of which the platform's fee
+	ProviderNetRefunded money.Fen    // of which the provider's net
+	OpenRefundID        string       // the one refund in progress, if any
+	SettledAt           time.Time    // settled to the provider (the settlement feature sets it)
+	// The platform's invoice to the buyer (consignment, R-FE2/R-FE3); set by
+	// the invoicing feature.
+	InvoiceIssuedAt    time.Time
+	InvoiceDeliveredAt time.Time
+	InvoiceCertified   bool
 }
 
 // NewOrder prices an order from the listed plan, never from the client, and
@@ -124,6 +137,8 @@ func NewOrder(id, outTradeNo, buyer string, prod *Product, prov *Provider, planI
 		Quantity: quantity, AmountFen: plan.PriceFen * money.Fen(quantity), Status: OrderPendingPayment, CreatedAt: now,
 		ExpiresAt: now.Add(PaymentWindow),
 	}
+	// R-RF6/R-RF8: the policy the buyer saw is the one that applies.
+	o.RefundPolicy = RefundPolicy{AfterReviewPeriod: prod.Listed.RefundPolicy.After(o.Category, plan.Period), Text: prod.Listed.RefundPolicy.Text}
 	o.Fee = FeeRule{Mode: FeeMode(prov.CooperationMode), RateBps: PlatformFeeRate}
 	if prov.CooperationMode == "consignment" {
 		o.Fee.RateBps = consignmentRate
@@ -204,6 +219,23 @@ func (o *Order) ApplyPayment(transactionID string, amount money.Fen, paidAt time
 	if o.RedemptionCode != "" || o.LaunchRef != "" || o.APIKeyRef != "" {
 		o.StartedAt, o.Status = paidAt, OrderInService // delivered on payment: the service has started
 	}
+	return PaymentApplied
+}
+
+// PaidForRefund records a payment that arrived for an order of a provider
+// that is exiting or gone (R-EX2): the money is recorded as paid, nothing is
+// fulfilled, and the caller refunds it in full.
+func (o *Order) PaidForRefund(transactionID string, amount money.Fen, paidAt time.Time) PaymentOutcome {
+	if o.TransactionID == transactionID {
+		return PaymentDuplicate
+	}
+	if o.Status != OrderPendingPayment {
+		return PaymentUnexpected
+	}
+	if amount != o.AmountFen {
+		return PaymentMismatch
+	}
+	o.TransactionID, o.PaidAt, o.Status = transactionID, paidAt, OrderPaid
 	return PaymentApplied
 }
 

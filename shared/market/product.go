@@ -61,8 +61,8 @@ type ProductContent struct {
 	Name         string
 	Summary      string
 	Description  string
-	Tool         bool   // 工具类产品: never refundable (R-RF2)
-	RefundPolicy string // ops only: the provider's own agreement after confirmation (R-RF6)
+	Tool         bool         // 工具类产品: never refundable (R-RF2)
+	RefundPolicy RefundPolicy // after the review period (R-RF6), approved with the product (R-RF8)
 	Plans        []Plan
 }
 
@@ -131,11 +131,8 @@ func ValidateContent(c ProductContent, rules ProductRules) error {
 			return fault.Invalid(capitalise(f.name), "%s is longer than %d characters.", f.name, f.max)
 		}
 	}
-	if c.RefundPolicy != "" && c.Category != CategoryOps {
-		return fault.Invalid("RefundPolicy", "refundPolicy applies to ops products only (R-RF6); other categories follow the marketplace's refund rules.")
-	}
-	if utf8.RuneCountInString(c.RefundPolicy) > MaxDescriptionLen {
-		return fault.Invalid("RefundPolicy", "refundPolicy is longer than %d characters.", MaxDescriptionLen)
+	if err := c.RefundPolicy.Validate(); err != nil {
+		return err
 	}
 	if len(c.Plans) == 0 {
 		return fault.Invalid("Plans", "A product needs at least one plan with a price.")
@@ -176,7 +173,7 @@ func ValidateContent(c ProductContent, rules ProductRules) error {
 // marketplace's own cloud in the name, summary, description or plan names.
 func CheckLinks(c ProductContent, rules ProductRules) error {
 	var found []string
-	for _, text := range append([]string{c.Name, c.Summary, c.Description, c.RefundPolicy}, planNames(c.Plans)...) {
+	for _, text := range append([]string{c.Name, c.Summary, c.Description, c.RefundPolicy.Text}, planNames(c.Plans)...) {
 		for _, l := range ExternalLinks(text, rules.AllowedDomains) {
 			if !slices.Contains(found, l) {
 				found = append(found, l)

@@ -46,3 +46,14 @@ func Split(amount Fen, rate BasisPoints) (fee, rest Fen) {
 func roundHalfUp(v decimal.Decimal) int64 {
 	return v.Add(decimal.NewFromFloat(0.5)).Floor().IntPart()
 }
+
+// Portion returns amount × num / den rounded half up to the fen: the one rule
+// for every proportional share (pro rata refunds, fee reversals). den must be
+// positive; 0 ≤ num ≤ den keeps the result between 0 and amount.
+func Portion(amount Fen, num, den int64) Fen {
+	if den <= 0 {
+		panic(fmt.Sprintf("money: Portion needs a positive denominator, got %d", den))
+	}
+	v := decimal.NewFromInt(int64(amount)).Mul(decimal.NewFromInt(num)).Div(decimal.NewFromInt(den))
+	return Fen(roundHalfUp(v))
+}

@@ -23,6 +23,7 @@ type DeadlineReport struct {
 	OrdersCancelled   int `json:"ordersCancelled"`
 	NotificationsSent int `json:"notificationsSent"`
 	NotificationsFail int `json:"notificationsFailed"`
+	RefundSweep
 }
 
 // EnforceDeadlines is the enforce-deadlines timer. Each deadline is acted on
@@ -66,6 +67,9 @@ func (s *Service) EnforceDeadlines(ctx context.Context) (DeadlineReport, error) 
 		return rep, err
 	}
 	if rep.OrdersCancelled, err = s.cancelUnpaidOrders(ctx, now); err != nil {
+		return rep, err
+	}
+	if rep.RefundSweep, err = s.enforceRefundDeadlines(ctx, now); err != nil {
 		return rep, err
 	}
 	rep.NotificationsSent, rep.NotificationsFail = s.DeliverPending(ctx)

@@ -67,8 +67,10 @@ type Service struct {
 	Queue    Queue
 	// Notifications reads the payment system's callbacks.
 	Notifications NotificationReader
-	Config        Config
-	Log           *slog.Logger
+	// Refunds is the payment system's refund API.
+	Refunds RefundAPI
+	Config  Config
+	Log     *slog.Logger
 }
 
 func (s *Service) now() time.Time { return s.Clock.Now().UTC().Truncate(time.Millisecond) }

@@ -118,7 +118,9 @@ func (s *Service) ApplyPayment(ctx context.Context, m PaymentMessage) error {
 		return s.finishNotification(ctx, m, market.NotificationApplied, "deposit")
 	}
 	now := s.now()
+	exitRefund := ""
 	outcome, err := store.Transact(ctx, s.Store, func(tx *store.Tx) (market.PaymentOutcome, error) {
+		exitRefund = ""
 		n, err := tx.PaymentNotification(m.TransactionID)
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
 			return "", err
@@ -132,6 +134,20 @@ func (s *Service) ApplyPayment(ctx context.Context, m PaymentMessage) error {
 		}
 		if err != nil {
 			return "", err
+		}
+		if prov, err := tx.Provider(o.ProviderID); err != nil {
+			return "", err
+		} else if prov.Status == market.ProviderExiting || prov.Status == market.ProviderExited || prov.Status == market.ProviderExpelled {
+			// R-EX2: refunded in full, never applied to a service.
+			id, outcome, err := s.refundExitPayment(tx, o, m, now)
+			if err != nil {
+				return "", err
+			}
+			exitRefund = id
+			if n.TransactionID != "" {
+				err = tx.FinishPaymentNotification(m.TransactionID, market.NotificationApplied, "refunded_provider_exit")
+			}
+			return outcome, err
 		}
 		outcome := o.ApplyPayment(m.TransactionID, money.Fen(m.AmountFen), m.SuccessTime, s.Calendar, market.Fulfilment{
 			RedemptionCode: ids.Code(4), LaunchRef: "launch-" + ids.Code(3), APIKeyRef: "apikey-" + ids.Code(4),
@@ -162,6 +178,9 @@ func (s *Service) ApplyPayment(ctx context.Context, m PaymentMessage) error {
 	})
 	if err != nil {
 		return err
+	}
+	if exitRefund != "" {
+		s.submitRefund(ctx, exitRefund)
 	}
 	if outcome == market.PaymentMismatch || outcome == market.PaymentUnexpected {
 		s.DeliverPending(ctx)

@@ -302,16 +302,13 @@ type ExitResult struct {
 	Blockers []market.ReturnBlocker
 }
 
-// obligations counts the open matters of a provider that block its deposit
-// return. Orders, refunds and penalties are recorded by later features; until
-// they exist there is nothing of theirs to count.
-func obligations() market.Obligations { return market.Obligations{} }
-
 // RequestExit starts a provider's exit (R-EX1): by the provider itself, or by
-// the risk team.
+// the risk team. Every paid order of its that is not completed is refunded in
+// full by the platform (R-EX2), submitted once the exit is recorded.
 func (s *Service) RequestExit(ctx context.Context, who market.Actor, id, reason string) (ExitResult, error) {
 	now := s.now()
-	return store.Transact(ctx, s.Store, func(tx *store.Tx) (ExitResult, error) {
+	var refunds []string
+	res, err := store.Transact(ctx, s.Store, func(tx *store.Tx) (ExitResult, error) {
 		p, err := loadProvider(tx, id)
 		if err != nil {
 			return ExitResult{}, err
@@ -333,11 +330,25 @@ func (s *Service) RequestExit(ctx context.Context, who market.Actor, id, reason 
 		if err := tx.SetStoreOpen(p.ID, p.StoreOpen(now)); err != nil { // its products leave the shelves
 			return ExitResult{}, err
 		}
-		blockers := p.ReturnBlockers(obligations())
+		if refunds, err = s.exitRefunds(tx, who, p.ID, now); err != nil {
+			return ExitResult{}, err
+		}
+		obl, err := obligations(tx, p.ID)
+		if err != nil {
+			return ExitResult{}, err
+		}
+		blockers := p.ReturnBlockers(obl)
 		_, err = tx.Record(market.Event{Type: market.EventProviderExitRequested, At: now, Actor: who.Account, Subject: p.ID, ProviderID: p.ID,
 			Data: market.ExitRequestedData{Reason: p.ExitReason, ReturnBlockers: blockers}})
 		return ExitResult{Provider: p, Blockers: blockers}, err
 	})
+	if err != nil {
+		return res, err
+	}
+	for _, rid := range refunds {
+		s.submitRefund(ctx, rid)
+	}
+	return res, nil
 }
 
 // ReceiptReturned records that the paper deposit receipt came back (R-DP6).
@@ -351,7 +362,11 @@ func (s *Service) ReceiptReturned(ctx context.Context, who market.Actor, id stri
 			return ExitResult{}, err
 		}
 		first := p.Deposit.ReceiptReturnedAt.IsZero()
-		blockers, err := p.ReceiptReturned(obligations(), now, s.Calendar)
+		obl, err := obligations(tx, p.ID)
+		if err != nil {
+			return ExitResult{}, err
+		}
+		blockers, err := p.ReceiptReturned(obl, now, s.Calendar)
 		if err != nil {
 			return ExitResult{}, err
 		}
@@ -386,7 +401,11 @@ func (s *Service) ReturnDeposit(ctx context.Context, who market.Actor, id, refer
 		if err != nil {
 			return nil, err
 		}
-		amount, err := p.ReturnDeposit(now)
+		obl, err := obligations(tx, p.ID)
+		if err != nil {
+			return nil, err
+		}
+		amount, err := p.ReturnDeposit(obl, now)
 		if err != nil {
 			return nil, err
 		}
@@ -427,7 +446,11 @@ func (s *Service) DepositLedger(ctx context.Context, who market.Actor, id string
 	entries, err := s.Store.DepositEntries(ctx, id)
 	l := Ledger{Provider: p, Entries: entries}
 	if p.Status == market.ProviderExiting {
-		l.Blockers = append([]market.ReturnBlocker{}, p.ReturnBlockers(obligations())...)
+		obl, oerr := store.Transact(ctx, s.Store, func(tx *store.Tx) (market.Obligations, error) { return obligations(tx, id) })
+		if oerr != nil {
+			return Ledger{}, oerr
+		}
+		l.Blockers = append([]market.ReturnBlocker{}, p.ReturnBlockers(obl)...)
 	}
 	return l, err
 }

@@ -53,6 +53,23 @@ var indexes = map[string][]mongo.IndexModel{
 	colNotifications: {
 		{Keys: bson.D{{Key: "status", Value: 1}, {Key: "createdAt", Value: 1}}}, // outbox sweep
 	},
+	// Refunds: the risk queue and provider lists (oldest first), the sweeps of
+	// silent providers and of payment-system transfers, the R-DP6 counts.
+	colRefunds: {
+		{Keys: bson.D{{Key: "status", Value: 1}, {Key: "_id", Value: 1}}},
+		{Keys: bson.D{{Key: "providerId", Value: 1}, {Key: "status", Value: 1}, {Key: "_id", Value: 1}}},
+		{Keys: bson.D{{Key: "buyerAccount", Value: 1}, {Key: "_id", Value: 1}}},
+		{Keys: bson.D{{Key: "providerId", Value: 1}, {Key: "open", Value: 1}}},
+		{Keys: bson.D{{Key: "status", Value: 1}, {Key: "respondBy", Value: 1}}},
+		{Keys: bson.D{{Key: "status", Value: 1}, {Key: "transfer.state", Value: 1}, {Key: "transfer.nextAttemptAt", Value: 1}}},
+		{Keys: bson.D{{Key: "outRefundNo", Value: 1}}, Options: options.Index().SetUnique(true).SetPartialFilterExpression(bson.M{"outRefundNo": bson.M{"$exists": true}})},
+		// One refund in progress per order, even between concurrent requests.
+		{Keys: bson.D{{Key: "orderId", Value: 1}}, Options: options.Index().SetUnique(true).SetPartialFilterExpression(bson.M{"open": true})},
+	},
+	colClawbacks: {
+		{Keys: bson.D{{Key: "providerId", Value: 1}, {Key: "settledIn", Value: 1}, {Key: "at", Value: 1}}},
+		{Keys: bson.D{{Key: "refundId", Value: 1}}, Options: options.Index().SetUnique(true)},
+	},
 	colIdempotency: {
 		{Keys: bson.D{{Key: "purgeAt", Value: 1}}, Options: options.Index().SetExpireAfterSeconds(0)}, // housekeeping only
 	},

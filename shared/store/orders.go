@@ -52,6 +52,16 @@ type orderDoc struct {
 	RedemptionCode     string       `bson:"redemptionCode,omitempty"`
 	LaunchRef          string       `bson:"launchRef,omitempty"`
 	APIKeyRef          string       `bson:"apiKeyRef,omitempty"`
+	RefundAfter        string       `bson:"refundAfterReviewPeriod,omitempty"`
+	RefundPolicyText   string       `bson:"refundPolicyText,omitempty"`
+	RefundedFen        int64        `bson:"refundedFen"`
+	FeeRefundedFen     int64        `bson:"platformFeeRefundedFen"`
+	NetRefundedFen     int64        `bson:"providerNetRefundedFen"`
+	OpenRefundID       string       `bson:"openRefundId,omitempty"`
+	SettledAt          *time.Time   `bson:"settledAt,omitempty"`
+	InvoiceIssuedAt    *time.Time   `bson:"invoiceIssuedAt,omitempty"`
+	InvoiceDeliveredAt *time.Time   `bson:"invoiceDeliveredAt,omitempty"`
+	InvoiceCertified   bool         `bson:"invoiceCertified,omitempty"`
 }
 
 func orderToDoc(o *market.Order) bson.M {
@@ -66,6 +76,10 @@ func orderToDoc(o *market.Order) bson.M {
 		StartDueAt: timePtr(o.StartDueAt), StartedAt: timePtr(o.StartedAt), StartOverdueAt: timePtr(o.StartOverdueAt),
 		Requirements: o.Requirements, RequirementsAt: timePtr(o.RequirementsAt), ConfirmedAt: timePtr(o.ConfirmedAt),
 		CompletedAt: timePtr(o.CompletedAt), RedemptionCode: o.RedemptionCode, LaunchRef: o.LaunchRef, APIKeyRef: o.APIKeyRef,
+		RefundAfter: o.RefundPolicy.AfterReviewPeriod, RefundPolicyText: o.RefundPolicy.Text, RefundedFen: int64(o.RefundedFen),
+		FeeRefundedFen: int64(o.PlatformFeeRefunded), NetRefundedFen: int64(o.ProviderNetRefunded), OpenRefundID: o.OpenRefundID,
+		SettledAt: timePtr(o.SettledAt), InvoiceIssuedAt: timePtr(o.InvoiceIssuedAt), InvoiceDeliveredAt: timePtr(o.InvoiceDeliveredAt),
+		InvoiceCertified: o.InvoiceCertified,
 	}
 	for _, i := range o.Invoicing {
 		d.Invoicing = append(d.Invoicing, invoiceDoc{Issuer: i.Issuer, Recipient: i.Recipient, Subject: i.Subject, AmountFen: int64(i.AmountFen)})
@@ -84,6 +98,10 @@ func (d orderDoc) order() *market.Order {
 		StartDueAt: timeOrZero(d.StartDueAt), StartedAt: timeOrZero(d.StartedAt), StartOverdueAt: timeOrZero(d.StartOverdueAt),
 		Requirements: d.Requirements, RequirementsAt: timeOrZero(d.RequirementsAt), ConfirmedAt: timeOrZero(d.ConfirmedAt),
 		CompletedAt: timeOrZero(d.CompletedAt), RedemptionCode: d.RedemptionCode, LaunchRef: d.LaunchRef, APIKeyRef: d.APIKeyRef,
+		RefundPolicy: market.RefundPolicy{AfterReviewPeriod: d.RefundAfter, Text: d.RefundPolicyText}, RefundedFen: money.Fen(d.RefundedFen),
+		PlatformFeeRefunded: money.Fen(d.FeeRefundedFen), ProviderNetRefunded: money.Fen(d.NetRefundedFen), OpenRefundID: d.OpenRefundID,
+		SettledAt: timeOrZero(d.SettledAt), InvoiceIssuedAt: timeOrZero(d.InvoiceIssuedAt), InvoiceDeliveredAt: timeOrZero(d.InvoiceDeliveredAt),
+		InvoiceCertified: d.InvoiceCertified,
 	}
 	for _, i := range d.Invoicing {
 		o.Invoicing = append(o.Invoicing, market.Invoice{Issuer: i.Issuer, Recipient: i.Recipient, Subject: i.Subject, AmountFen: money.Fen(i.AmountFen)})

@@ -25,7 +25,8 @@ type contentDoc struct {
 	Summary      string    `bson:"summary"`
 	Description  string    `bson:"description"`
 	Tool         bool      `bson:"tool"`
-	RefundPolicy string    `bson:"refundPolicy,omitempty"`
+	RefundPolicy string    `bson:"refundPolicy,omitempty"` // the policy's text (the whole policy before it had a rule)
+	RefundAfter  string    `bson:"refundAfterReviewPeriod,omitempty"`
 	Plans        []planDoc `bson:"plans"`
 }
 
@@ -59,7 +60,8 @@ type productDoc struct {
 }
 
 func contentToDoc(c market.ProductContent) contentDoc {
-	d := contentDoc{Category: string(c.Category), Name: c.Name, Summary: c.Summary, Description: c.Description, Tool: c.Tool, RefundPolicy: c.RefundPolicy, Plans: []planDoc{}}
+	d := contentDoc{Category: string(c.Category), Name: c.Name, Summary: c.Summary, Description: c.Description, Tool: c.Tool,
+		RefundPolicy: c.RefundPolicy.Text, RefundAfter: c.RefundPolicy.AfterReviewPeriod, Plans: []planDoc{}}
 	for _, p := range c.Plans {
 		d.Plans = append(d.Plans, planDoc{ID: p.ID, Name: p.Name, PriceFen: int64(p.PriceFen), Period: p.Period, DurationDays: p.DurationDays})
 	}
@@ -67,7 +69,8 @@ func contentToDoc(c market.ProductContent) contentDoc {
 }
 
 func (d contentDoc) content() market.ProductContent {
-	c := market.ProductContent{Category: market.Category(d.Category), Name: d.Name, Summary: d.Summary, Description: d.Description, Tool: d.Tool, RefundPolicy: d.RefundPolicy}
+	c := market.ProductContent{Category: market.Category(d.Category), Name: d.Name, Summary: d.Summary, Description: d.Description, Tool: d.Tool,
+		RefundPolicy: market.RefundPolicy{AfterReviewPeriod: d.RefundAfter, Text: d.RefundPolicy}}
 	for _, p := range d.Plans {
 		c.Plans = append(c.Plans, market.Plan{ID: p.ID, Name: p.Name, PriceFen: money.Fen(p.PriceFen), Period: p.Period, DurationDays: p.DurationDays})
 	}

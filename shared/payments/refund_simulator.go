@@ -1,0 +1,119 @@
+package payments
+
+import (
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/rand"
+	"crypto/rsa"
+	"encoding/base64"
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/wechatpay-apiv3/wechatpay-go/utils"
+)
+
+var (
+	merchantOnce sync.Once
+	merchantKey  *rsa.PrivateKey
+	merchantErr  error
+)
+
+// LocalMerchant is the merchant identity the local system signs its refund
+// requests with (a key made per process: the local payment system checks that
+// requests are signed, not by whom).
+func (s *Simulator) LocalMerchant(baseURL string) (Merchant, error) {
+	merchantOnce.Do(func() { merchantKey, merchantErr = rsa.GenerateKey(rand.Reader, 2048) })
+	if merchantErr != nil {
+		return Merchant{}, merchantErr
+	}
+	return Merchant{MchID: "1900000001", CertSerial: "LOCAL_MERCHANT_CERT_SERIAL", PrivateKey: merchantKey,
+		RefundNotifyURL: baseURL + "/v1/payments/refund-notify", BaseURL: baseURL}, nil
+}
+
+// Sign signs an answer or notification body as the payment system does:
+// "timestamp\nnonce\nbody\n" with the platform key, at real time at (the
+// merchant refuses timestamps more than 5 minutes off).
+func (s *Simulator) Sign(body []byte, at time.Time) (http.Header, error) {
+	ts := strconv.FormatInt(at.Unix(), 10)
+	nonce := randomKey()
+	sig, err := utils.SignSHA256WithRSA(ts+"\n"+nonce+"\n"+string(body)+"\n", s.key)
+	if err != nil {
+		return nil, err
+	}
+	h := http.Header{}
+	h.Set("Content-Type", "application/json")
+	h.Set("Request-Id", "LOCAL-"+nonce[:16])
+	h.Set("Wechatpay-Timestamp", ts)
+	h.Set("Wechatpay-Nonce", nonce)
+	h.Set("Wechatpay-Signature", sig)
+	h.Set("Wechatpay-Serial", s.keyID)
+	h.Set("Wechatpay-Signature-Type", "WECHATPAY2-SHA256-RSA2048")
+	return h, nil
+}
+
+// RefundResult is a refund as the local payment system holds it.
+type RefundResult struct {
+	RefundID      string
+	OutRefundNo   string
+	TransactionID string
+	OutTradeNo    string
+	RefundFen     int64
+	TotalFen      int64
+	Status        string // SUCCESS, PROCESSING, ABNORMAL, CLOSED
+	CreateTime    time.Time
+	SuccessTime   time.Time
+}
+
+// Resource is the refund as the refund API answers it.
+func (r RefundResult) Resource() map[string]any {
+	m := map[string]any{
+		"refund_id": r.RefundID, "out_refund_no": r.OutRefundNo, "transaction_id": r.TransactionID, "out_trade_no": r.OutTradeNo,
+		"channel": "ORIGINAL", "user_received_account": "支付用户零钱", "create_time": r.CreateTime.Format(time.RFC3339), "status": r.Status,
+		"funds_account": "AVAILABLE",
+		"amount": map[string]any{"total": r.TotalFen, "refund": r.RefundFen, "payer_total": r.TotalFen, "payer_refund": r.RefundFen,
+			"settlement_refund": r.RefundFen, "settlement_total": r.TotalFen, "discount_refund": 0, "currency": "CNY"},
+	}
+	if !r.SuccessTime.IsZero() {
+		m["success_time"] = r.SuccessTime.Format(time.RFC3339)
+	}
+	return m
+}
+
+// RefundNotification builds the signed, encrypted notification of a refund
+// result (REFUND.SUCCESS, REFUND.ABNORMAL or REFUND.CLOSED), sent at real
+// time at.
+func (s *Simulator) RefundNotification(r RefundResult, at time.Time) (http.Header, []byte, error) {
+	plain, err := json.Marshal(map[string]any{
+		"mchid": "1900000001", "out_trade_no": r.OutTradeNo, "transaction_id": r.TransactionID, "out_refund_no": r.OutRefundNo,
+		"refund_id": r.RefundID, "refund_status": r.Status, "success_time": r.SuccessTime.Format(time.RFC3339),
+		"user_received_account": "支付用户零钱",
+		"amount":                map[string]any{"total": r.TotalFen, "refund": r.RefundFen, "payer_total": r.TotalFen, "payer_refund": r.RefundFen},
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	nonce := randomKey()[:12]
+	block, err := aes.NewCipher([]byte(s.apiV3Key))
+	if err != nil {
+		return nil, nil, err
+	}
+	gcm, err := cipher.NewGCM(block)
+	if err != nil {
+		return nil, nil, err
+	}
+	summary := map[string]string{"SUCCESS": "退款成功", "ABNORMAL": "退款异常", "CLOSED": "退款关闭"}[r.Status]
+	body, err := json.Marshal(map[string]any{
+		"id": "EV-" + r.RefundID + "-" + r.Status, "create_time": at.Format(time.RFC3339), "resource_type": "encrypt-resource",
+		"event_type": "REFUND." + r.Status, "summary": summary,
+		"resource": map[string]string{"original_type": "refund", "algorithm": "AEAD_AES_256_GCM",
+			"ciphertext": base64.StdEncoding.EncodeToString(gcm.Seal(nil, []byte(nonce), plain, []byte("refund"))), "associated_data": "refund", "nonce": nonce},
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	h, err := s.Sign(body, at)
+	return h, body, err
+}
