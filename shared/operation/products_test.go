@@ -47,7 +47,7 @@ func TestCreateProduct_R_CAT1(t *testing.T) {
 		{"zero price", with(func(c *market.ProductContent) { c.Plans = []market.Plan{plan("a", 0, "month", 30)} }), "InvalidParameterValue.Plans"},
 		{"weekly plan", with(func(c *market.ProductContent) { c.Plans = []market.Plan{plan("a", 100, "week", 7)} }), "InvalidParameterValue.Plans"},
 		{"monthly plan without duration", with(func(c *market.ProductContent) { c.Plans = []market.Plan{plan("a", 100, "month", 0)} }), "InvalidParameterValue.Plans"},
-		{"R-RF6 refund policy on a software product", with(func(c *market.ProductContent) { c.RefundPolicy = "7天无理由" }), "InvalidParameterValue.RefundPolicy"},
+		{"R-RF6 refund policy with an unknown rule", with(func(c *market.ProductContent) { c.RefundPolicy = market.RefundPolicy{AfterReviewPeriod: "always"} }), "InvalidParameterValue.RefundPolicy"},
 	} {
 		_, err := f.svc.CreateProduct(f.ctx, own, c.content)
 		wantCode(t, err, c.code)
@@ -69,7 +69,7 @@ func TestCreateProduct_R_CAT1(t *testing.T) {
 		t.Errorf("event: %v", d)
 	}
 	ops := content("ops", "数据库迁移服务", 50_000)
-	ops.RefundPolicy = "服务确认完成后不予退款"
+	ops.RefundPolicy = market.RefundPolicy{AfterReviewPeriod: market.AfterReviewNone, Text: "服务确认完成后不予退款"}
 	_, err = f.svc.CreateProduct(f.ctx, own, ops) // R-RF6: ops publishes its own agreement
 	ok(t, err)
 }
