@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -151,7 +152,7 @@ func (a *API) UpdateProduct(ctx context.Context, r *Request) (Reply, error) {
 
 // optionalEmptyBody accepts no body or an empty JSON object.
 func optionalEmptyBody(r *Request) error {
-	if len(r.body) == 0 {
+	if len(bytes.TrimSpace(r.body)) == 0 {
 		return nil
 	}
 	var in struct{}
