@@ -99,6 +99,6 @@ func putTo(e *env, url, contentType string, data []byte) {
 	}
 	resp.Body.Close()
 	if resp.StatusCode != 200 {
-		e.t.Fatalf("PUT: %d", resp.StatusCode)
+		e.t.Fatalf("PUT to the presigned URL: %d", resp.StatusCode)
 	}
 }

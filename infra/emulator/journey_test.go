@@ -145,16 +145,7 @@ func pngBytes(t testing.TB) []byte {
 func (e *env) upload(token string, data []byte, declared int) string {
 	e.t.Helper()
 	up := e.must(e.call("POST", "/v1/license-uploads", token, map[string]any{"contentType": "image/png", "sizeBytes": declared}), 201)
-	req, _ := http.NewRequest("PUT", up.Body["uploadUrl"].(string), bytes.NewReader(data))
-	req.Header.Set("Content-Type", "image/png")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != 200 {
-		e.t.Fatalf("PUT to presigned URL: %d", resp.StatusCode)
-	}
+	putTo(e, up.Body["uploadUrl"].(string), "image/png", data)
 	return up.Body["objectKey"].(string)
 }
 
@@ -164,16 +155,7 @@ func putPresigned(e *env, key, contentType string, data []byte) error {
 	if err != nil {
 		return err
 	}
-	req, _ := http.NewRequest("PUT", url, bytes.NewReader(data))
-	req.Header.Set("Content-Type", contentType)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return err
-	}
-	resp.Body.Close()
-	if resp.StatusCode != 200 {
-		return fmt.Errorf("PUT %s: %d", key, resp.StatusCode)
-	}
+	putTo(e, url, contentType, data)
 	return nil
 }
 

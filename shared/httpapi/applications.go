@@ -2,8 +2,6 @@ package httpapi
 
 import (
 	"context"
-	"encoding/base64"
-	"encoding/json"
 	"net/http"
 	"strconv"
 	"time"
@@ -139,9 +137,8 @@ func (a *API) ListApplications(ctx context.Context, r *Request) (Reply, error) {
 	q := operation.ApplicationQuery{Status: r.Query("status"), Limit: n + 1}
 	if c := r.Query("cursor"); c != "" {
 		var cur queueCursor
-		raw, err := base64.RawURLEncoding.DecodeString(c)
-		if err != nil || json.Unmarshal(raw, &cur) != nil || cur.ID == "" {
-			return Reply{}, fault.Invalid("Cursor", "cursor is not one this API returned; start again without it.")
+		if !decodeCursor(c, &cur) || cur.ID == "" {
+			return Reply{}, badCursor()
 		}
 		q.AfterDue, q.AfterID = cur.Due, cur.ID
 	}
@@ -153,8 +150,7 @@ func (a *API) ListApplications(ctx context.Context, r *Request) (Reply, error) {
 	for i, app := range apps {
 		if i == n {
 			last := apps[n-1]
-			raw, _ := json.Marshal(queueCursor{Due: last.ReviewDueAt, ID: last.ID})
-			out.NextCursor = base64.RawURLEncoding.EncodeToString(raw)
+			out.NextCursor = encodeCursor(queueCursor{Due: last.ReviewDueAt, ID: last.ID})
 			break
 		}
 		out.Items = append(out.Items, viewApplication(app))

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -373,6 +374,22 @@ func DoStatus[T any](ctx context.Context, status func(T) int, view func(T) any, 
 		return Reply{}, err
 	}
 	return Reply{Status: status(res), Body: view(res)}, nil
+}
+
+// encodeCursor and decodeCursor carry a list's position in ?cursor=: an
+// opaque token of the position's JSON.
+func encodeCursor(position any) string {
+	raw, _ := json.Marshal(position)
+	return base64.RawURLEncoding.EncodeToString(raw)
+}
+
+func decodeCursor(c string, position any) bool {
+	raw, err := base64.RawURLEncoding.DecodeString(c)
+	return err == nil && json.Unmarshal(raw, position) == nil
+}
+
+func badCursor() error {
+	return fault.Invalid("Cursor", "cursor is not one this API returned; start again without it.")
 }
 
 // limit reads ?limit= (default 50, max 200).

@@ -2,8 +2,6 @@ package httpapi
 
 import (
 	"context"
-	"encoding/base64"
-	"encoding/json"
 	"net/http"
 	"reflect"
 	"strings"
@@ -489,9 +487,8 @@ func (a *API) ListDepositNotices(ctx context.Context, r *Request) (Reply, error)
 	q := operation.NoticeQuery{Status: r.Query("status"), ProviderID: r.Query("providerId"), Limit: n + 1}
 	if c := r.Query("cursor"); c != "" {
 		var cur noticeCursor
-		raw, err := base64.RawURLEncoding.DecodeString(c)
-		if err != nil || json.Unmarshal(raw, &cur) != nil || cur.ID == "" {
-			return Reply{}, fault.Invalid("Cursor", "cursor is not one this API returned; start again without it.")
+		if !decodeCursor(c, &cur) || cur.ID == "" {
+			return Reply{}, badCursor()
 		}
 		q.AfterAt, q.AfterID = cur.At, cur.ID
 	}
@@ -502,8 +499,7 @@ func (a *API) ListDepositNotices(ctx context.Context, r *Request) (Reply, error)
 	out := listView{Items: []any{}}
 	for i, x := range notices {
 		if i == n {
-			raw, _ := json.Marshal(noticeCursor{At: notices[n-1].FiledAt, ID: notices[n-1].ID})
-			out.NextCursor = base64.RawURLEncoding.EncodeToString(raw)
+			out.NextCursor = encodeCursor(noticeCursor{At: notices[n-1].FiledAt, ID: notices[n-1].ID})
 			break
 		}
 		out.Items = append(out.Items, viewNotice(x))

@@ -4,7 +4,6 @@
 package market
 
 import (
-	"net/mail"
 	"regexp"
 	"slices"
 	"strings"
@@ -282,11 +281,9 @@ func parseContact(c *Contact) (Contact, error) {
 	if strings.TrimSpace(c.Email) == "" {
 		return Contact{}, fault.Missing("contact.email")
 	}
-	addr, err := mail.ParseAddress(strings.TrimSpace(c.Email))
-	if err != nil || addr.Name != "" {
-		return Contact{}, fault.Invalid("Contact", "contact.email %q is not an e-mail address.", c.Email)
+	if out.Email, err = parseEmail("Contact", "contact.email", c.Email); err != nil {
+		return Contact{}, err
 	}
-	out.Email = addr.Address
 	if out.QQ == "" { // 3.1.3③: name, phone, QQ and e-mail
 		return Contact{}, fault.Missing("contact.qq")
 	}

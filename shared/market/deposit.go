@@ -117,13 +117,15 @@ func (c PayerCheck) FromCorporateAccount() bool { return c == PayerCorporateAcco
 
 // CheckPayer compares a payment's payer with the provider's company name as it
 // is now (a reported rename counts from the day it is reported, R-ON4).
-func (p *Provider) CheckPayer(pay Payment) PayerCheck {
+func (p *Provider) CheckPayer(pay Payment) PayerCheck { return checkPayer(p.CompanyName, pay) }
+
+func checkPayer(companyName string, pay Payment) PayerCheck {
 	switch {
 	case pay.ViaPaymentSystem:
 		return PayerPaymentSystem
 	case pay.Channel == ChannelBankCounter:
 		return PayerNoAccount
-	case normaliseAccountName(pay.PayerAccountName) == normaliseAccountName(p.CompanyName):
+	case normaliseAccountName(pay.PayerAccountName) == normaliseAccountName(companyName):
 		return PayerCorporateAccount
 	}
 	return PayerOtherAccount

@@ -5,7 +5,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"cloudmarket/shared/fault"
 	"cloudmarket/shared/money"
@@ -134,7 +133,7 @@ func parseMailing(m *ReceiptMailing) (ReceiptMailing, error) {
 // PayerCheck is what the notice says of who paid, against the company name
 // at filing, as its payment will be checked (R-DP2).
 func (n *DepositNotice) PayerCheck() PayerCheck {
-	return (&Provider{CompanyName: n.CompanyName}).CheckPayer(Payment{Channel: n.Channel, PayerAccountName: n.PayerAccountName})
+	return checkPayer(n.CompanyName, Payment{Channel: n.Channel, PayerAccountName: n.PayerAccountName})
 }
 
 // Match links a recorded payment to an open notice and takes its mailing
@@ -203,7 +202,7 @@ func (p *Provider) DispatchReceipt(courier, trackingNo, by string, now time.Time
 	if trackingNo == "" {
 		return ReceiptDispatch{}, fault.Missing("trackingNo")
 	}
-	if !trackingNumber.MatchString(trackingNo) || utf8.RuneCountInString(trackingNo) > 40 {
+	if !trackingNumber.MatchString(trackingNo) {
 		return ReceiptDispatch{}, fault.Invalid("TrackingNo", "trackingNo must be the courier's tracking number: 6 to 40 letters, digits or dashes.")
 	}
 	d := &p.Deposit
