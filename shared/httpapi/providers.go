@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"reflect"
+	"slices"
 	"strings"
 	"time"
 
@@ -559,7 +560,7 @@ func eventData(data any) map[string]any {
 	return out
 }
 
-// ListEvents serves GET /v1/events?providerId=&after=&limit=.
+// ListEvents serves GET /v1/events?providerId=&type=&after=&limit=.
 func (a *API) ListEvents(ctx context.Context, r *Request) (Reply, error) {
 	n, err := limit(r)
 	if err != nil {
@@ -569,7 +570,11 @@ func (a *API) ListEvents(ctx context.Context, r *Request) (Reply, error) {
 	if c := r.Query("cursor"); c != "" {
 		after = c
 	}
-	evs, err := a.Operations.ListEvents(ctx, r.Caller, operation.EventQuery{ProviderID: r.Query("providerId"), After: after, Limit: n + 1})
+	typ := r.Query("type")
+	if typ != "" && !slices.Contains(market.EventTypes(), market.EventType(typ)) {
+		return Reply{}, fault.Invalid("Type", "type %q is not an event type (e.g. deposit.payer_unverified, deposit.payment_unapplied).", typ)
+	}
+	evs, err := a.Operations.ListEvents(ctx, r.Caller, operation.EventQuery{ProviderID: r.Query("providerId"), Type: typ, After: after, Limit: n + 1})
 	if err != nil {
 		return Reply{}, err
 	}

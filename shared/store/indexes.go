@@ -54,6 +54,7 @@ var indexes = map[string][]mongo.IndexModel{
 	colEvents: {
 		{Keys: bson.D{{Key: "providerId", Value: 1}, {Key: "_id", Value: 1}}},
 		{Keys: bson.D{{Key: "subject", Value: 1}, {Key: "_id", Value: 1}}},
+		{Keys: bson.D{{Key: "type", Value: 1}, {Key: "_id", Value: 1}}}, // e.g. payments for finance to look at
 	},
 	colNotifications: {
 		{Keys: bson.D{{Key: "status", Value: 1}, {Key: "createdAt", Value: 1}}}, // outbox sweep
