@@ -127,11 +127,6 @@ func isPDF(data []byte) bool {
 	return bytes.Contains(tail, []byte("%%EOF"))
 }
 
-// CheckLicenseUpload validates a licence upload request (R-EN6).
-func CheckLicenseUpload(contentType string, size int64) error {
-	return PurposeLicense.CheckUpload(contentType, size)
-}
-
 // CheckLicenseImage checks a licence's bytes (R-EN6): a real JPEG or PNG of
 // at most 2 MiB.
 func CheckLicenseImage(data []byte) (string, error) {
