@@ -114,6 +114,13 @@ func (p *Provider) applyChange(field, v string, account *BankAccount) (previous,
 		*dst = v
 		return prev, v, true, nil
 	}
+	setEmail := func(dst *string) (string, string, bool, error) {
+		addr, err := parseEmail("NewValue", field, v)
+		if err != nil {
+			return "", "", false, err
+		}
+		return set(dst, addr)
+	}
 	switch field {
 	case "companyName":
 		if utf8.RuneCountInString(v) > MaxTextLen {
@@ -137,11 +144,7 @@ func (p *Provider) applyChange(field, v string, account *BankAccount) (previous,
 		p.Documents.SettlementAccount = b
 		return prev, b.Display(), true, nil
 	case "customerServiceEmail":
-		addr, err := parseEmail("NewValue", "customerServiceEmail", v)
-		if err != nil {
-			return "", "", false, err
-		}
-		return set(&p.Documents.CustomerServiceEmail, addr)
+		return setEmail(&p.Documents.CustomerServiceEmail)
 	case "legalRepIdCopy":
 		return set(&p.Documents.LegalRepIDObjectKey, v)
 	case "bankAccountProof":
@@ -153,11 +156,7 @@ func (p *Provider) applyChange(field, v string, account *BankAccount) (previous,
 		}
 		return set(&p.Contact.Phone, phone)
 	case "contact.email":
-		addr, err := parseEmail("NewValue", "contact.email", v)
-		if err != nil {
-			return "", "", false, err
-		}
-		return set(&p.Contact.Email, addr)
+		return setEmail(&p.Contact.Email)
 	case "contact.name":
 		if utf8.RuneCountInString(v) > MaxTextLen {
 			return invalid("contact.name is longer than %d characters.", MaxTextLen)
