@@ -31,7 +31,7 @@ build: ## every function as linux/amd64 binary .build/<name>/main
 		GOOS=linux GOARCH=amd64 CGO_ENABLED=0 $(GO) build -trimpath -o .build/$$fn/main ./functions/$$fn || exit 1; \
 	done
 
-invoke: ## make invoke FN=<name> EVENT=events/<file>.json
+invoke: ## e.g. make invoke FN=create-license-upload EVENT=events/http-create-license-upload-png.json
 	$(GO) run ./infra/cmd/invoke -fn $(FN) -event $(EVENT)
 
 ROLE ?= provider

@@ -115,7 +115,9 @@ func New(ctx context.Context, o Options) (*Emulator, error) {
 		return nil, err
 	}
 	e.closers = append(e.closers, func() error { return st.Close(context.Background()) })
-	e.s3 = gofakes3.New(backend, gofakes3.WithAutoBucket(true)).Server()
+	// Signed requests only, as COS: the presigned PUT, the app's signed reads.
+	e.s3 = signedS3{next: http.StripPrefix("/_local/s3", gofakes3.New(backend, gofakes3.WithAutoBucket(true)).Server()),
+		accessKey: cfg.Objects.SecretID, secretKey: cfg.Objects.SecretKey, now: time.Now}
 
 	kafkaDir := ""
 	if !o.Memory {
@@ -257,7 +259,7 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	switch {
 	case strings.HasPrefix(r.URL.Path, "/_local/s3/"):
-		http.StripPrefix("/_local/s3", e.s3).ServeHTTP(w, r)
+		e.s3.ServeHTTP(w, r)
 	case r.URL.Path == "/_local/clock":
 		e.serveClock(w, r)
 	case strings.HasPrefix(r.URL.Path, "/_local/timers/") && strings.HasSuffix(r.URL.Path, "/fire"):

@@ -2,8 +2,6 @@ package httpapi
 
 import (
 	"context"
-	"encoding/base64"
-	"encoding/json"
 	"net/http"
 	"strconv"
 	"time"
@@ -21,6 +19,9 @@ type API struct{ Operations *operation.Service }
 type licenseUploadRequest struct {
 	ContentType *string `json:"contentType"`
 	SizeBytes   *int64  `json:"sizeBytes"`
+	// Purpose: "license" (the default), "legal_rep_id", "bank_account_proof"
+	// or "deposit_voucher"; each has its own types and size limit.
+	Purpose string `json:"purpose"`
 }
 
 // CreateLicenseUpload serves POST /v1/license-uploads.
@@ -35,8 +36,12 @@ func (a *API) CreateLicenseUpload(ctx context.Context, r *Request) (Reply, error
 	if in.SizeBytes == nil {
 		return Reply{}, fault.Missing("sizeBytes")
 	}
+	purpose, err := market.ParsePurpose(in.Purpose)
+	if err != nil {
+		return Reply{}, err
+	}
 	return Do(ctx, http.StatusCreated, viewLicenseUpload(*in.ContentType, *in.SizeBytes), func(ctx context.Context) (operation.LicenseUpload, error) {
-		return a.Operations.CreateLicenseUpload(ctx, r.Caller, *in.ContentType, *in.SizeBytes)
+		return a.Operations.CreateLicenseUpload(ctx, r.Caller, purpose, *in.ContentType, *in.SizeBytes)
 	})
 }
 
@@ -61,6 +66,24 @@ type applicationRequest struct {
 		QQ    string `json:"qq"`
 		Email string `json:"email"`
 	} `json:"contact"`
+	// R-EN1 documents and the R-ON2 mailbox: optional at submission.
+	LegalRepIDObjectKey       string              `json:"legalRepIdObjectKey"`
+	BankAccountProofObjectKey string              `json:"bankAccountProofObjectKey"`
+	SettlementAccount         *bankAccountRequest `json:"settlementAccount"`
+	CustomerServiceEmail      string              `json:"customerServiceEmail"`
+}
+
+type bankAccountRequest struct {
+	Bank          string `json:"bank"`
+	AccountName   string `json:"accountName"`
+	AccountNumber string `json:"accountNumber"`
+}
+
+func (b *bankAccountRequest) account() *market.BankAccount {
+	if b == nil {
+		return nil
+	}
+	return &market.BankAccount{Bank: b.Bank, AccountName: b.AccountName, AccountNumber: b.AccountNumber}
 }
 
 func (in applicationRequest) form() market.ApplicationForm {
@@ -68,6 +91,8 @@ func (in applicationRequest) form() market.ApplicationForm {
 		CompanyName: in.CompanyName, CompanyType: in.CompanyType, OrgCode: in.OrgCode, LicenseNo: in.LicenseNo,
 		LicenseObjectKey: in.LicenseObjectKey, MainBusiness: in.MainBusiness, RegisteredCapitalFen: in.RegisteredCapitalFen,
 		FoundedOn: in.FoundedOn, Categories: in.Categories, CooperationMode: in.CooperationMode,
+		Documents: market.DocumentForm{LegalRepIDObjectKey: in.LegalRepIDObjectKey, BankAccountProofObjectKey: in.BankAccountProofObjectKey,
+			SettlementAccount: in.SettlementAccount.account(), CustomerServiceEmail: in.CustomerServiceEmail},
 	}
 	if in.SupportHours != nil {
 		f.SupportHours = &market.SupportHours{Days: in.SupportHours.Days, HoursPerDay: in.SupportHours.HoursPerDay}
@@ -112,9 +137,8 @@ func (a *API) ListApplications(ctx context.Context, r *Request) (Reply, error) {
 	q := operation.ApplicationQuery{Status: r.Query("status"), Limit: n + 1}
 	if c := r.Query("cursor"); c != "" {
 		var cur queueCursor
-		raw, err := base64.RawURLEncoding.DecodeString(c)
-		if err != nil || json.Unmarshal(raw, &cur) != nil || cur.ID == "" {
-			return Reply{}, fault.Invalid("Cursor", "cursor is not one this API returned; start again without it.")
+		if !decodeCursor(c, &cur) || cur.ID == "" {
+			return Reply{}, badCursor()
 		}
 		q.AfterDue, q.AfterID = cur.Due, cur.ID
 	}
@@ -126,8 +150,7 @@ func (a *API) ListApplications(ctx context.Context, r *Request) (Reply, error) {
 	for i, app := range apps {
 		if i == n {
 			last := apps[n-1]
-			raw, _ := json.Marshal(queueCursor{Due: last.ReviewDueAt, ID: last.ID})
-			out.NextCursor = base64.RawURLEncoding.EncodeToString(raw)
+			out.NextCursor = encodeCursor(queueCursor{Due: last.ReviewDueAt, ID: last.ID})
 			break
 		}
 		out.Items = append(out.Items, viewApplication(app))

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -11,6 +12,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"reflect"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -54,11 +56,16 @@ func (r *Request) HTTPHeader() http.Header {
 	return h
 }
 
-// Decode reads the JSON body into v strictly: unknown fields, trailing data and
-// wrong types are refused with a message naming the problem.
+// Decode reads the JSON body into v strictly: field names exactly as the API
+// spells them, each once, no null body, plain text (checkStrict); unknown
+// fields, trailing data and wrong types are refused with a message naming the
+// problem.
 func (r *Request) Decode(v any) error {
 	if len(bytes.TrimSpace(r.body)) == 0 {
 		return fault.New(fault.InvalidParameter, "The request body must be a JSON object.")
+	}
+	if err := checkStrict(r.body, reflect.TypeOf(v)); err != nil {
+		return err
 	}
 	dec := json.NewDecoder(bytes.NewReader(r.body))
 	dec.DisallowUnknownFields()
@@ -249,7 +256,9 @@ func (h *Handler) dispatch(ctx context.Context, ev *Event, requestID string) (in
 		return 0, nil, fault.New(fault.InvalidParameter, "The body is marked base64 but does not decode.")
 	}
 	if len(body) > MaxBodyBytes {
-		return 0, nil, fault.New(fault.InvalidParameter+".BodyTooLarge", "The request body is %d bytes; at most %d are accepted.", len(body), MaxBodyBytes)
+		// A front end may have cut the body at the limit: name the limit, not a
+		// size that may be the cut one.
+		return 0, nil, fault.New(fault.InvalidParameter+".BodyTooLarge", "The request body is larger than %d bytes (64 KiB), the most accepted; files go to object storage (POST /v1/license-uploads), not in the body.", MaxBodyBytes)
 	}
 	req := &Request{Method: ev.HTTPMethod, Path: ev.Path, Params: params, RequestID: requestID, body: body, event: ev}
 	if !rt.Public {
@@ -351,7 +360,12 @@ func Do[T any](ctx context.Context, status int, view func(T) any, op func(contex
 func DoStatus[T any](ctx context.Context, status func(T) int, view func(T) any, op func(context.Context) (T, error)) (Reply, error) {
 	if c := operation.ClaimFrom(ctx); c != nil {
 		c.Render = func(result any) (operation.StoredReply, error) {
-			s, body, err := encode(Reply{Status: status(result.(T)), Body: view(result.(T))})
+			res, ok := result.(T)
+			if !ok { // an operation whose transaction returns another type than it does
+				var want T
+				return operation.StoredReply{}, fmt.Errorf("httpapi: the operation's transaction returned %T, the endpoint renders %T", result, want)
+			}
+			s, body, err := encode(Reply{Status: status(res), Body: view(res)})
 			return operation.StoredReply{Status: s, Body: body}, err
 		}
 	}
@@ -360,6 +374,22 @@ func DoStatus[T any](ctx context.Context, status func(T) int, view func(T) any, 
 		return Reply{}, err
 	}
 	return Reply{Status: status(res), Body: view(res)}, nil
+}
+
+// encodeCursor and decodeCursor carry a list's position in ?cursor=: an
+// opaque token of the position's JSON.
+func encodeCursor(position any) string {
+	raw, _ := json.Marshal(position)
+	return base64.RawURLEncoding.EncodeToString(raw)
+}
+
+func decodeCursor(c string, position any) bool {
+	raw, err := base64.RawURLEncoding.DecodeString(c)
+	return err == nil && json.Unmarshal(raw, position) == nil
+}
+
+func badCursor() error {
+	return fault.Invalid("Cursor", "cursor is not one this API returned; start again without it.")
 }
 
 // limit reads ?limit= (default 50, max 200).

@@ -1,13 +1,11 @@
 package httpapi
 
 import (
+	"bytes"
 	"context"
-	"encoding/base64"
-	"encoding/json"
 	"net/http"
 	"time"
 
-	"cloudmarket/shared/fault"
 	"cloudmarket/shared/market"
 	"cloudmarket/shared/money"
 	"cloudmarket/shared/operation"
@@ -165,7 +163,7 @@ func (a *API) UpdateProduct(ctx context.Context, r *Request) (Reply, error) {
 
 // optionalEmptyBody accepts no body or an empty JSON object.
 func optionalEmptyBody(r *Request) error {
-	if len(r.body) == 0 {
+	if len(bytes.TrimSpace(r.body)) == 0 {
 		return nil
 	}
 	var in struct{}
@@ -235,9 +233,8 @@ func (a *API) ListProducts(ctx context.Context, r *Request) (Reply, error) {
 	q := operation.ProductQuery{ProviderID: r.Query("providerId"), Status: r.Query("status"), Limit: n + 1}
 	if c := r.Query("cursor"); c != "" {
 		var cur productCursor
-		raw, err := base64.RawURLEncoding.DecodeString(c)
-		if err != nil || json.Unmarshal(raw, &cur) != nil || cur.ID == "" {
-			return Reply{}, fault.Invalid("Cursor", "cursor is not one this API returned; start again without it.")
+		if !decodeCursor(c, &cur) || cur.ID == "" {
+			return Reply{}, badCursor()
 		}
 		q.AfterKey, q.AfterID = cur.At, cur.ID
 	}
@@ -249,8 +246,7 @@ func (a *API) ListProducts(ctx context.Context, r *Request) (Reply, error) {
 	for i, v := range views {
 		if i == n {
 			last := views[n-1]
-			raw, _ := json.Marshal(productCursor{At: last.SubmittedAt, ID: last.ID})
-			out.NextCursor = base64.RawURLEncoding.EncodeToString(raw)
+			out.NextCursor = encodeCursor(productCursor{At: last.SubmittedAt, ID: last.ID})
 			break
 		}
 		out.Items = append(out.Items, viewProduct(v))

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"reflect"
+	"slices"
 	"strings"
 	"time"
 
@@ -20,15 +21,57 @@ type storeView struct {
 }
 
 type depositSummaryView struct {
-	RequiredFen       int64   `json:"requiredFen"`
-	BalanceFen        int64   `json:"balanceFen"`
-	ShortfallFen      int64   `json:"shortfallFen"`
-	OwedFen           int64   `json:"owedFen"`
-	Status            string  `json:"status"`
-	TopUpDueAt        *string `json:"topUpDueAt"`
-	ReceiptReturnedAt *string `json:"receiptReturnedAt"`
-	ReturnDueAt       *string `json:"returnDueAt"`
-	ReturnedAt        *string `json:"returnedAt"`
+	RequiredFen       int64       `json:"requiredFen"`
+	BalanceFen        int64       `json:"balanceFen"`
+	ShortfallFen      int64       `json:"shortfallFen"`
+	OwedFen           int64       `json:"owedFen"`
+	Status            string      `json:"status"`
+	TopUpDueAt        *string     `json:"topUpDueAt"`
+	ReceiptReturnedAt *string     `json:"receiptReturnedAt"`
+	ReturnDueAt       *string     `json:"returnDueAt"`
+	ReturnedAt        *string     `json:"returnedAt"`
+	Receipt           receiptView `json:"receipt"`
+}
+
+type mailingView struct {
+	Address   string `json:"address"`
+	Recipient string `json:"recipient"`
+	Phone     string `json:"phone"`
+}
+
+func viewMailing(m market.ReceiptMailing) *mailingView {
+	if m.IsZero() {
+		return nil
+	}
+	v := mailingView(m)
+	return &v
+}
+
+type dispatchView struct {
+	ReceiptNos []string    `json:"receiptNos"`
+	Courier    string      `json:"courier"`
+	TrackingNo string      `json:"trackingNo"`
+	MailTo     mailingView `json:"mailTo"`
+	At         string      `json:"at"`
+}
+
+// receiptView is the paper receipt's journey (R-DP2, R-DP6): issued with each
+// payment, posted to the payment notice's address, returned at exit.
+type receiptView struct {
+	Status     string         `json:"status"` // none, issued, dispatched, returned
+	ReceiptNos []string       `json:"receiptNos"`
+	MailTo     *mailingView   `json:"mailTo"`
+	Dispatches []dispatchView `json:"dispatches"`
+	ReturnedAt *string        `json:"returnedAt"`
+}
+
+func viewReceipt(d market.Deposit) receiptView {
+	v := receiptView{Status: string(d.ReceiptStatus()), ReceiptNos: append([]string{}, d.ReceiptNos...), MailTo: viewMailing(d.ReceiptMailTo),
+		Dispatches: []dispatchView{}, ReturnedAt: optTimestamp(d.ReceiptReturnedAt)}
+	for _, x := range d.Dispatches {
+		v.Dispatches = append(v.Dispatches, dispatchView{ReceiptNos: x.ReceiptNos, Courier: x.Courier, TrackingNo: x.TrackingNo, MailTo: mailingView(x.MailTo), At: Timestamp(x.At)})
+	}
+	return v
 }
 
 type contractView struct {
@@ -38,14 +81,17 @@ type contractView struct {
 }
 
 type providerView struct {
-	ID                     string             `json:"id"`
-	AccountID              string             `json:"accountId"`
-	ApplicationID          string             `json:"applicationId"`
-	CompanyName            string             `json:"companyName"`
-	OrgCode                string             `json:"orgCode"`
-	Categories             []string           `json:"categories"`
-	CooperationMode        string             `json:"cooperationMode"`
-	Contact                contactView        `json:"contact"`
+	ID              string      `json:"id"`
+	AccountID       string      `json:"accountId"`
+	ApplicationID   string      `json:"applicationId"`
+	CompanyName     string      `json:"companyName"`
+	OrgCode         string      `json:"orgCode"`
+	LicenseNo       string      `json:"licenseNo"`
+	MainBusiness    string      `json:"mainBusiness"`
+	Categories      []string    `json:"categories"`
+	CooperationMode string      `json:"cooperationMode"`
+	Contact         contactView `json:"contact"`
+	documentsView
 	Status                 string             `json:"status"`
 	Store                  storeView          `json:"store"`
 	CanPublish             bool               `json:"canPublish"`
@@ -64,6 +110,7 @@ func viewDepositSummary(d market.Deposit) depositSummaryView {
 		RequiredFen: int64(d.RequiredFen), BalanceFen: int64(d.BalanceFen), ShortfallFen: int64(d.ShortfallFen()),
 		OwedFen: int64(d.OwedFen), Status: string(d.Status()), TopUpDueAt: optTimestamp(d.TopUpDueAt),
 		ReceiptReturnedAt: optTimestamp(d.ReceiptReturnedAt), ReturnDueAt: optTimestamp(d.ReturnDueAt), ReturnedAt: optTimestamp(d.ReturnedAt),
+		Receipt: viewReceipt(d),
 	}
 }
 
@@ -85,8 +132,9 @@ func providerViewOf(p *market.Provider, now time.Time) providerView {
 	}
 	return providerView{
 		ID: p.ID, AccountID: p.AccountID, ApplicationID: p.ApplicationID, CompanyName: p.CompanyName, OrgCode: p.OrgCode,
-		Categories: cats, CooperationMode: p.CooperationMode,
-		Contact: contactView{p.Contact.Name, p.Contact.Phone, p.Contact.QQ, p.Contact.Email}, Status: string(p.Status),
+		LicenseNo: p.LicenseNo, MainBusiness: p.MainBusiness, Categories: cats, CooperationMode: p.CooperationMode,
+		Contact: contactView{p.Contact.Name, p.Contact.Phone, p.Contact.QQ, p.Contact.Email}, documentsView: viewDocuments(p.Documents),
+		Status:     string(p.Status),
 		Store:      storeView{Status: st.Status, Reason: optString(st.Reason), Until: optTimestamp(st.Until)},
 		CanPublish: p.CanPublish(now), PublishRestrictedUntil: restricted, Deposit: viewDepositSummary(p.Deposit),
 		Contract:   contractView{SentAt: optTimestamp(p.Contract.SentAt), SignedAt: optTimestamp(p.Contract.SignedAt), SignatoryName: optString(p.Contract.SignatoryName)},
@@ -104,18 +152,29 @@ type entryView struct {
 	Channel          *string `json:"channel,omitempty"`
 	Reference        *string `json:"reference,omitempty"`
 	PayerAccountName *string `json:"payerAccountName,omitempty"`
-	PaidAt           *string `json:"paidAt,omitempty"`
-	ReceiptNo        *string `json:"receiptNo,omitempty"`
-	Reason           *string `json:"reason,omitempty"`
-	RefundID         *string `json:"refundId,omitempty"`
-	Actor            string  `json:"actor"`
-	At               string  `json:"at"`
+	// Payments: whether it came from the provider's corporate account, and
+	// what the platform could tell of the payer (R-DP2).
+	FromCorporateAccount *bool   `json:"fromCorporateAccount,omitempty"`
+	PayerCheck           *string `json:"payerCheck,omitempty"`
+	NoticeID             *string `json:"noticeId,omitempty"`
+	PaidAt               *string `json:"paidAt,omitempty"`
+	ReceiptNo            *string `json:"receiptNo,omitempty"`
+	Reason               *string `json:"reason,omitempty"`
+	RefundID             *string `json:"refundId,omitempty"`
+	Actor                string  `json:"actor"`
+	At                   string  `json:"at"`
 	// The deposit after this entry, on POST answers.
 	Deposit *depositSummaryView `json:"deposit,omitempty"`
 }
 
 func viewEntry(e market.DepositEntry) entryView {
+	var corporate *bool
+	if e.Kind == market.EntryPayment {
+		c := e.FromCorporateAccount()
+		corporate = &c
+	}
 	return entryView{
+		FromCorporateAccount: corporate, PayerCheck: optString(string(e.PayerCheck)), NoticeID: optString(e.NoticeID),
 		ID: e.ID, ProviderID: e.ProviderID, Kind: string(e.Kind), AmountFen: int64(e.AmountFen), OwedFen: int64(e.OwedFen),
 		BalanceAfterFen: int64(e.BalanceAfterFen), Channel: optString(e.Channel), Reference: optString(e.Reference),
 		PayerAccountName: optString(e.PayerAccountName), PaidAt: optTimestamp(e.PaidAt), ReceiptNo: optString(e.ReceiptNo),
@@ -147,14 +206,7 @@ func (a *API) GetDeposit(ctx context.Context, r *Request) (Reply, error) {
 	if err != nil {
 		return Reply{}, err
 	}
-	v := depositView{ProviderID: l.Provider.ID, depositSummaryView: viewDepositSummary(l.Provider.Deposit), Entries: []entryView{}}
-	for _, e := range l.Entries {
-		v.Entries = append(v.Entries, viewEntry(e))
-	}
-	if l.Blockers != nil {
-		v.ReturnBlockers = &l.Blockers
-	}
-	return Reply{Status: http.StatusOK, Body: v}, nil
+	return Reply{Status: http.StatusOK, Body: viewLedger(l)}, nil
 }
 
 type signRequest struct {
@@ -176,17 +228,21 @@ type changeRequest struct {
 	Field     string `json:"field"`
 	NewValue  string `json:"newValue"`
 	ChangedOn string `json:"changedOn"`
+	// A bankAccount change carries the new account here, not in newValue.
+	SettlementAccount *bankAccountRequest `json:"settlementAccount"`
 }
 
 type changeView struct {
-	ID         string `json:"id"`
-	ProviderID string `json:"providerId"`
-	Field      string `json:"field"`
-	NewValue   string `json:"newValue"`
-	ChangedOn  string `json:"changedOn"`
-	ReportedAt string `json:"reportedAt"`
-	DueBy      string `json:"dueBy"`
-	OnTime     bool   `json:"onTime"`
+	ID            string `json:"id"`
+	ProviderID    string `json:"providerId"`
+	Field         string `json:"field"`
+	PreviousValue string `json:"previousValue"`
+	NewValue      string `json:"newValue"`
+	Applied       bool   `json:"applied"` // the provider record took the new value
+	ChangedOn     string `json:"changedOn"`
+	ReportedAt    string `json:"reportedAt"`
+	DueBy         string `json:"dueBy"`
+	OnTime        bool   `json:"onTime"`
 }
 
 // ReportChange serves POST /v1/providers/{id}/changes.
@@ -196,10 +252,11 @@ func (a *API) ReportChange(ctx context.Context, r *Request) (Reply, error) {
 		return Reply{}, err
 	}
 	return Do(ctx, http.StatusCreated, func(c market.ChangeReport) any {
-		return changeView{ID: c.ID, ProviderID: c.ProviderID, Field: c.Field, NewValue: c.NewValue, ChangedOn: c.ChangedOn,
-			ReportedAt: Timestamp(c.ReportedAt), DueBy: Timestamp(c.DueBy), OnTime: c.OnTime}
+		return changeView{ID: c.ID, ProviderID: c.ProviderID, Field: c.Field, PreviousValue: c.PreviousValue, NewValue: c.NewValue, Applied: c.Applied,
+			ChangedOn: c.ChangedOn, ReportedAt: Timestamp(c.ReportedAt), DueBy: Timestamp(c.DueBy), OnTime: c.OnTime}
 	}, func(ctx context.Context) (market.ChangeReport, error) {
-		return a.Operations.ReportChange(ctx, r.Caller, a.provider(r), in.Field, in.NewValue, in.ChangedOn)
+		return a.Operations.ReportChange(ctx, r.Caller, a.provider(r), market.ChangeRequest{Field: in.Field, NewValue: in.NewValue, ChangedOn: in.ChangedOn,
+			SettlementAccount: in.SettlementAccount.account()})
 	})
 }
 
@@ -209,6 +266,19 @@ type paymentRequest struct {
 	Reference        string `json:"reference"`
 	PayerAccountName string `json:"payerAccountName"`
 	PaidAt           string `json:"paidAt"`
+	NoticeID         string `json:"noticeId"` // the provider's payment notice it answers
+}
+
+// parsePaidAt reads an optional RFC 3339 paidAt.
+func parsePaidAt(s string) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, nil
+	}
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return time.Time{}, fault.Invalid("PaidAt", "paidAt must be an RFC 3339 time with offset, e.g. 2026-10-08T10:00:00+08:00.")
+	}
+	return t, nil
 }
 
 // RecordDepositPayment serves POST /v1/providers/{id}/deposit/payments: 201 for
@@ -221,14 +291,12 @@ func (a *API) RecordDepositPayment(ctx context.Context, r *Request) (Reply, erro
 	if in.AmountFen == nil {
 		return Reply{}, fault.Missing("amountFen")
 	}
-	var paidAt time.Time
-	if in.PaidAt != "" {
-		var err error
-		if paidAt, err = time.Parse(time.RFC3339Nano, in.PaidAt); err != nil {
-			return Reply{}, fault.Invalid("PaidAt", "paidAt must be an RFC 3339 time with offset, e.g. 2026-10-08T10:00:00+08:00.")
-		}
+	paidAt, err := parsePaidAt(in.PaidAt)
+	if err != nil {
+		return Reply{}, err
 	}
-	pay := market.Payment{AmountFen: money.Fen(*in.AmountFen), Channel: in.Channel, Reference: strings.TrimSpace(in.Reference), PayerAccountName: in.PayerAccountName, PaidAt: paidAt}
+	pay := market.Payment{AmountFen: money.Fen(*in.AmountFen), Channel: in.Channel, Reference: strings.TrimSpace(in.Reference),
+		PayerAccountName: strings.TrimSpace(in.PayerAccountName), PaidAt: paidAt, NoticeID: strings.TrimSpace(in.NoticeID)}
 	return DoStatus(ctx, func(res operation.PaymentResult) int {
 		if res.Created {
 			return http.StatusCreated
@@ -250,11 +318,6 @@ type deductionRequest struct {
 	RefundID  string `json:"refundId"`
 }
 
-type deductionResult struct {
-	e market.DepositEntry
-	p *market.Provider
-}
-
 // DeductDeposit serves POST /v1/providers/{id}/deposit/deductions.
 func (a *API) DeductDeposit(ctx context.Context, r *Request) (Reply, error) {
 	var in deductionRequest
@@ -264,14 +327,13 @@ func (a *API) DeductDeposit(ctx context.Context, r *Request) (Reply, error) {
 	if in.AmountFen == nil {
 		return Reply{}, fault.Missing("amountFen")
 	}
-	return Do(ctx, http.StatusCreated, func(res deductionResult) any {
-		v := viewEntry(res.e)
-		d := viewDepositSummary(res.p.Deposit)
+	return Do(ctx, http.StatusCreated, func(res operation.DeductionResult) any {
+		v := viewEntry(res.Entry)
+		d := viewDepositSummary(res.Provider.Deposit)
 		v.Deposit = &d
 		return v
-	}, func(ctx context.Context) (deductionResult, error) {
-		e, p, err := a.Operations.DeductDeposit(ctx, r.Caller, a.provider(r), operation.Deduction{AmountFen: money.Fen(*in.AmountFen), Reason: strings.TrimSpace(in.Reason), RefundID: in.RefundID})
-		return deductionResult{e, p}, err
+	}, func(ctx context.Context) (operation.DeductionResult, error) {
+		return a.Operations.DeductDeposit(ctx, r.Caller, a.provider(r), operation.Deduction{AmountFen: money.Fen(*in.AmountFen), Reason: strings.TrimSpace(in.Reason), RefundID: in.RefundID})
 	})
 }
 
@@ -302,24 +364,148 @@ func (a *API) RequestExit(ctx context.Context, r *Request) (Reply, error) {
 	})
 }
 
-// ReceiptReturned serves POST /v1/providers/{id}/deposit/receipt-returned. An
-// empty body is accepted: the event itself is the information.
-func (a *API) ReceiptReturned(ctx context.Context, r *Request) (Reply, error) {
-	if len(strings.TrimSpace(string(r.body))) > 0 {
-		var in struct{}
-		if err := r.Decode(&in); err != nil {
-			return Reply{}, err
-		}
+// viewLedger renders a deposit with its ledger, as GET …/deposit shows it.
+func viewLedger(l operation.Ledger) any {
+	v := depositView{ProviderID: l.Provider.ID, depositSummaryView: viewDepositSummary(l.Provider.Deposit), Entries: []entryView{}}
+	for _, e := range l.Entries {
+		v.Entries = append(v.Entries, viewEntry(e))
 	}
-	return Do(ctx, http.StatusOK, func(res operation.ExitResult) any {
-		b := res.Blockers
-		if b == nil {
-			b = []market.ReturnBlocker{}
-		}
-		return depositView{ProviderID: res.Provider.ID, depositSummaryView: viewDepositSummary(res.Provider.Deposit), Entries: nil, ReturnBlockers: &b}
-	}, func(ctx context.Context) (operation.ExitResult, error) {
+	if l.Blockers != nil {
+		v.ReturnBlockers = &l.Blockers
+	}
+	return v
+}
+
+// ReceiptReturned serves POST /v1/providers/{id}/deposit/receipt-returned. An
+// empty body is accepted: the event itself is the information. The answer is
+// the deposit with its ledger and what still blocks the return.
+func (a *API) ReceiptReturned(ctx context.Context, r *Request) (Reply, error) {
+	if err := optionalEmptyBody(r); err != nil {
+		return Reply{}, err
+	}
+	return Do(ctx, http.StatusOK, viewLedger, func(ctx context.Context) (operation.Ledger, error) {
 		return a.Operations.ReceiptReturned(ctx, r.Caller, a.provider(r))
 	})
+}
+
+type dispatchRequest struct {
+	Courier    string `json:"courier"`
+	TrackingNo string `json:"trackingNo"`
+}
+
+// ReceiptDispatched serves POST /v1/providers/{id}/deposit/receipt-dispatched:
+// finance posted the paper receipts to the payment notice's address.
+func (a *API) ReceiptDispatched(ctx context.Context, r *Request) (Reply, error) {
+	var in dispatchRequest
+	if err := r.Decode(&in); err != nil {
+		return Reply{}, err
+	}
+	return Do(ctx, http.StatusOK, viewLedger, func(ctx context.Context) (operation.Ledger, error) {
+		return a.Operations.DispatchReceipt(ctx, r.Caller, a.provider(r), in.Courier, in.TrackingNo)
+	})
+}
+
+type noticeRequest struct {
+	AmountFen        *int64 `json:"amountFen"`
+	Channel          string `json:"channel"`
+	Reference        string `json:"reference"`
+	PayerAccountName string `json:"payerAccountName"`
+	PaidAt           string `json:"paidAt"`
+	VoucherObjectKey string `json:"voucherObjectKey"`
+	ReceiptMailing   *struct {
+		Address   string `json:"address"`
+		Recipient string `json:"recipient"`
+		Phone     string `json:"phone"`
+	} `json:"receiptMailing"`
+}
+
+type noticeView struct {
+	ID                   string      `json:"id"`
+	ProviderID           string      `json:"providerId"`
+	CompanyName          string      `json:"companyName"`
+	Status               string      `json:"status"`
+	AmountFen            int64       `json:"amountFen"`
+	Channel              string      `json:"channel"`
+	Reference            string      `json:"reference"`
+	PayerAccountName     *string     `json:"payerAccountName"`
+	FromCorporateAccount bool        `json:"fromCorporateAccount"` // as the payment will count, R-DP2
+	PayerCheck           string      `json:"payerCheck"`
+	PaidAt               string      `json:"paidAt"`
+	VoucherObjectKey     string      `json:"voucherObjectKey"`
+	VoucherType          string      `json:"voucherType"`
+	ReceiptMailing       mailingView `json:"receiptMailing"`
+	FiledBy              string      `json:"filedBy"`
+	FiledAt              string      `json:"filedAt"`
+	MatchedAt            *string     `json:"matchedAt"`
+	EntryID              *string     `json:"entryId"`
+	ReceiptNo            *string     `json:"receiptNo"`
+}
+
+func viewNotice(n *market.DepositNotice) any {
+	payer := n.PayerCheck()
+	return noticeView{
+		ID: n.ID, ProviderID: n.ProviderID, CompanyName: n.CompanyName, Status: string(n.Status), AmountFen: int64(n.AmountFen),
+		Channel: n.Channel, Reference: n.Reference, PayerAccountName: optString(n.PayerAccountName),
+		FromCorporateAccount: payer.FromCorporateAccount(), PayerCheck: string(payer), PaidAt: Timestamp(n.PaidAt),
+		VoucherObjectKey: n.VoucherObjectKey, VoucherType: n.VoucherType, ReceiptMailing: mailingView(n.ReceiptMailing),
+		FiledBy: n.FiledBy, FiledAt: Timestamp(n.FiledAt), MatchedAt: optTimestamp(n.MatchedAt), EntryID: optString(n.EntryID), ReceiptNo: optString(n.ReceiptNo),
+	}
+}
+
+// FileDepositNotice serves POST /v1/providers/{id}/deposit/notices: the
+// provider's payment notice (seed 四.2).
+func (a *API) FileDepositNotice(ctx context.Context, r *Request) (Reply, error) {
+	var in noticeRequest
+	if err := r.Decode(&in); err != nil {
+		return Reply{}, err
+	}
+	paidAt, err := parsePaidAt(in.PaidAt)
+	if err != nil {
+		return Reply{}, err
+	}
+	f := market.NoticeForm{AmountFen: in.AmountFen, Channel: in.Channel, Reference: in.Reference, PayerAccountName: in.PayerAccountName,
+		PaidAt: paidAt, VoucherObjectKey: in.VoucherObjectKey}
+	if m := in.ReceiptMailing; m != nil {
+		f.ReceiptMailing = &market.ReceiptMailing{Address: m.Address, Recipient: m.Recipient, Phone: m.Phone}
+	}
+	return Do(ctx, http.StatusCreated, viewNotice, func(ctx context.Context) (*market.DepositNotice, error) {
+		return a.Operations.FileDepositNotice(ctx, r.Caller, a.provider(r), f)
+	})
+}
+
+type noticeCursor struct {
+	At time.Time `json:"t"`
+	ID string    `json:"i"`
+}
+
+// ListDepositNotices serves GET /v1/deposit-notices?status=&providerId=&limit=&cursor=:
+// finance's queue, oldest filed first.
+func (a *API) ListDepositNotices(ctx context.Context, r *Request) (Reply, error) {
+	n, err := limit(r)
+	if err != nil {
+		return Reply{}, err
+	}
+	q := operation.NoticeQuery{Status: r.Query("status"), ProviderID: r.Query("providerId"), Limit: n + 1}
+	if c := r.Query("cursor"); c != "" {
+		var cur noticeCursor
+		if !decodeCursor(c, &cur) || cur.ID == "" {
+			return Reply{}, badCursor()
+		}
+		q.AfterAt, q.AfterID = cur.At, cur.ID
+	}
+	notices, err := a.Operations.ListDepositNotices(ctx, q)
+	if err != nil {
+		return Reply{}, err
+	}
+	out := listView{Items: []any{}}
+	for i, x := range notices {
+		if i == n {
+			out.NextCursor = encodeCursor(noticeCursor{At: notices[n-1].FiledAt, ID: notices[n-1].ID})
+			break
+		}
+		out.Items = append(out.Items, viewNotice(x))
+	}
+	return Reply{Status: http.StatusOK, Body: out}, nil
 }
 
 type returnRequest struct {
@@ -374,7 +560,7 @@ func eventData(data any) map[string]any {
 	return out
 }
 
-// ListEvents serves GET /v1/events?providerId=&after=&limit=.
+// ListEvents serves GET /v1/events?providerId=&type=&after=&limit=.
 func (a *API) ListEvents(ctx context.Context, r *Request) (Reply, error) {
 	n, err := limit(r)
 	if err != nil {
@@ -384,7 +570,11 @@ func (a *API) ListEvents(ctx context.Context, r *Request) (Reply, error) {
 	if c := r.Query("cursor"); c != "" {
 		after = c
 	}
-	evs, err := a.Operations.ListEvents(ctx, r.Caller, operation.EventQuery{ProviderID: r.Query("providerId"), After: after, Limit: n + 1})
+	typ := r.Query("type")
+	if typ != "" && !slices.Contains(market.EventTypes(), market.EventType(typ)) {
+		return Reply{}, fault.Invalid("Type", "type %q is not an event type (e.g. deposit.payer_unverified, deposit.payment_unapplied).", typ)
+	}
+	evs, err := a.Operations.ListEvents(ctx, r.Caller, operation.EventQuery{ProviderID: r.Query("providerId"), Type: typ, After: after, Limit: n + 1})
 	if err != nil {
 		return Reply{}, err
 	}

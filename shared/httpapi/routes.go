@@ -22,6 +22,9 @@ func (a *API) Routes() []Route {
 		{Method: "POST", Pattern: "/v1/providers/{id}/exit", Function: "request-exit", Roles: []string{market.RoleProvider, market.RoleRisk}, Handle: a.RequestExit},
 		{Method: "POST", Pattern: "/v1/providers/{id}/deposit/receipt-returned", Function: "record-receipt-returned", Roles: []string{market.RoleFinance}, Handle: a.ReceiptReturned},
 		{Method: "POST", Pattern: "/v1/providers/{id}/deposit/return", Function: "return-deposit", Roles: []string{market.RoleFinance}, Handle: a.ReturnDeposit},
+		{Method: "POST", Pattern: "/v1/providers/{id}/deposit/notices", Function: "file-deposit-notice", Roles: []string{market.RoleProvider}, Handle: a.FileDepositNotice},
+		{Method: "GET", Pattern: "/v1/deposit-notices", Function: "query-deposit-notices", Roles: []string{market.RoleFinance}, Handle: a.ListDepositNotices},
+		{Method: "POST", Pattern: "/v1/providers/{id}/deposit/receipt-dispatched", Function: "record-receipt-dispatched", Roles: []string{market.RoleFinance}, Handle: a.ReceiptDispatched},
 		{Method: "GET", Pattern: "/v1/events", Function: "query-events", Handle: a.ListEvents},
 
 		{Method: "POST", Pattern: "/v1/products", Function: "create-product", Roles: []string{market.RoleProvider}, Handle: a.CreateProduct},

@@ -40,6 +40,31 @@ type contactView struct {
 	Email string `json:"email"`
 }
 
+// bankAccountView shows a settlement account; the number is always masked.
+type bankAccountView struct {
+	Bank          string `json:"bank"`
+	AccountName   string `json:"accountName"`
+	AccountNumber string `json:"accountNumber"` // masked: ************1234
+}
+
+// documentsView is what is on file of the R-EN1 documents, and what is not.
+type documentsView struct {
+	LegalRepIDObjectKey       *string          `json:"legalRepIdObjectKey"`
+	BankAccountProofObjectKey *string          `json:"bankAccountProofObjectKey"`
+	SettlementAccount         *bankAccountView `json:"settlementAccount"`
+	CustomerServiceEmail      *string          `json:"customerServiceEmail"`
+	MissingDocuments          []string         `json:"missingDocuments"`
+}
+
+func viewDocuments(d market.Documents) documentsView {
+	v := documentsView{LegalRepIDObjectKey: optString(d.LegalRepIDObjectKey), BankAccountProofObjectKey: optString(d.BankAccountProofObjectKey),
+		CustomerServiceEmail: optString(d.CustomerServiceEmail), MissingDocuments: d.Missing()}
+	if b := d.SettlementAccount; !b.IsZero() {
+		v.SettlementAccount = &bankAccountView{Bank: b.Bank, AccountName: b.AccountName, AccountNumber: b.MaskedNumber()}
+	}
+	return v
+}
+
 type applicationView struct {
 	ID                   string           `json:"id"`
 	AccountID            string           `json:"accountId"`
@@ -57,14 +82,15 @@ type applicationView struct {
 	CooperationMode      string           `json:"cooperationMode"`
 	SupportHours         supportHoursView `json:"supportHours"`
 	Contact              contactView      `json:"contact"`
-	SubmittedAt          string           `json:"submittedAt"`
-	ReviewDueAt          string           `json:"reviewDueAt"`
-	ReviewOverdue        bool             `json:"reviewOverdue"`
-	Decision             *string          `json:"decision"`
-	Reason               *string          `json:"reason"`
-	DecidedBy            *string          `json:"decidedBy"`
-	DecidedAt            *string          `json:"decidedAt"`
-	ProviderID           *string          `json:"providerId"`
+	documentsView
+	SubmittedAt   string  `json:"submittedAt"`
+	ReviewDueAt   string  `json:"reviewDueAt"`
+	ReviewOverdue bool    `json:"reviewOverdue"`
+	Decision      *string `json:"decision"`
+	Reason        *string `json:"reason"`
+	DecidedBy     *string `json:"decidedBy"`
+	DecidedAt     *string `json:"decidedAt"`
+	ProviderID    *string `json:"providerId"`
 }
 
 func viewApplication(a *market.Application) any {
@@ -80,6 +106,7 @@ func viewApplication(a *market.Application) any {
 		CooperationMode: a.CooperationMode,
 		SupportHours:    supportHoursView{a.SupportHours.Days, a.SupportHours.HoursPerDay},
 		Contact:         contactView{a.Contact.Name, a.Contact.Phone, a.Contact.QQ, a.Contact.Email},
+		documentsView:   viewDocuments(a.Documents),
 		SubmittedAt:     Timestamp(a.SubmittedAt), ReviewDueAt: Timestamp(a.ReviewDueAt),
 		ReviewOverdue: !a.OverdueFlaggedAt.IsZero() && a.Status == market.ApplicationSubmitted,
 		Decision:      optString(a.Decision), Reason: optString(a.Reason), DecidedBy: optString(a.DecidedBy),

@@ -4,7 +4,6 @@
 package market
 
 import (
-	"net/mail"
 	"regexp"
 	"slices"
 	"strings"
@@ -86,6 +85,7 @@ type ApplicationForm struct {
 	CooperationMode      string
 	SupportHours         *SupportHours
 	Contact              *Contact
+	Documents            DocumentForm // optional at submission (R-EN1)
 }
 
 // Application is a submitted form and its review.
@@ -104,6 +104,7 @@ type Application struct {
 	CooperationMode      string
 	SupportHours         SupportHours
 	Contact              Contact
+	Documents            Documents
 
 	Status      ApplicationStatus
 	SubmittedAt time.Time
@@ -200,6 +201,9 @@ func NewApplication(id, accountID string, f ApplicationForm, now time.Time, cal 
 	if a.Contact, err = parseContact(f.Contact); err != nil {
 		return nil, err
 	}
+	if a.Documents, err = parseDocuments(f.Documents); err != nil {
+		return nil, err
+	}
 
 	// Entry conditions: the form is well-formed, now the rules (409s).
 	if founded.AddDate(MinYearsInBusiness, 0, 0).After(today) { // R-EN3
@@ -277,12 +281,13 @@ func parseContact(c *Contact) (Contact, error) {
 	if strings.TrimSpace(c.Email) == "" {
 		return Contact{}, fault.Missing("contact.email")
 	}
-	addr, err := mail.ParseAddress(strings.TrimSpace(c.Email))
-	if err != nil || addr.Name != "" {
-		return Contact{}, fault.Invalid("Contact", "contact.email %q is not an e-mail address.", c.Email)
+	if out.Email, err = parseEmail("Contact", "contact.email", c.Email); err != nil {
+		return Contact{}, err
 	}
-	out.Email = addr.Address
-	if out.QQ != "" && !qqNumber.MatchString(out.QQ) {
+	if out.QQ == "" { // 3.1.3③: name, phone, QQ and e-mail
+		return Contact{}, fault.Missing("contact.qq")
+	}
+	if !qqNumber.MatchString(out.QQ) {
 		return Contact{}, fault.Invalid("Contact", "contact.qq must be a QQ number (5 to 12 digits).")
 	}
 	return out, nil

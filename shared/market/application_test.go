@@ -15,7 +15,7 @@ func validForm() ApplicationForm {
 		LicenseNo: "914403007152672600", LicenseObjectKey: "licenses/1/x.png", MainBusiness: "运维",
 		RegisteredCapitalFen: &capital, FoundedOn: "2024-11-26", Categories: []string{"software"},
 		CooperationMode: "platform", SupportHours: &SupportHours{Days: 5, HoursPerDay: 8},
-		Contact: &Contact{Name: "张三", Phone: "138 0000 0000", Email: "z@example.com"},
+		Contact: &Contact{Name: "张三", Phone: "138 0000 0000", Email: "z@example.com", QQ: "123456"},
 	}
 }
 
@@ -61,6 +61,15 @@ func TestNewApplicationEdges_R_EN(t *testing.T) {
 			f.Contact = &Contact{Name: "a", Phone: "13800000000", Email: "a@b.cn", QQ: "12"}
 		}, "InvalidParameterValue.Contact"},
 		"missing company name": {func(f *ApplicationForm) { f.CompanyName = "  " }, "MissingParameter"},
+		"missing qq (3.1.3③)":  {func(f *ApplicationForm) { f.Contact = &Contact{Name: "a", Phone: "13800000000", Email: "a@b.cn"} }, "MissingParameter"},
+		"account number with letters": {func(f *ApplicationForm) {
+			f.Documents.SettlementAccount = &BankAccount{Bank: "招商银行", AccountName: "示例科技有限公司", AccountNumber: "7559ABC1234"}
+		}, "InvalidParameterValue.AccountNumber"},
+		"bad customer-service mailbox": {func(f *ApplicationForm) { f.Documents.CustomerServiceEmail = "kefu" }, "InvalidParameterValue.CustomerServiceEmail"},
+		"documents given": {func(f *ApplicationForm) {
+			f.Documents = DocumentForm{LegalRepIDObjectKey: "k1", BankAccountProofObjectKey: "k2", CustomerServiceEmail: "kefu@example.com",
+				SettlementAccount: &BankAccount{Bank: "招商银行", AccountName: "示例科技有限公司", AccountNumber: "7559 0123 4567 8901"}}
+		}, ""},
 	}
 	for name, c := range cases {
 		f := validForm()
@@ -75,6 +84,48 @@ func TestNewApplicationEdges_R_EN(t *testing.T) {
 		if e, ok := fault.As(err); !ok || e.Code != c.code {
 			t.Errorf("%s: got %v, want %s", name, err, c.code)
 		}
+	}
+}
+
+func TestMissingDocumentsAndMasking_R_EN1(t *testing.T) {
+	t.Parallel()
+	a, err := NewApplication("app_1", "1", validForm(), now, workday.New())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := a.Documents.Missing(); len(got) != 4 {
+		t.Fatalf("missing %v", got)
+	}
+	f := validForm()
+	f.Documents.SettlementAccount = &BankAccount{Bank: "招商银行", AccountName: "示例", AccountNumber: "7559-0123-4567-8901"}
+	a, _ = NewApplication("app_1", "1", f, now, workday.New())
+	if a.Documents.SettlementAccount.AccountNumber != "7559012345678901" || a.Documents.SettlementAccount.MaskedNumber() != "************8901" {
+		t.Fatalf("account: %+v", a.Documents.SettlementAccount)
+	}
+	if got := a.Documents.Missing(); len(got) != 3 || got[2] != DocCustomerServiceEmail {
+		t.Fatalf("missing %v", got)
+	}
+}
+
+func TestDocumentBytes_R_EN1(t *testing.T) {
+	t.Parallel()
+	pdf := []byte("%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n")
+	if typ, err := PurposeDepositVoucher.CheckContent(pdf); err != nil || typ != "application/pdf" {
+		t.Fatalf("pdf: %s %v", typ, err)
+	}
+	if _, err := PurposeLicense.CheckContent(pdf); !fault.HasCode(err, "InvalidParameterValue.LicenseImage") {
+		t.Fatalf("a PDF licence: %v", err)
+	}
+	for _, bad := range [][]byte{[]byte("%PDF-1.4 but never ends"), []byte("hello, not a voucher at all"), append([]byte("%PDF-1.4\n"), make([]byte, MaxDocumentBytes)...)} {
+		if _, err := PurposeDepositVoucher.CheckContent(bad); !fault.HasCode(err, "InvalidParameterValue.Voucher") {
+			t.Errorf("accepted %.20q: %v", bad, err)
+		}
+	}
+	if err := PurposeDepositVoucher.CheckUpload("application/pdf", 6<<20); !fault.HasCode(err, "InvalidParameterValue.Voucher") {
+		t.Fatalf("6 MiB voucher: %v", err)
+	}
+	if _, err := ParsePurpose("selfie"); !fault.HasCode(err, "InvalidParameterValue.Purpose") {
+		t.Fatal(err)
 	}
 }
 

@@ -48,6 +48,11 @@ type Deposit struct {
 	TopUpDueAt  time.Time // set while short after a deduction (R-DP5)
 	StoreClosed bool      // the R-DP5 closure was applied for the current shortfall
 
+	// The paper receipts (R-DP2: a receipt, never an invoice): one per payment,
+	// posted to the address of the provider's payment notice, returned at exit.
+	ReceiptNos        []string
+	ReceiptMailTo     ReceiptMailing // from the latest matched payment notice
+	Dispatches        []ReceiptDispatch
 	ReceiptReturnedAt time.Time // the paper receipt came back (R-DP6)
 	ReturnDueAt       time.Time
 	ReturnOverdueAt   time.Time // set once the overdue return was flagged
@@ -84,9 +89,46 @@ type Payment struct {
 	Reference        string // the bank's or Tenpay's transaction reference
 	PayerAccountName string
 	PaidAt           time.Time
-	// ViaPaymentSystem: the payment system delivered it (Tenpay/WeChat Pay, whose
-	// merchant setup binds the payer); it names no bank account to compare.
+	// ViaPaymentSystem: the payment system delivered it (Tenpay/WeChat Pay);
+	// its notification names no bank account to compare.
 	ViaPaymentSystem bool
+	NoticeID         string // the provider's payment notice it answers (seed 四.2)
+}
+
+// ChannelBankCounter is cash paid in at a bank counter: no payer account.
+const ChannelBankCounter = "bank_counter"
+
+// PayerCheck is what the platform can tell of who paid (R-DP2). Only a named
+// payer equal to the company is its corporate account; anything else is
+// recorded and counted all the same, and flagged to finance.
+type PayerCheck string
+
+// Payer checks.
+const (
+	PayerCorporateAccount PayerCheck = "corporate_account" // the company's own account
+	PayerOtherAccount     PayerCheck = "other_account"     // another remitter, named (the seed's notice allows it)
+	PayerNoAccount        PayerCheck = "no_payer_account"  // cash at a bank counter
+	PayerPaymentSystem    PayerCheck = "payment_system"    // WeChat Pay names no account
+)
+
+// FromCorporateAccount tells whether the payment came from the provider's
+// verified corporate account.
+func (c PayerCheck) FromCorporateAccount() bool { return c == PayerCorporateAccount }
+
+// CheckPayer compares a payment's payer with the provider's company name as it
+// is now (a reported rename counts from the day it is reported, R-ON4).
+func (p *Provider) CheckPayer(pay Payment) PayerCheck { return checkPayer(p.CompanyName, pay) }
+
+func checkPayer(companyName string, pay Payment) PayerCheck {
+	switch {
+	case pay.ViaPaymentSystem:
+		return PayerPaymentSystem
+	case pay.Channel == ChannelBankCounter:
+		return PayerNoAccount
+	case normaliseAccountName(pay.PayerAccountName) == normaliseAccountName(companyName):
+		return PayerCorporateAccount
+	}
+	return PayerOtherAccount
 }
 
 // normaliseAccountName makes "示例（深圳）科技 有限公司" and "示例(深圳)科技有限公司" equal:
@@ -112,7 +154,12 @@ func ValidatePayment(pay Payment, now time.Time) error {
 	if utf8.RuneCountInString(pay.Reference) > 64 {
 		return fault.Invalid("Reference", "reference is longer than 64 characters.")
 	}
-	if strings.TrimSpace(pay.PayerAccountName) == "" && !pay.ViaPaymentSystem {
+	if utf8.RuneCountInString(pay.PayerAccountName) > MaxTextLen {
+		return fault.Invalid("PayerAccountName", "payerAccountName is longer than %d characters.", MaxTextLen)
+	}
+	// Cash at a bank counter has no payer account; every other transfer names
+	// the remitter (seed 四.2: "汇款方账户名称").
+	if strings.TrimSpace(pay.PayerAccountName) == "" && !pay.ViaPaymentSystem && pay.Channel != ChannelBankCounter {
 		return fault.Missing("payerAccountName")
 	}
 	if pay.PaidAt.IsZero() {
@@ -124,13 +171,12 @@ func ValidatePayment(pay Payment, now time.Time) error {
 	return nil
 }
 
-// CheckPayment validates a payment for this provider at now.
+// CheckPayment validates a payment for this provider at now. Who paid is
+// never a reason to refuse money that has arrived (R-DP2, CheckPayer); a
+// provider that left, or whose deposit is going back, takes no payment.
 func (p *Provider) CheckPayment(pay Payment, now time.Time) error {
 	if err := ValidatePayment(pay, now); err != nil {
 		return err
-	}
-	if !pay.ViaPaymentSystem && normaliseAccountName(pay.PayerAccountName) != normaliseAccountName(p.CompanyName) {
-		return fault.Failed("PayerAccountMismatch", "The deposit must come from the provider's own verified corporate account (%s), not from %q (R-DP2).", p.CompanyName, pay.PayerAccountName)
 	}
 	switch p.Status {
 	case ProviderExited, ProviderExpelled:
@@ -161,11 +207,15 @@ type DepositChange struct {
 	OwedFen     money.Fen // a deduction: what is owed beyond the balance
 }
 
-// ApplyPayment adds a received payment.
-func (p *Provider) ApplyPayment(amount money.Fen) DepositChange {
+// ApplyPayment adds a received payment and the number of the receipt issued
+// for it.
+func (p *Provider) ApplyPayment(amount money.Fen, receiptNo string) DepositChange {
 	d := &p.Deposit
 	wasWhole := d.BalanceFen >= d.RequiredFen && d.EverHeld
 	d.BalanceFen += amount
+	if receiptNo != "" {
+		d.ReceiptNos = append(d.ReceiptNos, receiptNo)
+	}
 	var ch DepositChange
 	if d.BalanceFen >= d.RequiredFen {
 		ch.FirstHeld = !d.EverHeld
@@ -192,11 +242,17 @@ func (p *Provider) Deduct(amount money.Fen, reason string, now time.Time, cal *w
 	ch.OwedFen = amount - ch.TakenFen
 	d.BalanceFen -= ch.TakenFen
 	d.OwedFen += ch.OwedFen
-	if d.BalanceFen < d.RequiredFen && d.TopUpDueAt.IsZero() {
+	if d.BalanceFen < d.RequiredFen && d.TopUpDueAt.IsZero() && p.topUpApplies() {
 		d.TopUpDueAt = cal.DueAfterWorkingDays(now, TopUpWorkingDays)
 		ch.BecameShort = true
 	}
 	return ch, nil
+}
+
+// topUpApplies tells whether R-DP5 binds the provider: it continues on the
+// marketplace. An exiting or departed provider's deposit is settled by R-DP6.
+func (p *Provider) topUpApplies() bool {
+	return p.Status == ProviderActive || p.Status == ProviderContractPending
 }
 
 // ValidateDeduction checks a deduction's own fields.
@@ -216,7 +272,7 @@ func ValidateDeduction(amount money.Fen, reason string) error {
 // TopUpOverdue tells whether the R-DP5 closure is due now and not yet applied.
 func (p *Provider) TopUpOverdue(now time.Time) bool {
 	d := p.Deposit
-	return !d.TopUpDueAt.IsZero() && now.After(d.TopUpDueAt) && d.BalanceFen < d.RequiredFen && !d.StoreClosed
+	return p.topUpApplies() && !d.TopUpDueAt.IsZero() && now.After(d.TopUpDueAt) && d.BalanceFen < d.RequiredFen && !d.StoreClosed
 }
 
 // ReturnBlocker is one reason the deposit cannot be returned yet (R-DP6).
@@ -295,6 +351,7 @@ func (p *Provider) ReturnDeposit(o Obligations, now time.Time) (money.Fen, error
 	amount := p.Deposit.BalanceFen
 	p.Deposit.BalanceFen = 0
 	p.Deposit.ReturnedAt = now
+	p.Deposit.TopUpDueAt, p.Deposit.StoreClosed = time.Time{}, false // nothing left to top up
 	p.Status = ProviderExited
 	return amount, nil
 }

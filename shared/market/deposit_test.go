@@ -21,10 +21,10 @@ func TestDepositStatusLifecycle_R_DP(t *testing.T) {
 	if p.Deposit.Status() != DepositUnpaid {
 		t.Fatal("new deposit not unpaid")
 	}
-	if ch := p.ApplyPayment(money.Yuan(3000)); ch.FirstHeld || p.Deposit.Status() != DepositUnpaid || p.Deposit.ShortfallFen() != money.Yuan(2000) {
+	if ch := p.ApplyPayment(money.Yuan(3000), "SJ1"); ch.FirstHeld || p.Deposit.Status() != DepositUnpaid || p.Deposit.ShortfallFen() != money.Yuan(2000) {
 		t.Fatalf("partial: %+v %s", ch, p.Deposit.Status())
 	}
-	if ch := p.ApplyPayment(money.Yuan(2000)); !ch.FirstHeld || !ch.BecameWhole || p.Deposit.Status() != DepositHeld {
+	if ch := p.ApplyPayment(money.Yuan(2000), "SJ2"); !ch.FirstHeld || !ch.BecameWhole || p.Deposit.Status() != DepositHeld {
 		t.Fatalf("whole: %+v", ch)
 	}
 	ch, err := p.Deduct(money.Yuan(1200), "R-VI5", now, cal)
@@ -44,7 +44,7 @@ func TestDepositStatusLifecycle_R_DP(t *testing.T) {
 	if ch.TakenFen != money.Yuan(3700) || ch.OwedFen != money.Yuan(6300) || p.Deposit.BalanceFen != 0 || p.Deposit.OwedFen != money.Yuan(6300) {
 		t.Fatalf("owed: %+v %+v", ch, p.Deposit)
 	}
-	if ch := p.ApplyPayment(money.Yuan(5000)); !ch.BecameWhole || ch.FirstHeld || !p.Deposit.TopUpDueAt.IsZero() {
+	if ch := p.ApplyPayment(money.Yuan(5000), "SJ3"); !ch.BecameWhole || ch.FirstHeld || !p.Deposit.TopUpDueAt.IsZero() {
 		t.Fatalf("top-up: %+v", ch)
 	}
 }
@@ -61,17 +61,74 @@ func TestPaymentChecks_R_DP2_R_DP3(t *testing.T) {
 		edit func(*Payment)
 		code string
 	}{
-		"balance":   {func(p *Payment) { p.Channel = "account_balance" }, "InvalidParameterValue.Channel"},
-		"too big":   {func(p *Payment) { p.AmountFen = MaxDepositAmount + 1 }, "InvalidParameterValue.AmountFen"},
-		"no payer":  {func(p *Payment) { p.PayerAccountName = " " }, "MissingParameter"},
-		"no date":   {func(p *Payment) { p.PaidAt = time.Time{} }, "MissingParameter"},
-		"other co.": {func(p *Payment) { p.PayerAccountName = "张三" }, "FailedOperation.PayerAccountMismatch"},
+		"balance":  {func(p *Payment) { p.Channel = "account_balance" }, "InvalidParameterValue.Channel"},
+		"too big":  {func(p *Payment) { p.AmountFen = MaxDepositAmount + 1 }, "InvalidParameterValue.AmountFen"},
+		"no payer": {func(p *Payment) { p.PayerAccountName = " " }, "MissingParameter"},
+		"no date":  {func(p *Payment) { p.PaidAt = time.Time{} }, "MissingParameter"},
 	} {
 		pay := ok
 		c.edit(&pay)
 		if err := p.CheckPayment(pay, now); !fault.HasCode(err, c.code) {
 			t.Errorf("%s: %v, want %s", name, err, c.code)
 		}
+	}
+}
+
+// Money that has arrived is never refused for who paid it: it is recorded,
+// and whether it came from the corporate account is told (R-DP2).
+func TestPayerNeverRefusesMoney_R_DP2(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 11, 26, 10, 0, 0, 0, workday.Shanghai)
+	p := activeProvider()
+	base := Payment{AmountFen: 500000, Channel: "wire", Reference: "R", PayerAccountName: "张三", PaidAt: now}
+	cash := base
+	cash.Channel, cash.PayerAccountName = ChannelBankCounter, ""
+	viaSystem := Payment{AmountFen: 500000, Channel: "tenpay", Reference: "T", PaidAt: now, ViaPaymentSystem: true}
+	own := base
+	own.PayerAccountName = "示例(深圳)科技有限公司"
+	for pay, want := range map[*Payment]PayerCheck{&base: PayerOtherAccount, &cash: PayerNoAccount, &viaSystem: PayerPaymentSystem, &own: PayerCorporateAccount} {
+		if err := p.CheckPayment(*pay, now); err != nil {
+			t.Errorf("%+v refused: %v", *pay, err)
+		}
+		if got := p.CheckPayer(*pay); got != want || got.FromCorporateAccount() != (want == PayerCorporateAccount) {
+			t.Errorf("%+v: %s, want %s", *pay, got, want)
+		}
+	}
+	// A reported rename counts at once (R-ON4).
+	if _, err := p.ReportChange("chg_1", ChangeRequest{Field: "companyName", NewValue: "张三", ChangedOn: "2026-11-20"}, "1", now); err != nil {
+		t.Fatal(err)
+	}
+	if p.CheckPayer(base) != PayerCorporateAccount {
+		t.Fatal("the renamed company's transfer does not match")
+	}
+}
+
+// After an exit the top-up rule no longer binds: the timer must not close the
+// store of a provider that left, nor text it that its deposit is short.
+func TestTopUpStopsAtExit_R_DP5_R_DP6(t *testing.T) {
+	t.Parallel()
+	cal := workday.New()
+	now := time.Date(2026, 11, 26, 10, 0, 0, 0, workday.Shanghai)
+	p := activeProvider()
+	p.ApplyPayment(DepositStandard, "SJ1")
+	if _, err := p.Deduct(money.Yuan(1000), "R-VI5", now, cal); err != nil || p.Deposit.TopUpDueAt.IsZero() {
+		t.Fatal(err)
+	}
+	if err := p.RequestExit("业务调整", now); err != nil {
+		t.Fatal(err)
+	}
+	later := now.AddDate(0, 1, 0)
+	if !p.Deposit.TopUpDueAt.IsZero() || p.TopUpOverdue(later) {
+		t.Fatalf("top-up clock still running after exit: %+v", p.Deposit)
+	}
+	if _, err := p.Deduct(money.Yuan(100), "R-VI1", now, cal); err != nil || !p.Deposit.TopUpDueAt.IsZero() {
+		t.Fatalf("a deduction during exit started the clock: %v %+v", err, p.Deposit)
+	}
+	if _, err := p.ReceiptReturned(Obligations{}, now, cal); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.ReturnDeposit(Obligations{}, now); err != nil || p.TopUpOverdue(later) {
+		t.Fatalf("returned: %v", err)
 	}
 }
 
@@ -103,7 +160,7 @@ func TestExitAndReturn_R_DP6_R_EX1(t *testing.T) {
 	cal := workday.New()
 	now := time.Date(2026, 9, 29, 10, 0, 0, 0, workday.Shanghai)
 	p := activeProvider()
-	p.ApplyPayment(DepositStandard)
+	p.ApplyPayment(DepositStandard, "SJ1")
 	if _, err := p.ReceiptReturned(Obligations{}, now, cal); !fault.HasCode(err, "FailedOperation.ProviderNotExiting") {
 		t.Fatalf("receipt before exit: %v", err)
 	}

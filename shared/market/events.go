@@ -24,15 +24,20 @@ const (
 	EventProviderExitRequested      EventType = "provider.exit_requested"
 	EventProviderExited             EventType = "provider.exited"
 
-	EventDepositPaid            EventType = "deposit.paid"
-	EventDepositHeld            EventType = "deposit.held"
-	EventDepositDeducted        EventType = "deposit.deducted"
-	EventDepositShort           EventType = "deposit.short"
-	EventDepositOwed            EventType = "deposit.owed"
-	EventDepositReceiptReturned EventType = "deposit.receipt_returned"
-	EventDepositReturnScheduled EventType = "deposit.return_scheduled"
-	EventDepositReturnOverdue   EventType = "deposit.return_overdue"
-	EventDepositReturned        EventType = "deposit.returned"
+	EventDepositPaid              EventType = "deposit.paid"
+	EventDepositHeld              EventType = "deposit.held"
+	EventDepositDeducted          EventType = "deposit.deducted"
+	EventDepositShort             EventType = "deposit.short"
+	EventDepositOwed              EventType = "deposit.owed"
+	EventDepositReceiptReturned   EventType = "deposit.receipt_returned"
+	EventDepositReturnScheduled   EventType = "deposit.return_scheduled"
+	EventDepositReturnOverdue     EventType = "deposit.return_overdue"
+	EventDepositReturned          EventType = "deposit.returned"
+	EventDepositPayerUnverified   EventType = "deposit.payer_unverified"
+	EventDepositPaymentUnapplied  EventType = "deposit.payment_unapplied"
+	EventDepositNoticeFiled       EventType = "deposit.notice_filed"
+	EventDepositNoticeMatched     EventType = "deposit.notice_matched"
+	EventDepositReceiptDispatched EventType = "deposit.receipt_dispatched"
 
 	EventStoreClosed   EventType = "store.closed"
 	EventStoreReopened EventType = "store.reopened"
@@ -105,24 +110,66 @@ type (
 		SignatoryName string `json:"signatoryName"`
 	}
 	ChangeReportedData struct {
-		ChangeID  string    `json:"changeId"`
-		Field     string    `json:"field"`
-		NewValue  string    `json:"newValue"`
-		ChangedOn string    `json:"changedOn"`
-		DueBy     time.Time `json:"dueBy"`
-		OnTime    bool      `json:"onTime"`
+		ChangeID      string    `json:"changeId"`
+		Field         string    `json:"field"`
+		PreviousValue string    `json:"previousValue"`
+		NewValue      string    `json:"newValue"`
+		Applied       bool      `json:"applied"`
+		ChangedOn     string    `json:"changedOn"`
+		DueBy         time.Time `json:"dueBy"`
+		OnTime        bool      `json:"onTime"`
 	}
 	ExitRequestedData struct {
 		Reason         string          `json:"reason"`
 		ReturnBlockers []ReturnBlocker `json:"returnBlockers"`
 	}
 	DepositPaidData struct {
-		AmountFen  int64         `json:"amountFen"`
-		Channel    string        `json:"channel"`
-		Reference  string        `json:"reference"`
-		ReceiptNo  string        `json:"receiptNo"`
-		BalanceFen int64         `json:"balanceFen"`
-		Status     DepositStatus `json:"status"`
+		AmountFen            int64         `json:"amountFen"`
+		Channel              string        `json:"channel"`
+		Reference            string        `json:"reference"`
+		ReceiptNo            string        `json:"receiptNo"`
+		BalanceFen           int64         `json:"balanceFen"`
+		Status               DepositStatus `json:"status"`
+		FromCorporateAccount bool          `json:"fromCorporateAccount"`
+		NoticeID             string        `json:"noticeId,omitempty"`
+	}
+	// DepositPayerUnverifiedData is money recorded and counted whose payer is
+	// not the provider's corporate account, for finance to look at (R-DP2).
+	DepositPayerUnverifiedData struct {
+		EntryID          string     `json:"entryId"`
+		AmountFen        int64      `json:"amountFen"`
+		Channel          string     `json:"channel"`
+		Reference        string     `json:"reference"`
+		PayerAccountName string     `json:"payerAccountName"`
+		CompanyName      string     `json:"companyName"`
+		PayerCheck       PayerCheck `json:"payerCheck"`
+	}
+	// DepositPaymentUnappliedData is a deposit paid through the payment system
+	// that could not go to a deposit: recorded for finance, never dropped.
+	DepositPaymentUnappliedData struct {
+		TransactionID string `json:"transactionId"`
+		ProviderID    string `json:"providerId"`
+		AmountFen     int64  `json:"amountFen"`
+		Reason        string `json:"reason"`
+	}
+	DepositNoticeFiledData struct {
+		NoticeID             string    `json:"noticeId"`
+		AmountFen            int64     `json:"amountFen"`
+		Channel              string    `json:"channel"`
+		Reference            string    `json:"reference"`
+		PayerAccountName     string    `json:"payerAccountName"`
+		PaidAt               time.Time `json:"paidAt"`
+		FromCorporateAccount bool      `json:"fromCorporateAccount"`
+	}
+	DepositNoticeMatchedData struct {
+		NoticeID  string `json:"noticeId"`
+		EntryID   string `json:"entryId"`
+		ReceiptNo string `json:"receiptNo"`
+	}
+	ReceiptDispatchedData struct {
+		ReceiptNos []string `json:"receiptNos"`
+		Courier    string   `json:"courier"`
+		TrackingNo string   `json:"trackingNo"`
 	}
 	DepositHeldData struct {
 		BalanceFen int64 `json:"balanceFen"`
@@ -151,10 +198,12 @@ type (
 		AmountFen int64  `json:"amountFen"`
 		Reference string `json:"reference"`
 	}
+	// StoreClosedData: a closure for the deposit (R-DP5) carries its
+	// shortfall and deadline; one for an exit (R-EX2) only its reason.
 	StoreClosedData struct {
 		Reason       string    `json:"reason"`
-		ShortfallFen int64     `json:"shortfallFen"`
-		TopUpDueAt   time.Time `json:"topUpDueAt"`
+		ShortfallFen int64     `json:"shortfallFen,omitempty"`
+		TopUpDueAt   time.Time `json:"topUpDueAt,omitempty"`
 	}
 	StoreReopenedData struct {
 		Reason string `json:"reason"`
@@ -295,15 +344,20 @@ var eventPayloads = map[EventType][]any{
 	EventProviderExitRequested:      {ExitRequestedData{}},
 	EventProviderExited:             nil,
 
-	EventDepositPaid:            {DepositPaidData{}},
-	EventDepositHeld:            {DepositHeldData{}},
-	EventDepositDeducted:        {DepositDeductedData{}},
-	EventDepositShort:           {DepositShortData{}},
-	EventDepositOwed:            {DepositOwedData{}},
-	EventDepositReceiptReturned: nil,
-	EventDepositReturnScheduled: {DepositReturnDueData{}},
-	EventDepositReturnOverdue:   {DepositReturnDueData{}},
-	EventDepositReturned:        {DepositReturnedData{}},
+	EventDepositPaid:              {DepositPaidData{}},
+	EventDepositHeld:              {DepositHeldData{}},
+	EventDepositDeducted:          {DepositDeductedData{}},
+	EventDepositShort:             {DepositShortData{}},
+	EventDepositOwed:              {DepositOwedData{}},
+	EventDepositReceiptReturned:   nil,
+	EventDepositReturnScheduled:   {DepositReturnDueData{}},
+	EventDepositReturnOverdue:     {DepositReturnDueData{}},
+	EventDepositReturned:          {DepositReturnedData{}},
+	EventDepositPayerUnverified:   {DepositPayerUnverifiedData{}},
+	EventDepositPaymentUnapplied:  {DepositPaymentUnappliedData{}},
+	EventDepositNoticeFiled:       {DepositNoticeFiledData{}},
+	EventDepositNoticeMatched:     {DepositNoticeMatchedData{}},
+	EventDepositReceiptDispatched: {ReceiptDispatchedData{}},
 
 	EventStoreClosed:   {StoreClosedData{}},
 	EventStoreReopened: {StoreReopenedData{}},

@@ -11,6 +11,10 @@ const (
 	OrganisationApplying OrganisationStanding = "applying" // an application is open
 	OrganisationProvider OrganisationStanding = "provider" // already a provider
 	OrganisationExpelled OrganisationStanding = "expelled" // 清退: never again (R-EN7)
+	// OrganisationExited left of its own accord or at the end of its contract
+	// (R-EX1: 8.1, 8.2) and got its deposit back: it may apply again. Only
+	// expulsion (8.3) bars it for good.
+	OrganisationExited OrganisationStanding = "exited"
 )
 
 // CheckMayApply refuses an application from an organisation that was expelled

@@ -50,9 +50,12 @@ type Provider struct {
 	CompanyName            string
 	OrgCode                string
 	Organisation           string
+	LicenseNo              string
+	MainBusiness           string
 	Categories             []Category
 	CooperationMode        string
 	Contact                Contact
+	Documents              Documents // R-EN1; what is missing is listed
 	Status                 ProviderStatus
 	Store                  Storefront
 	PublishRestrictedUntil time.Time
@@ -80,9 +83,12 @@ func NewProvider(id string, a *Application, now time.Time) *Provider {
 		CompanyName:     a.CompanyName,
 		OrgCode:         a.OrgCode.Canonical,
 		Organisation:    a.OrgCode.Organisation,
+		LicenseNo:       a.LicenseNo,
+		MainBusiness:    a.MainBusiness,
 		Categories:      slices.Clone(a.Categories),
 		CooperationMode: a.CooperationMode,
 		Contact:         a.Contact,
+		Documents:       a.Documents,
 		Status:          ProviderContractPending,
 		Deposit:         Deposit{RequiredFen: RequiredDeposit(a.Categories)},
 		Contract:        Contract{SentAt: now},
@@ -135,6 +141,9 @@ func (p *Provider) RequestExit(reason string, now time.Time) error {
 		return p.CheckActing()
 	}
 	p.Status, p.ExitReason, p.ExitRequestedAt = ProviderExiting, reason, now
-	p.Store.Close(Closure{Reason: ReasonExit, Since: now}) // R-EX2: nothing new is sold
+	// R-EX2: nothing new is sold. The top-up clock of R-DP5 stops: the store is
+	// closed for the exit and the deposit is settled by R-DP6 from here on.
+	p.Deposit.TopUpDueAt, p.Deposit.StoreClosed = time.Time{}, false
+	p.Store.Close(Closure{Reason: ReasonExit, Since: now})
 	return nil
 }

@@ -64,6 +64,8 @@ type DepositEntry struct {
 	Channel          string
 	Reference        string
 	PayerAccountName string
+	PayerCheck       PayerCheck // payments: who paid, as far as the platform can tell (R-DP2)
+	NoticeID         string     // payments: the payment notice it answers
 	PaidAt           time.Time
 	ReceiptNo        string
 	Reason           string
@@ -71,6 +73,10 @@ type DepositEntry struct {
 	Actor            string
 	At               time.Time
 }
+
+// FromCorporateAccount tells whether a payment came from the provider's
+// corporate account (R-DP2).
+func (e DepositEntry) FromCorporateAccount() bool { return e.PayerCheck.FromCorporateAccount() }
 
 // PaymentNotification is a verified notification from the payment system,
 // stored once per transaction before it is queued.

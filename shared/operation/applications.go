@@ -20,23 +20,47 @@ type LicenseUpload struct {
 	ExpiresAt time.Time
 }
 
-// licensePrefix is the caller's own folder: an application may only refer to
-// an image its own account uploaded.
-func licensePrefix(account string) string { return "licenses/" + account + "/" }
+// uploadPrefix is the caller's own folder for a purpose: an application or
+// notice may only refer to a file its own account uploaded for that purpose.
+func uploadPrefix(account string, p market.Purpose) string {
+	if p == market.PurposeLicense {
+		return "licenses/" + account + "/"
+	}
+	return "documents/" + account + "/" + string(p) + "/"
+}
 
-// CreateLicenseUpload hands out a presigned PUT for a licence image (R-EN6).
-func (s *Service) CreateLicenseUpload(ctx context.Context, who market.Actor, contentType string, size int64) (LicenseUpload, error) {
-	if err := market.CheckLicenseUpload(contentType, size); err != nil {
+var extensions = map[string]string{"image/png": ".png", "image/jpeg": ".jpg", "application/pdf": ".pdf"}
+
+// CreateLicenseUpload hands out a presigned PUT for an entry document: the
+// business licence (R-EN6) by default, or another purpose (R-EN1 documents,
+// the deposit's transfer voucher).
+func (s *Service) CreateLicenseUpload(ctx context.Context, who market.Actor, purpose market.Purpose, contentType string, size int64) (LicenseUpload, error) {
+	if err := purpose.CheckUpload(contentType, size); err != nil {
 		return LicenseUpload{}, err
 	}
 	now := s.now()
-	ext := map[string]string{"image/png": ".png", "image/jpeg": ".jpg"}[contentType]
-	key := licensePrefix(who.Account) + strings.TrimPrefix(ids.New("lic", now), "lic_") + ext
+	key := uploadPrefix(who.Account, purpose) + strings.TrimPrefix(ids.New("lic", now), "lic_") + extensions[contentType]
 	url, exp, err := s.Objects.PresignPut(ctx, key, contentType, size)
 	if err != nil {
-		return LicenseUpload{}, fmt.Errorf("presign licence upload: %w", err)
+		return LicenseUpload{}, fmt.Errorf("presign %s upload: %w", purpose, err)
 	}
 	return LicenseUpload{ObjectKey: key, UploadURL: url, ExpiresAt: exp}, nil
+}
+
+// checkUpload reads back an uploaded file of the caller (no I/O happens inside
+// a transaction) and checks it by its bytes; it returns the detected type.
+func (s *Service) checkUpload(ctx context.Context, who market.Actor, purpose market.Purpose, key string) (string, error) {
+	if !strings.HasPrefix(key, uploadPrefix(who.Account, purpose)) {
+		return "", purpose.Invalid("%q is not a %s upload of this account; upload the file through POST /v1/license-uploads with \"purpose\": %q first.", key, purpose, purpose)
+	}
+	data, err := s.Objects.Read(ctx, key, int64(purpose.MaxBytes()))
+	if errors.Is(err, ErrNoObject) {
+		return "", purpose.Invalid("Nothing was uploaded at %q; PUT the file to the upload URL first.", key)
+	}
+	if err != nil {
+		return "", fmt.Errorf("read %s upload: %w", purpose, err)
+	}
+	return purpose.CheckContent(data)
 }
 
 // SubmitApplication validates and stores an application (R-EN*, R-ON1).
@@ -46,19 +70,16 @@ func (s *Service) SubmitApplication(ctx context.Context, who market.Actor, form 
 	if err != nil {
 		return nil, err
 	}
-	if !strings.HasPrefix(a.LicenseObjectKey, licensePrefix(who.Account)) {
-		return nil, fault.Invalid("LicenseImage", "licenseObjectKey %q is not an upload of this account; upload the licence through POST /v1/license-uploads first.", a.LicenseObjectKey)
-	}
-	// Re-read the uploaded bytes before the transaction (no I/O inside it).
-	data, err := s.Objects.Read(ctx, a.LicenseObjectKey, market.MaxLicenseBytes)
-	if errors.Is(err, ErrNoObject) {
-		return nil, fault.Invalid("LicenseImage", "Nothing was uploaded at licenseObjectKey %q; PUT the image to the upload URL first.", a.LicenseObjectKey)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("read licence image: %w", err)
-	}
-	if _, err := market.CheckLicenseImage(data); err != nil {
+	if _, err := s.checkUpload(ctx, who, market.PurposeLicense, a.LicenseObjectKey); err != nil {
 		return nil, err
+	}
+	uploads := a.Documents.Uploads()
+	for _, purpose := range market.Purposes { // the optional R-EN1 documents, in a fixed order
+		if key, ok := uploads[purpose]; ok {
+			if _, err := s.checkUpload(ctx, who, purpose, key); err != nil {
+				return nil, err
+			}
+		}
 	}
 
 	return store.Transact(ctx, s.Store, func(tx *store.Tx) (*market.Application, error) {
@@ -125,6 +146,9 @@ func (s *Service) DecideApplication(ctx context.Context, who market.Actor, id, d
 		if err != nil {
 			return nil, notFound(err, "Application", id)
 		}
+		if a.AccountID == who.Account { // separation of duties
+			return nil, fault.Forbidden("Application %s was submitted by your own account %s; another reviewer must decide it.", a.ID, who.Account)
+		}
 		if err := a.Decide(decision, reason, who.Account, now); err != nil {
 			return nil, err
 		}
@@ -159,6 +183,10 @@ func (s *Service) DecideApplication(ctx context.Context, who market.Actor, id, d
 				{Channel: "sms", To: a.Contact.Phone, Template: "application_approved", Params: []string{a.CompanyName, a.ID}},
 				// R-ON2: the contract goes by e-mail to the contact.
 				{Channel: "email", To: a.Contact.Email, Template: "contract_sent", Params: []string{a.CompanyName, providerID, a.Contact.Name}},
+			}
+			// …and to the customer-service mailbox (seed 三: 联系人及客服邮箱).
+			if cs := a.Documents.CustomerServiceEmail; cs != "" && !strings.EqualFold(cs, a.Contact.Email) {
+				notes = append(notes, market.Notification{Channel: "email", To: cs, Template: "contract_sent", Params: []string{a.CompanyName, providerID, a.Contact.Name}})
 			}
 		}
 		_, err = tx.Record(market.Event{

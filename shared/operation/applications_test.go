@@ -31,7 +31,7 @@ func TestCreateLicenseUpload_R_EN6(t *testing.T) {
 		{"R-EN6 empty", "image/png", 0, ""},
 	}
 	for _, c := range cases {
-		up, err := f.svc.CreateLicenseUpload(f.ctx, who, c.contentType, c.size)
+		up, err := f.svc.CreateLicenseUpload(f.ctx, who, market.PurposeLicense, c.contentType, c.size)
 		if c.ext == "" {
 			wantCode(t, err, "InvalidParameterValue.LicenseImage")
 			continue

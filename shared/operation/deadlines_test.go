@@ -360,7 +360,8 @@ func TestEnforceDeadlines_ConcurrentRunsActOnce(t *testing.T) {
 	if rep := f.run(); rep != (operation.DeadlineReport{}) {
 		t.Fatalf("third run: %+v", rep)
 	}
-	for typ, n := range map[string]int{"application.review_overdue": 1, "store.closed": 1, "order.start_overdue": 1, "order.cancelled": 1, "deposit.return_overdue": 1} {
+	// store.closed: one by the exit (R-EX2), one by the timer (R-DP5).
+	for typ, n := range map[string]int{"application.review_overdue": 1, "store.closed": 2, "order.start_overdue": 1, "order.cancelled": 1, "deposit.return_overdue": 1} {
 		if got := f.countEvents(typ); got != n {
 			t.Errorf("%d %s events", got, typ)
 		}

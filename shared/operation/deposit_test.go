@@ -151,7 +151,8 @@ func TestDeductDeposit_TopUpClock_R_DP4_R_DP5(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, "2026-10-08 09:00")
 	p := f.depositedProvider("100001", creditCode)
-	e, after, err := f.svc.DeductDeposit(f.ctx, risk, p.ID, operation.Deduction{AmountFen: 120_000, Reason: "R-VI5 未按时开始服务", RefundID: "rfd_1"})
+	res, err := f.svc.DeductDeposit(f.ctx, risk, p.ID, operation.Deduction{AmountFen: 120_000, Reason: "R-VI5 未按时开始服务", RefundID: "rfd_1"})
+	e, after := res.Entry, res.Provider
 	ok(t, err)
 	if e.Kind != "deduction" || e.AmountFen != -120_000 || e.OwedFen != 0 || e.BalanceAfterFen != 380_000 || e.RefundID != "rfd_1" || e.Actor != risk.Account {
 		t.Fatalf("entry: %+v", e)
@@ -212,7 +213,7 @@ func TestDeductDeposit_Refusals_R_DP4(t *testing.T) {
 		{"beyond the limit", p.ID, operation.Deduction{AmountFen: market.MaxDepositAmount + 1, Reason: "x"}, "InvalidParameterValue.AmountFen"},
 		{"unknown provider", "prv_01M8AP2Y8SCK8BWNJEDY9YE5W8", operation.Deduction{AmountFen: 100, Reason: "x"}, "ResourceNotFound.Provider"},
 	} {
-		_, _, err := f.svc.DeductDeposit(f.ctx, risk, c.id, c.d)
+		_, err := f.svc.DeductDeposit(f.ctx, risk, c.id, c.d)
 		wantCode(t, err, c.code)
 	}
 	if l := f.wantLedgerMatches(p.ID); l.Kinds["deduction"] != 0 {
@@ -229,7 +230,8 @@ func TestDeductDeposit_BeyondBalanceIsOwed_R_VI11(t *testing.T) {
 	if p.Deposit.RequiredFen != 200_000 {
 		t.Fatalf("api-only deposit: %d", p.Deposit.RequiredFen)
 	}
-	e, after, err := f.svc.DeductDeposit(f.ctx, risk, p.ID, operation.Deduction{AmountFen: 500_000, Reason: "R-VI2 线下交易"})
+	res, err := f.svc.DeductDeposit(f.ctx, risk, p.ID, operation.Deduction{AmountFen: 500_000, Reason: "R-VI2 线下交易"})
+	e, after := res.Entry, res.Provider
 	ok(t, err)
 	if e.AmountFen != -200_000 || e.OwedFen != 300_000 || e.BalanceAfterFen != 0 {
 		t.Fatalf("entry: %+v", e)
@@ -314,7 +316,7 @@ func TestExitAndDepositReturn_R_DP6(t *testing.T) {
 	// While the return is due the deposit neither takes money nor gives it.
 	_, err = f.svc.RecordDepositPayment(f.ctx, finance, p.ID, f.wire(100, "LATE-1"))
 	wantCode(t, err, "FailedOperation.DepositReturning")
-	_, _, err = f.svc.DeductDeposit(f.ctx, risk, p.ID, operation.Deduction{AmountFen: 100, Reason: "x"})
+	_, err = f.svc.DeductDeposit(f.ctx, risk, p.ID, operation.Deduction{AmountFen: 100, Reason: "x"})
 	wantCode(t, err, "FailedOperation.DepositReturning")
 
 	f.setClock("2026-10-28 15:00")
@@ -397,7 +399,7 @@ func TestDepositLedger_Concurrent_R_DP2_R_DP4(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_, _, err := f.svc.DeductDeposit(f.ctx, risk, p.ID, operation.Deduction{AmountFen: money.Fen(1000 + i), Reason: fmt.Sprint("扣款", i)})
+			_, err := f.svc.DeductDeposit(f.ctx, risk, p.ID, operation.Deduction{AmountFen: money.Fen(1000 + i), Reason: fmt.Sprint("扣款", i)})
 			errs <- err
 		}()
 	}

@@ -345,7 +345,7 @@ func jpegBytes(t testing.TB) []byte {
 // upload asks for a licence upload URL as who and puts data at its key.
 func (f *fixture) upload(who market.Actor, contentType string, data []byte) string {
 	f.t.Helper()
-	up, err := f.svc.CreateLicenseUpload(f.ctx, who, contentType, int64(len(data)))
+	up, err := f.svc.CreateLicenseUpload(f.ctx, who, market.PurposeLicense, contentType, int64(len(data)))
 	ok(f.t, err)
 	f.objects.put(up.ObjectKey, data)
 	return up.ObjectKey
@@ -441,9 +441,9 @@ func (f *fixture) pay(providerID string, amount int64, ref string) operation.Pay
 // deduct takes amount from a deposit as risk.
 func (f *fixture) deduct(providerID string, amount int64, reason string) *market.Provider {
 	f.t.Helper()
-	_, p, err := f.svc.DeductDeposit(f.ctx, risk, providerID, operation.Deduction{AmountFen: money.Fen(amount), Reason: reason})
+	res, err := f.svc.DeductDeposit(f.ctx, risk, providerID, operation.Deduction{AmountFen: money.Fen(amount), Reason: reason})
 	ok(f.t, err)
-	return p
+	return res.Provider
 }
 
 // --- products and orders ---

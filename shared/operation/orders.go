@@ -27,6 +27,9 @@ func (s *Service) PlaceOrder(ctx context.Context, who market.Actor, productID, p
 		if err != nil {
 			return nil, err
 		}
+		if prov.AccountID == who.Account { // R-CD2: buying one's own product is a fake trade
+			return nil, fault.Forbidden("Product %s is sold by your own account; a provider may not buy its own products (R-CD2).", prod.ID)
+		}
 		id := ids.New(ids.Order, now)
 		o, err := market.NewOrder(id, "CM"+strings.TrimPrefix(id, ids.Order+"_"), who.Account, prod, prov, planID, quantity, s.Config.ConsignmentRate, now)
 		if err != nil {

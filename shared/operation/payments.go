@@ -109,8 +109,8 @@ func (s *Service) ApplyPayment(ctx context.Context, m PaymentMessage) error {
 		_, err := s.RecordDepositPayment(ctx, actor, pid, market.Payment{
 			AmountFen: money.Fen(m.AmountFen), Channel: "tenpay", Reference: m.TransactionID, PaidAt: m.SuccessTime, ViaPaymentSystem: true,
 		})
-		if _, isFault := fault.As(err); isFault {
-			return Permanent{fmt.Errorf("deposit payment %s for %s: %w", m.TransactionID, pid, err)}
+		if f, isFault := fault.As(err); isFault {
+			return s.depositUnapplied(ctx, m, pid, f)
 		}
 		if err != nil {
 			return err
@@ -183,6 +183,48 @@ func (s *Service) ApplyPayment(ctx context.Context, m PaymentMessage) error {
 		s.submitRefund(ctx, exitRefund)
 	}
 	if outcome == market.PaymentMismatch || outcome == market.PaymentUnexpected {
+		s.DeliverPending(ctx)
+	}
+	return nil
+}
+
+// depositUnapplied records, once, a deposit paid through the payment system
+// that cannot go to a deposit (unknown provider, a provider that left or whose
+// deposit is going back, an impossible amount): the money arrived, so it is
+// kept on the record and finance is told to sort it out (R-DP2), never
+// dropped as a dead letter.
+func (s *Service) depositUnapplied(ctx context.Context, m PaymentMessage, providerID string, why *fault.Error) error {
+	now := s.now()
+	actor := market.System("apply-payment").Account
+	recorded, err := store.Transact(ctx, s.Store, func(tx *store.Tx) (bool, error) {
+		n, err := tx.PaymentNotification(m.TransactionID)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return false, err
+		}
+		if err == nil && n.Status != market.NotificationReceived {
+			return false, nil // recorded before: a redelivery
+		}
+		var company, subjectProvider string
+		if p, err := tx.Provider(providerID); err == nil {
+			company, subjectProvider = p.CompanyName, p.ID
+		}
+		if _, err := tx.Record(market.Event{Type: market.EventDepositPaymentUnapplied, At: now, Actor: actor, Subject: m.TransactionID, ProviderID: subjectProvider,
+			Data: market.DepositPaymentUnappliedData{TransactionID: m.TransactionID, ProviderID: providerID, AmountFen: m.AmountFen, Reason: why.Message}},
+			staffSMS(s.Config.FinancePhones, "deposit_payment_unapplied", money.Fen(m.AmountFen).String(), m.TransactionID, providerID+" "+company, why.Code)...); err != nil {
+			return false, err
+		}
+		if n.TransactionID != "" {
+			if err := tx.FinishPaymentNotification(m.TransactionID, market.NotificationApplied, "deposit_unapplied"); err != nil {
+				return false, err
+			}
+		}
+		return true, nil
+	})
+	if err != nil {
+		return err
+	}
+	if recorded {
+		s.Log.Warn("deposit payment recorded for finance, not applied", "transaction", m.TransactionID, "provider", providerID, "reason", why.Code)
 		s.DeliverPending(ctx)
 	}
 	return nil

@@ -203,8 +203,9 @@ func TestApplyPayment_MismatchAndUnexpected(t *testing.T) {
 	}
 }
 
-// A payment that can never apply is permanent: the consumer records a dead
-// letter and moves on. A payment not (yet) successful is ignored.
+// A payment for an unknown order is permanent: the consumer records a dead
+// letter and moves on. A deposit payment for no provider is recorded for
+// finance. A payment not (yet) successful is ignored.
 func TestApplyPayment_PermanentAndIgnored(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, "2026-07-01 09:30")
@@ -214,12 +215,13 @@ func TestApplyPayment_PermanentAndIgnored(t *testing.T) {
 	if !operation.IsPermanent(err) {
 		t.Fatalf("unknown order: %v", err)
 	}
-	err = f.deliverPayment(operation.PaymentMessage{TransactionID: "4200000000NOPROV", Attach: "deposit:prv_01M8AP2Y8SCK8BWNJEDY9YE5W8", AmountFen: 1000, TradeState: "SUCCESS", SuccessTime: f.clock.Now()})
-	if !operation.IsPermanent(err) {
-		t.Fatalf("unknown provider: %v", err)
+	// Money that arrived for no provider is never dropped: recorded for finance.
+	ok(t, f.deliverPayment(operation.PaymentMessage{TransactionID: "4200000000NOPROV", Attach: "deposit:prv_01M8AP2Y8SCK8BWNJEDY9YE5W8", AmountFen: 1000, TradeState: "SUCCESS", SuccessTime: f.clock.Now()}))
+	if st, outcome := f.paymentStatus("4200000000NOPROV"); st != "applied" || outcome != "deposit_unapplied" {
+		t.Errorf("unknown provider: %s/%s", st, outcome)
 	}
-	if e, isFault := faultOf(err); !isFault || e != "ResourceNotFound.Provider" {
-		t.Errorf("the dead letter should keep the reason: %v", err)
+	if f.countEvents("deposit.payment_unapplied") != 1 {
+		t.Error("finance was not shown the unapplied deposit payment")
 	}
 
 	ok(t, f.deliverPayment(operation.PaymentMessage{TransactionID: "4200000000CLOSED", Attach: "deposit:" + p.ID, AmountFen: 500_000, TradeState: "CLOSED", SuccessTime: f.clock.Now()}))

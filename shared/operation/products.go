@@ -114,6 +114,9 @@ func (s *Service) ReviewProduct(ctx context.Context, who market.Actor, id, decis
 		if err != nil {
 			return nil, err
 		}
+		if prov.AccountID == who.Account { // separation of duties
+			return nil, fault.Forbidden("Product %s is your own account's product; another reviewer must review it.", p.ID)
+		}
 		outcome, err := p.Review(decision, reportRef, reason, who.Account, prov.Deposit.EverHeld, now)
 		if err != nil {
 			return nil, err

@@ -2,6 +2,7 @@ package operation
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"cloudmarket/shared/fault"
@@ -72,9 +73,18 @@ func (s *Service) SignContract(ctx context.Context, who market.Actor, id, signat
 	})
 }
 
-// ReportChange records a change of registered information (R-ON4); a late
-// report is accepted, marked, and the risk team is told.
-func (s *Service) ReportChange(ctx context.Context, who market.Actor, id, field, newValue, changedOn string) (market.ChangeReport, error) {
+// ReportChange records a change of registered information (R-ON4) and applies
+// it to the provider record where the record holds it; a late report is
+// accepted, marked, and the risk team is told. A changed document (the legal
+// representative's ID copy, the bank-account proof) is an uploaded file,
+// checked by its bytes like at application.
+func (s *Service) ReportChange(ctx context.Context, who market.Actor, id string, req market.ChangeRequest) (market.ChangeReport, error) {
+	if purpose, ok := market.DocumentChangeFields[req.Field]; ok && strings.TrimSpace(req.NewValue) != "" {
+		req.NewValue = strings.TrimSpace(req.NewValue)
+		if _, err := s.checkUpload(ctx, who, purpose, req.NewValue); err != nil {
+			return market.ChangeReport{}, err
+		}
+	}
 	now := s.now()
 	report, err := store.Transact(ctx, s.Store, func(tx *store.Tx) (market.ChangeReport, error) {
 		p, err := loadProvider(tx, id)
@@ -84,7 +94,7 @@ func (s *Service) ReportChange(ctx context.Context, who market.Actor, id, field,
 		if err := ownProvider(who, p); err != nil {
 			return market.ChangeReport{}, err
 		}
-		c, err := p.ReportChange(ids.New("chg", now), field, newValue, changedOn, who.Account, now)
+		c, err := p.ReportChange(ids.New("chg", now), req, who.Account, now)
 		if err != nil {
 			return market.ChangeReport{}, err
 		}
@@ -94,7 +104,8 @@ func (s *Service) ReportChange(ctx context.Context, who market.Actor, id, field,
 		if err := tx.SaveProvider(p); err != nil {
 			return market.ChangeReport{}, err
 		}
-		data := market.ChangeReportedData{ChangeID: c.ID, Field: c.Field, NewValue: c.NewValue, ChangedOn: c.ChangedOn, DueBy: c.DueBy, OnTime: c.OnTime}
+		data := market.ChangeReportedData{ChangeID: c.ID, Field: c.Field, PreviousValue: c.PreviousValue, NewValue: c.NewValue, Applied: c.Applied,
+			ChangedOn: c.ChangedOn, DueBy: c.DueBy, OnTime: c.OnTime}
 		if _, err := tx.Record(market.Event{Type: market.EventProviderChangeReported, At: now, Actor: who.Account, Subject: p.ID, ProviderID: p.ID, Data: data}); err != nil {
 			return market.ChangeReport{}, err
 		}
@@ -120,8 +131,12 @@ type PaymentResult struct {
 // RecordDepositPayment records a received deposit transfer (R-DP2) with a
 // receipt number, once per transfer reference. Finance staff call it for bank
 // transfers; the payment notification consumer calls it for Tenpay/WeChat Pay
-// payments (attach "deposit:{providerId}"). A payment that makes the deposit
-// whole reopens a store closed for the shortfall (R-DP5).
+// payments (attach "deposit:{providerId}"). Money that has arrived is never
+// refused for who paid it: a payment not from the corporate account is
+// recorded and counted like any other, marked, and finance is told. With a
+// noticeId it answers the provider's payment notice, whose mailing address
+// the receipts go to. A payment that makes the deposit whole reopens a store
+// closed for the shortfall (R-DP5).
 func (s *Service) RecordDepositPayment(ctx context.Context, who market.Actor, providerID string, pay market.Payment) (PaymentResult, error) {
 	now := s.now()
 	if err := market.ValidatePayment(pay, now); err != nil {
@@ -138,15 +153,28 @@ func (s *Service) RecordDepositPayment(ctx context.Context, who market.Actor, pr
 		if err := p.CheckPayment(pay, now); err != nil {
 			return PaymentResult{}, err
 		}
-		change := p.ApplyPayment(pay.AmountFen)
 		receipt, err := tx.NextReceiptNo(now.In(workday.Shanghai).Year())
 		if err != nil {
 			return PaymentResult{}, err
 		}
+		change := p.ApplyPayment(pay.AmountFen, receipt)
+		payer := p.CheckPayer(pay)
 		e := market.DepositEntry{
 			ID: ids.New(ids.Deposit, now), ProviderID: p.ID, Kind: market.EntryPayment, AmountFen: pay.AmountFen,
 			BalanceAfterFen: p.Deposit.BalanceFen, Channel: pay.Channel, Reference: pay.Reference,
-			PayerAccountName: pay.PayerAccountName, PaidAt: pay.PaidAt, ReceiptNo: receipt, Actor: who.Account, At: now,
+			PayerAccountName: pay.PayerAccountName, PayerCheck: payer, NoticeID: pay.NoticeID, PaidAt: pay.PaidAt, ReceiptNo: receipt, Actor: who.Account, At: now,
+		}
+		var notice *market.DepositNotice
+		if pay.NoticeID != "" {
+			if notice, err = tx.Notice(pay.NoticeID); err != nil {
+				return PaymentResult{}, notFound(err, "Notice", pay.NoticeID)
+			}
+			if err := notice.Match(p, e, who.Account, now); err != nil {
+				return PaymentResult{}, err
+			}
+			if err := tx.SaveNotice(notice); err != nil {
+				return PaymentResult{}, err
+			}
 		}
 		if err := tx.AppendEntry(e); err != nil {
 			return PaymentResult{}, err
@@ -157,10 +185,24 @@ func (s *Service) RecordDepositPayment(ctx context.Context, who market.Actor, pr
 		}
 		if _, err := tx.Record(market.Event{Type: market.EventDepositPaid, At: now, Actor: who.Account, Subject: e.ID, ProviderID: p.ID,
 			Data: market.DepositPaidData{AmountFen: int64(pay.AmountFen), Channel: pay.Channel, Reference: pay.Reference, ReceiptNo: receipt,
-				BalanceFen: int64(p.Deposit.BalanceFen), Status: p.Deposit.Status()}},
+				BalanceFen: int64(p.Deposit.BalanceFen), Status: p.Deposit.Status(), FromCorporateAccount: payer.FromCorporateAccount(), NoticeID: pay.NoticeID}},
 			market.Notification{Channel: "sms", To: p.Contact.Phone, Template: "deposit_received",
 				Params: []string{p.CompanyName, pay.AmountFen.String(), receipt, p.Deposit.BalanceFen.String()}}); err != nil {
 			return PaymentResult{}, err
+		}
+		if !payer.FromCorporateAccount() { // R-DP2: counted, and finance looks at who paid
+			if _, err := tx.Record(market.Event{Type: market.EventDepositPayerUnverified, At: now, Actor: who.Account, Subject: e.ID, ProviderID: p.ID,
+				Data: market.DepositPayerUnverifiedData{EntryID: e.ID, AmountFen: int64(pay.AmountFen), Channel: pay.Channel, Reference: pay.Reference,
+					PayerAccountName: pay.PayerAccountName, CompanyName: p.CompanyName, PayerCheck: payer}},
+				staffSMS(s.Config.FinancePhones, "deposit_payer_unverified", p.CompanyName, p.ID, pay.AmountFen.String(), pay.Reference, payerLabel(pay, payer))...); err != nil {
+				return PaymentResult{}, err
+			}
+		}
+		if notice != nil {
+			if _, err := tx.Record(market.Event{Type: market.EventDepositNoticeMatched, At: now, Actor: who.Account, Subject: notice.ID, ProviderID: p.ID,
+				Data: market.DepositNoticeMatchedData{NoticeID: notice.ID, EntryID: e.ID, ReceiptNo: receipt}}); err != nil {
+				return PaymentResult{}, err
+			}
 		}
 		if change.FirstHeld {
 			if err := s.listApproved(tx, who, p); err != nil { // R-ON3
@@ -198,6 +240,17 @@ func (s *Service) RecordDepositPayment(ctx context.Context, who market.Actor, pr
 	return res, nil
 }
 
+// payerLabel names the payer for finance's message.
+func payerLabel(pay market.Payment, c market.PayerCheck) string {
+	switch c {
+	case market.PayerNoAccount:
+		return "银行柜台现金（无付款账户）"
+	case market.PayerPaymentSystem:
+		return "支付系统（未提供付款账户）"
+	}
+	return pay.PayerAccountName
+}
+
 // priorPayment answers a repeated reference: the same transfer again is the
 // recorded entry; the reference on another provider or amount is a mistake.
 func (s *Service) priorPayment(ctx context.Context, prior market.DepositEntry, providerID string, pay market.Payment) (PaymentResult, error) {
@@ -218,32 +271,34 @@ type Deduction struct {
 	RefundID  string
 }
 
+// DeductionResult is a recorded deduction and the provider after it.
+type DeductionResult struct {
+	Entry    market.DepositEntry
+	Provider *market.Provider
+}
+
 // DeductDeposit takes an amount from the deposit (R-DP4): for a violation, or to
 // compensate a buyer's refund. What the balance cannot cover is owed (R-VI11).
 // A shortfall starts the 7-working-day top-up clock and tells the provider
 // (R-DP5). Penalties and refund compensation use the same operation.
-func (s *Service) DeductDeposit(ctx context.Context, who market.Actor, providerID string, d Deduction) (market.DepositEntry, *market.Provider, error) {
+func (s *Service) DeductDeposit(ctx context.Context, who market.Actor, providerID string, d Deduction) (DeductionResult, error) {
 	now := s.now()
 	if err := market.ValidateDeduction(d.AmountFen, d.Reason); err != nil {
-		return market.DepositEntry{}, nil, err
+		return DeductionResult{}, err
 	}
-	type out struct {
-		e market.DepositEntry
-		p *market.Provider
-	}
-	res, err := store.Transact(ctx, s.Store, func(tx *store.Tx) (out, error) {
+	res, err := store.Transact(ctx, s.Store, func(tx *store.Tx) (DeductionResult, error) {
 		p, err := loadProvider(tx, providerID)
 		if err != nil {
-			return out{}, err
+			return DeductionResult{}, err
 		}
 		e, err := s.deduct(tx, who, p, d, now)
-		return out{e, p}, err
+		return DeductionResult{Entry: e, Provider: p}, err
 	})
 	if err != nil {
-		return market.DepositEntry{}, nil, err
+		return DeductionResult{}, err
 	}
 	s.DeliverPending(ctx)
-	return res.e, res.p, nil
+	return res, nil
 }
 
 // deduct is the deduction inside an operation's transaction, for callers that
@@ -338,8 +393,12 @@ func (s *Service) RequestExit(ctx context.Context, who market.Actor, id, reason 
 			return ExitResult{}, err
 		}
 		blockers := p.ReturnBlockers(obl)
-		_, err = tx.Record(market.Event{Type: market.EventProviderExitRequested, At: now, Actor: who.Account, Subject: p.ID, ProviderID: p.ID,
-			Data: market.ExitRequestedData{Reason: p.ExitReason, ReturnBlockers: blockers}})
+		if _, err := tx.Record(market.Event{Type: market.EventProviderExitRequested, At: now, Actor: who.Account, Subject: p.ID, ProviderID: p.ID,
+			Data: market.ExitRequestedData{Reason: p.ExitReason, ReturnBlockers: blockers}}); err != nil {
+			return ExitResult{}, err
+		}
+		_, err = tx.Record(market.Event{Type: market.EventStoreClosed, At: now, Actor: who.Account, Subject: p.ID, ProviderID: p.ID,
+			Data: market.StoreClosedData{Reason: market.ReasonExit}})
 		return ExitResult{Provider: p, Blockers: blockers}, err
 	})
 	if err != nil {
@@ -353,43 +412,95 @@ func (s *Service) RequestExit(ctx context.Context, who market.Actor, id, reason 
 
 // ReceiptReturned records that the paper deposit receipt came back (R-DP6).
 // When nothing blocks, the return is due within 15 working days and finance
-// is told; otherwise the blockers are answered.
-func (s *Service) ReceiptReturned(ctx context.Context, who market.Actor, id string) (ExitResult, error) {
+// is told; otherwise the blockers are answered. The answer is the deposit
+// with its ledger, as GET shows it.
+func (s *Service) ReceiptReturned(ctx context.Context, who market.Actor, id string) (Ledger, error) {
 	now := s.now()
-	res, err := store.Transact(ctx, s.Store, func(tx *store.Tx) (ExitResult, error) {
+	res, err := store.Transact(ctx, s.Store, func(tx *store.Tx) (Ledger, error) {
 		p, err := loadProvider(tx, id)
 		if err != nil {
-			return ExitResult{}, err
+			return Ledger{}, err
 		}
 		first := p.Deposit.ReceiptReturnedAt.IsZero()
 		obl, err := obligations(tx, p.ID)
 		if err != nil {
-			return ExitResult{}, err
+			return Ledger{}, err
 		}
 		blockers, err := p.ReceiptReturned(obl, now, s.Calendar)
 		if err != nil {
-			return ExitResult{}, err
+			return Ledger{}, err
 		}
 		if err := tx.SaveProvider(p); err != nil {
-			return ExitResult{}, err
+			return Ledger{}, err
 		}
 		if first {
 			if _, err := tx.Record(market.Event{Type: market.EventDepositReceiptReturned, At: now, Actor: who.Account, Subject: p.ID, ProviderID: p.ID}); err != nil {
-				return ExitResult{}, err
+				return Ledger{}, err
 			}
 		}
 		if len(blockers) == 0 {
 			due := p.Deposit.ReturnDueAt.In(workday.Shanghai).Format(time.DateOnly)
-			_, err = tx.Record(market.Event{Type: market.EventDepositReturnScheduled, At: now, Actor: who.Account, Subject: p.ID, ProviderID: p.ID,
+			if _, err = tx.Record(market.Event{Type: market.EventDepositReturnScheduled, At: now, Actor: who.Account, Subject: p.ID, ProviderID: p.ID,
 				Data: market.DepositReturnDueData{ReturnDueAt: p.Deposit.ReturnDueAt, AmountFen: int64(p.Deposit.BalanceFen)}},
-				staffSMS(s.Config.FinancePhones, "deposit_return_due", p.CompanyName, p.ID, p.Deposit.BalanceFen.String(), due)...)
+				staffSMS(s.Config.FinancePhones, "deposit_return_due", p.CompanyName, p.ID, p.Deposit.BalanceFen.String(), due)...); err != nil {
+				return Ledger{}, err
+			}
 		}
-		return ExitResult{Provider: p, Blockers: blockers}, err
+		entries, err := tx.DepositEntries(p.ID)
+		return Ledger{Provider: p, Entries: entries, Blockers: append([]market.ReturnBlocker{}, blockers...)}, err
 	})
 	if err == nil {
 		s.DeliverPending(ctx)
 	}
 	return res, err
+}
+
+// DispatchReceipt records that finance posted the paper receipts to the
+// address of the provider's payment notice (seed 四.2); the provider is told
+// the tracking number. The answer is the deposit with its ledger.
+func (s *Service) DispatchReceipt(ctx context.Context, who market.Actor, id, courier, trackingNo string) (Ledger, error) {
+	now := s.now()
+	res, err := store.Transact(ctx, s.Store, func(tx *store.Tx) (Ledger, error) {
+		p, err := loadProvider(tx, id)
+		if err != nil {
+			return Ledger{}, err
+		}
+		x, err := p.DispatchReceipt(courier, trackingNo, who.Account, now)
+		if err != nil {
+			return Ledger{}, err
+		}
+		if err := tx.SaveProvider(p); err != nil {
+			return Ledger{}, err
+		}
+		if _, err := tx.Record(market.Event{Type: market.EventDepositReceiptDispatched, At: now, Actor: who.Account, Subject: p.ID, ProviderID: p.ID,
+			Data: market.ReceiptDispatchedData{ReceiptNos: x.ReceiptNos, Courier: x.Courier, TrackingNo: x.TrackingNo}},
+			market.SMS(p.Contact.Phone, "receipt_dispatched", p.CompanyName, strings.Join(x.ReceiptNos, "、"), x.Courier, x.TrackingNo)); err != nil {
+			return Ledger{}, err
+		}
+		entries, err := tx.DepositEntries(p.ID)
+		if err != nil {
+			return Ledger{}, err
+		}
+		blockers, err := blockersOf(tx, p)
+		return Ledger{Provider: p, Entries: entries, Blockers: blockers}, err
+	})
+	if err == nil {
+		s.DeliverPending(ctx)
+	}
+	return res, err
+}
+
+// blockersOf is what blocks an exiting provider's deposit return (R-DP6);
+// nil unless it is exiting.
+func blockersOf(tx *store.Tx, p *market.Provider) ([]market.ReturnBlocker, error) {
+	if p.Status != market.ProviderExiting {
+		return nil, nil
+	}
+	obl, err := obligations(tx, p.ID)
+	if err != nil {
+		return nil, err
+	}
+	return append([]market.ReturnBlocker{}, p.ReturnBlockers(obl)...), nil
 }
 
 // ReturnDeposit records that finance paid the deposit back in full, without
@@ -420,6 +531,14 @@ func (s *Service) ReturnDeposit(ctx context.Context, who market.Actor, id, refer
 		if err := tx.SetStoreOpen(p.ID, p.StoreOpen(now)); err != nil { // exited: nothing on sale
 			return nil, err
 		}
+		// R-EX1: an organisation that left of its own accord may apply again;
+		// only expulsion bars it (R-EN7).
+		if _, err := tx.Organisation(p.Organisation); err != nil {
+			return nil, err
+		}
+		if err := tx.SetOrganisation(p.Organisation, store.OrganisationRef{Standing: market.OrganisationExited, ProviderID: p.ID, Reason: "exited"}, now); err != nil {
+			return nil, err
+		}
 		if _, err := tx.Record(market.Event{Type: market.EventDepositReturned, At: now, Actor: who.Account, Subject: e.ID, ProviderID: p.ID,
 			Data: market.DepositReturnedData{AmountFen: int64(amount), Reference: reference}}); err != nil {
 			return nil, err
@@ -444,15 +563,11 @@ func (s *Service) DepositLedger(ctx context.Context, who market.Actor, id string
 		return Ledger{}, err
 	}
 	entries, err := s.Store.DepositEntries(ctx, id)
-	l := Ledger{Provider: p, Entries: entries}
-	if p.Status == market.ProviderExiting {
-		obl, oerr := store.Transact(ctx, s.Store, func(tx *store.Tx) (market.Obligations, error) { return obligations(tx, id) })
-		if oerr != nil {
-			return Ledger{}, oerr
-		}
-		l.Blockers = append([]market.ReturnBlocker{}, p.ReturnBlockers(obl)...)
+	if err != nil {
+		return Ledger{}, err
 	}
-	return l, err
+	blockers, err := store.Transact(ctx, s.Store, func(tx *store.Tx) ([]market.ReturnBlocker, error) { return blockersOf(tx, p) })
+	return Ledger{Provider: p, Entries: entries, Blockers: blockers}, err
 }
 
 // ListEvents returns the audit trail: operators see everything, a provider

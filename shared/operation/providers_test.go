@@ -17,7 +17,7 @@ func TestSignContract_R_ON2(t *testing.T) {
 	p := f.approvedProvider("100001", creditCode)
 	own := providerActor("100001")
 
-	_, err := f.svc.ReportChange(f.ctx, own, p.ID, "contact.name", "李四", "2026-10-01")
+	_, err := f.svc.ReportChange(f.ctx, own, p.ID, market.ChangeRequest{Field: "contact.name", NewValue: "李四", ChangedOn: "2026-10-01"})
 	wantCode(t, err, "FailedOperation.ContractNotSigned")
 	_, err = f.svc.RequestExit(f.ctx, own, p.ID, "业务调整")
 	wantCode(t, err, "FailedOperation.ContractNotSigned")
@@ -89,7 +89,7 @@ func TestReportChange_R_ON4(t *testing.T) {
 	p := f.signedProvider("100001", creditCode)
 	own := providerActor("100001")
 
-	onTime, err := f.svc.ReportChange(f.ctx, own, p.ID, "contact.phone", "139 0000 1111", "2026-10-27")
+	onTime, err := f.svc.ReportChange(f.ctx, own, p.ID, market.ChangeRequest{Field: "contact.phone", NewValue: "139 0000 1111", ChangedOn: "2026-10-27"})
 	ok(t, err)
 	if !onTime.OnTime || onTime.NewValue != "+8613900001111" || onTime.Field != "contact.phone" || !strings.HasPrefix(onTime.ID, "chg_") {
 		t.Fatalf("on time: %+v", onTime)
@@ -102,7 +102,7 @@ func TestReportChange_R_ON4(t *testing.T) {
 		t.Errorf("risk told of an on-time report: %v", got)
 	}
 
-	late, err := f.svc.ReportChange(f.ctx, own, p.ID, "registeredAddress", "深圳市南山区", "2026-10-26")
+	late, err := f.svc.ReportChange(f.ctx, own, p.ID, market.ChangeRequest{Field: "registeredAddress", NewValue: "深圳市南山区", ChangedOn: "2026-10-26"})
 	ok(t, err)
 	if late.OnTime {
 		t.Fatalf("R-ON4 a change on 10-26 reported on 11-26 is late: %+v", late)
@@ -123,7 +123,7 @@ func TestReportChange_R_ON4(t *testing.T) {
 	if got := f.sent("+8613900001111"); joined(got) != "deposit_received" {
 		t.Errorf("new phone got %v", got)
 	}
-	_, err = f.svc.ReportChange(f.ctx, own, p.ID, "contact.email", " li@example.com ", "2026-11-20")
+	_, err = f.svc.ReportChange(f.ctx, own, p.ID, market.ChangeRequest{Field: "contact.email", NewValue: " li@example.com ", ChangedOn: "2026-11-20"})
 	ok(t, err)
 	if got := f.provider(p.ID).Contact.Email; got != "li@example.com" {
 		t.Errorf("contact e-mail: %q", got)
@@ -152,11 +152,11 @@ func TestReportChange_Refusals_R_ON4(t *testing.T) {
 		{"operators do not report for it", p.ID, "registeredAddress", "x", "2026-11-01", "UnauthorizedOperation", risk},
 		{"unknown provider", "prv_01M8AP2Y8SCK8BWNJEDY9YE5W8", "registeredAddress", "x", "2026-11-01", "ResourceNotFound.Provider", own},
 	} {
-		_, err := f.svc.ReportChange(f.ctx, c.who, c.id, c.field, c.value, c.changedOn)
+		_, err := f.svc.ReportChange(f.ctx, c.who, c.id, market.ChangeRequest{Field: c.field, NewValue: c.value, ChangedOn: c.changedOn})
 		wantCode(t, err, c.code)
 	}
 	// The changed-today boundary is allowed; nothing refused was recorded.
-	_, err := f.svc.ReportChange(f.ctx, own, p.ID, "licenseExpiry", "2036-11-26", "2026-11-26")
+	_, err := f.svc.ReportChange(f.ctx, own, p.ID, market.ChangeRequest{Field: "licenseExpiry", NewValue: "2036-11-26", ChangedOn: "2026-11-26"})
 	ok(t, err)
 	if got := joined(f.eventTypes(p.ID)); strings.Count(got, "provider.change_reported") != 1 {
 		t.Errorf("events: %s", got)

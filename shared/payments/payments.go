@@ -85,6 +85,12 @@ func (r *Reader) Parse(ctx context.Context, header http.Header, body []byte) (op
 			return operation.PaymentMessage{}, fmt.Errorf("%w: success_time %q", ErrResource, t)
 		}
 	}
+	// A successful payment says when it succeeded; without it the payment
+	// would be dated year 1. Such a notification is garbled: refused, and the
+	// payment system sends it again.
+	if m.TradeState == "SUCCESS" && m.SuccessTime.IsZero() {
+		return operation.PaymentMessage{}, fmt.Errorf("%w: a SUCCESS notification without success_time", ErrResource)
+	}
 	return m, nil
 }
 

@@ -41,6 +41,19 @@ func TestRoundTrip(t *testing.T) {
 	}
 }
 
+// A successful payment without success_time is garbled: refused, never
+// dated year 1.
+func TestNoSuccessTimeIsRefused(t *testing.T) {
+	sim, r := setup(t)
+	h, body, err := sim.Notification(Transaction{TransactionID: "4200000009", OutTradeNo: "CM09", AmountFen: 1}, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Parse(context.Background(), h, body); !errors.Is(err, ErrResource) {
+		t.Fatalf("no success_time: %v", err)
+	}
+}
+
 func TestRefusals(t *testing.T) {
 	sim, r := setup(t)
 	tx := Transaction{TransactionID: "4200000002", OutTradeNo: "CM02", AmountFen: 1, SuccessTime: time.Now()}

@@ -97,13 +97,17 @@ type Transaction struct {
 // Notification builds the signed, encrypted notification of a successful
 // payment, as sent at time at.
 func (s *Simulator) Notification(t Transaction, at time.Time) (http.Header, []byte, error) {
-	plain, err := json.Marshal(map[string]any{
+	resource := map[string]any{
 		"mchid": "1900000001", "appid": "wxd678efh567hg6787", "out_trade_no": t.OutTradeNo, "transaction_id": t.TransactionID,
 		"trade_type": "NATIVE", "trade_state": "SUCCESS", "trade_state_desc": "支付成功", "bank_type": "OTHERS",
 		"attach": t.Attach, "success_time": t.SuccessTime.Format(time.RFC3339),
 		"payer":  map[string]string{"openid": "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"},
 		"amount": map[string]any{"total": t.AmountFen, "payer_total": t.AmountFen, "currency": "CNY", "payer_currency": "CNY"},
-	})
+	}
+	if t.SuccessTime.IsZero() { // a garbled notification, for tests
+		delete(resource, "success_time")
+	}
+	plain, err := json.Marshal(resource)
 	if err != nil {
 		return nil, nil, err
 	}

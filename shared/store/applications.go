@@ -20,32 +20,33 @@ type contactDoc struct {
 }
 
 type applicationDoc struct {
-	ID                   string     `bson:"_id"`
-	AccountID            string     `bson:"accountId"`
-	CompanyName          string     `bson:"companyName"`
-	CompanyType          string     `bson:"companyType"`
-	OrgCode              string     `bson:"orgCode"`
-	OrgKind              string     `bson:"orgKind"`
-	Organisation         string     `bson:"organisation"`
-	LicenseNo            string     `bson:"licenseNo"`
-	LicenseObjectKey     string     `bson:"licenseObjectKey"`
-	MainBusiness         string     `bson:"mainBusiness"`
-	RegisteredCapitalFen int64      `bson:"registeredCapitalFen"`
-	FoundedOn            string     `bson:"foundedOn"`
-	Categories           []string   `bson:"categories"`
-	CooperationMode      string     `bson:"cooperationMode"`
-	SupportDays          int        `bson:"supportDays"`
-	SupportHoursPerDay   int        `bson:"supportHoursPerDay"`
-	Contact              contactDoc `bson:"contact"`
-	Status               string     `bson:"status"`
-	SubmittedAt          time.Time  `bson:"submittedAt"`
-	ReviewDueAt          time.Time  `bson:"reviewDueAt"`
-	Decision             string     `bson:"decision,omitempty"`
-	Reason               string     `bson:"reason,omitempty"`
-	DecidedBy            string     `bson:"decidedBy,omitempty"`
-	DecidedAt            *time.Time `bson:"decidedAt,omitempty"`
-	ProviderID           string     `bson:"providerId,omitempty"`
-	OverdueFlaggedAt     *time.Time `bson:"overdueFlaggedAt,omitempty"`
+	ID                   string       `bson:"_id"`
+	AccountID            string       `bson:"accountId"`
+	CompanyName          string       `bson:"companyName"`
+	CompanyType          string       `bson:"companyType"`
+	OrgCode              string       `bson:"orgCode"`
+	OrgKind              string       `bson:"orgKind"`
+	Organisation         string       `bson:"organisation"`
+	LicenseNo            string       `bson:"licenseNo"`
+	LicenseObjectKey     string       `bson:"licenseObjectKey"`
+	MainBusiness         string       `bson:"mainBusiness"`
+	RegisteredCapitalFen int64        `bson:"registeredCapitalFen"`
+	FoundedOn            string       `bson:"foundedOn"`
+	Categories           []string     `bson:"categories"`
+	CooperationMode      string       `bson:"cooperationMode"`
+	SupportDays          int          `bson:"supportDays"`
+	SupportHoursPerDay   int          `bson:"supportHoursPerDay"`
+	Contact              contactDoc   `bson:"contact"`
+	Documents            documentsDoc `bson:"documents"`
+	Status               string       `bson:"status"`
+	SubmittedAt          time.Time    `bson:"submittedAt"`
+	ReviewDueAt          time.Time    `bson:"reviewDueAt"`
+	Decision             string       `bson:"decision,omitempty"`
+	Reason               string       `bson:"reason,omitempty"`
+	DecidedBy            string       `bson:"decidedBy,omitempty"`
+	DecidedAt            *time.Time   `bson:"decidedAt,omitempty"`
+	ProviderID           string       `bson:"providerId,omitempty"`
+	OverdueFlaggedAt     *time.Time   `bson:"overdueFlaggedAt,omitempty"`
 }
 
 func categoriesOut(cs []market.Category) []string {
@@ -72,8 +73,8 @@ func applicationToDoc(a *market.Application) bson.M {
 		RegisteredCapitalFen: int64(a.RegisteredCapitalFen), FoundedOn: a.FoundedOn,
 		Categories: categoriesOut(a.Categories), CooperationMode: a.CooperationMode,
 		SupportDays: a.SupportHours.Days, SupportHoursPerDay: a.SupportHours.HoursPerDay,
-		Contact: contactDoc(a.Contact),
-		Status:  string(a.Status), SubmittedAt: ms(a.SubmittedAt), ReviewDueAt: ms(a.ReviewDueAt),
+		Contact: contactDoc(a.Contact), Documents: documentsOut(a.Documents),
+		Status: string(a.Status), SubmittedAt: ms(a.SubmittedAt), ReviewDueAt: ms(a.ReviewDueAt),
 		Decision: a.Decision, Reason: a.Reason, DecidedBy: a.DecidedBy, DecidedAt: timePtr(a.DecidedAt),
 		ProviderID: a.ProviderID, OverdueFlaggedAt: timePtr(a.OverdueFlaggedAt),
 	}
@@ -88,8 +89,8 @@ func (d applicationDoc) application() *market.Application {
 		RegisteredCapitalFen: money.Fen(d.RegisteredCapitalFen), FoundedOn: d.FoundedOn,
 		Categories: categoriesIn(d.Categories), CooperationMode: d.CooperationMode,
 		SupportHours: market.SupportHours{Days: d.SupportDays, HoursPerDay: d.SupportHoursPerDay},
-		Contact:      market.Contact(d.Contact),
-		Status:       market.ApplicationStatus(d.Status), SubmittedAt: d.SubmittedAt.UTC(), ReviewDueAt: d.ReviewDueAt.UTC(),
+		Contact:      market.Contact(d.Contact), Documents: d.Documents.documents(),
+		Status: market.ApplicationStatus(d.Status), SubmittedAt: d.SubmittedAt.UTC(), ReviewDueAt: d.ReviewDueAt.UTC(),
 		Decision: d.Decision, Reason: d.Reason, DecidedBy: d.DecidedBy, DecidedAt: timeOrZero(d.DecidedAt),
 		ProviderID: d.ProviderID, OverdueFlaggedAt: timeOrZero(d.OverdueFlaggedAt),
 	}

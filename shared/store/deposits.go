@@ -24,6 +24,8 @@ type entryDoc struct {
 	Channel          string     `bson:"channel,omitempty"`
 	Reference        string     `bson:"reference,omitempty"`
 	PayerAccountName string     `bson:"payerAccountName,omitempty"`
+	PayerCheck       string     `bson:"payerCheck,omitempty"`
+	NoticeID         string     `bson:"noticeId,omitempty"`
 	PaidAt           *time.Time `bson:"paidAt,omitempty"`
 	ReceiptNo        string     `bson:"receiptNo,omitempty"`
 	Reason           string     `bson:"reason,omitempty"`
@@ -36,8 +38,8 @@ func (d entryDoc) entry() market.DepositEntry {
 	return market.DepositEntry{
 		ID: d.ID, ProviderID: d.ProviderID, Kind: market.EntryKind(d.Kind), AmountFen: money.Fen(d.AmountFen), OwedFen: money.Fen(d.OwedFen),
 		BalanceAfterFen: money.Fen(d.BalanceAfterFen), Channel: d.Channel, Reference: d.Reference,
-		PayerAccountName: d.PayerAccountName, PaidAt: timeOrZero(d.PaidAt), ReceiptNo: d.ReceiptNo,
-		Reason: d.Reason, RefundID: d.RefundID, Actor: d.Actor, At: d.At.UTC(),
+		PayerAccountName: d.PayerAccountName, PayerCheck: market.PayerCheck(d.PayerCheck), NoticeID: d.NoticeID,
+		PaidAt: timeOrZero(d.PaidAt), ReceiptNo: d.ReceiptNo, Reason: d.Reason, RefundID: d.RefundID, Actor: d.Actor, At: d.At.UTC(),
 	}
 }
 
@@ -47,8 +49,8 @@ func (tx *Tx) AppendEntry(e market.DepositEntry) error {
 	_, err := tx.col(colEntries).InsertOne(tx.ctx, entryDoc{
 		ID: e.ID, ProviderID: e.ProviderID, Kind: string(e.Kind), AmountFen: int64(e.AmountFen), OwedFen: int64(e.OwedFen),
 		BalanceAfterFen: int64(e.BalanceAfterFen), Channel: e.Channel, Reference: e.Reference,
-		PayerAccountName: e.PayerAccountName, PaidAt: timePtr(e.PaidAt), ReceiptNo: e.ReceiptNo,
-		Reason: e.Reason, RefundID: e.RefundID, Actor: e.Actor, At: ms(e.At),
+		PayerAccountName: e.PayerAccountName, PayerCheck: string(e.PayerCheck), NoticeID: e.NoticeID,
+		PaidAt: timePtr(e.PaidAt), ReceiptNo: e.ReceiptNo, Reason: e.Reason, RefundID: e.RefundID, Actor: e.Actor, At: ms(e.At),
 	})
 	if err != nil {
 		return fmt.Errorf("store: append deposit entry: %w", err)
@@ -76,11 +78,29 @@ func (s *Store) DepositEntries(ctx context.Context, providerID string) ([]market
 	if err := s.find(ctx, colEntries, bson.M{"providerId": providerID}, bson.D{{Key: "_id", Value: 1}}, 0, &docs); err != nil {
 		return nil, err
 	}
+	return entries(docs), nil
+}
+
+// DepositEntries lists a provider's ledger inside this transaction, oldest
+// first, for an answer that shows the ledger as committed with it.
+func (tx *Tx) DepositEntries(providerID string) ([]market.DepositEntry, error) {
+	cur, err := tx.col(colEntries).Find(tx.ctx, bson.M{"providerId": providerID}, options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}))
+	if err != nil {
+		return nil, fmt.Errorf("store: read deposit entries: %w", err)
+	}
+	var docs []entryDoc
+	if err := cur.All(tx.ctx, &docs); err != nil {
+		return nil, fmt.Errorf("store: read deposit entries: %w", err)
+	}
+	return entries(docs), nil
+}
+
+func entries(docs []entryDoc) []market.DepositEntry {
 	out := make([]market.DepositEntry, len(docs))
 	for i, d := range docs {
 		out[i] = d.entry()
 	}
-	return out, nil
+	return out
 }
 
 // NextReceiptNo issues the next receipt number of a year (R-DP2: the platform
@@ -103,7 +123,9 @@ type changeDoc struct {
 	ID         string    `bson:"_id"`
 	ProviderID string    `bson:"providerId"`
 	Field      string    `bson:"field"`
+	Previous   string    `bson:"previousValue,omitempty"`
 	NewValue   string    `bson:"newValue"`
+	Applied    bool      `bson:"applied"`
 	ChangedOn  string    `bson:"changedOn"`
 	ReportedAt time.Time `bson:"reportedAt"`
 	DueBy      time.Time `bson:"dueBy"`
@@ -114,7 +136,7 @@ type changeDoc struct {
 // InsertChange stores a reported change (R-ON4).
 func (tx *Tx) InsertChange(c market.ChangeReport) error {
 	_, err := tx.col(colChanges).InsertOne(tx.ctx, changeDoc{
-		ID: c.ID, ProviderID: c.ProviderID, Field: c.Field, NewValue: c.NewValue, ChangedOn: c.ChangedOn,
+		ID: c.ID, ProviderID: c.ProviderID, Field: c.Field, Previous: c.PreviousValue, NewValue: c.NewValue, Applied: c.Applied, ChangedOn: c.ChangedOn,
 		ReportedAt: ms(c.ReportedAt), DueBy: ms(c.DueBy), OnTime: c.OnTime, ReportedBy: c.ReportedBy,
 	})
 	if err != nil {

@@ -117,6 +117,7 @@ func (d notificationDoc) notification() market.Notification {
 type EventQuery struct {
 	ProviderID string
 	Subject    string
+	Type       string // e.g. deposit.payment_unapplied: finance's list of what to look at
 	After      string // event ID: only events after it
 	Limit      int
 }
@@ -129,6 +130,9 @@ func (s *Store) Events(ctx context.Context, q EventQuery) ([]market.Event, error
 	}
 	if q.Subject != "" {
 		filter["subject"] = q.Subject
+	}
+	if q.Type != "" {
+		filter["type"] = q.Type
 	}
 	if q.After != "" {
 		filter["_id"] = bson.M{"$gt": q.After}

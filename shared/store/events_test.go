@@ -23,7 +23,11 @@ func sample(v reflect.Value) {
 			f.SetBool(true)
 		case reflect.Slice:
 			s := reflect.MakeSlice(f.Type(), 1, 1)
-			sample(s.Index(0))
+			if s.Index(0).Kind() == reflect.String {
+				s.Index(0).SetString("v-" + v.Type().Field(i).Name)
+			} else {
+				sample(s.Index(0))
+			}
 			f.Set(s)
 		case reflect.Struct:
 			if f.Type() == reflect.TypeOf(time.Time{}) {

@@ -43,12 +43,18 @@ var indexes = map[string][]mongo.IndexModel{
 	colDeadLetters: {
 		{Keys: bson.D{{Key: "at", Value: 1}}},
 	},
+	colNotices: {
+		{Keys: bson.D{{Key: "status", Value: 1}, {Key: "filedAt", Value: 1}, {Key: "_id", Value: 1}}}, // finance's queue
+		// One notice per transfer reference of a provider.
+		{Keys: bson.D{{Key: "providerId", Value: 1}, {Key: "reference", Value: 1}}, Options: options.Index().SetUnique(true)},
+	},
 	colChanges: {
 		{Keys: bson.D{{Key: "providerId", Value: 1}, {Key: "_id", Value: 1}}},
 	},
 	colEvents: {
 		{Keys: bson.D{{Key: "providerId", Value: 1}, {Key: "_id", Value: 1}}},
 		{Keys: bson.D{{Key: "subject", Value: 1}, {Key: "_id", Value: 1}}},
+		{Keys: bson.D{{Key: "type", Value: 1}, {Key: "_id", Value: 1}}}, // e.g. payments for finance to look at
 	},
 	colNotifications: {
 		{Keys: bson.D{{Key: "status", Value: 1}, {Key: "createdAt", Value: 1}}}, // outbox sweep

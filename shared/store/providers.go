@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"go.mongodb.org/mongo-driver/bson"
+	"go.mongodb.org/mongo-driver/mongo/options"
 
 	"cloudmarket/shared/market"
 	"cloudmarket/shared/money"
@@ -19,16 +20,81 @@ type closureDoc struct {
 }
 
 type depositDoc struct {
-	RequiredFen       int64      `bson:"requiredFen"`
-	BalanceFen        int64      `bson:"balanceFen"`
-	OwedFen           int64      `bson:"owedFen"`
-	EverHeld          bool       `bson:"everHeld"`
-	TopUpDueAt        *time.Time `bson:"topUpDueAt"`
-	StoreClosed       bool       `bson:"storeClosed"`
-	ReceiptReturnedAt *time.Time `bson:"receiptReturnedAt,omitempty"`
-	ReturnDueAt       *time.Time `bson:"returnDueAt"`
-	ReturnOverdueAt   *time.Time `bson:"returnOverdueAt"`
-	ReturnedAt        *time.Time `bson:"returnedAt"`
+	RequiredFen       int64         `bson:"requiredFen"`
+	BalanceFen        int64         `bson:"balanceFen"`
+	OwedFen           int64         `bson:"owedFen"`
+	EverHeld          bool          `bson:"everHeld"`
+	TopUpDueAt        *time.Time    `bson:"topUpDueAt"`
+	StoreClosed       bool          `bson:"storeClosed"`
+	ReceiptNos        []string      `bson:"receiptNos,omitempty"`
+	ReceiptMailTo     *mailingDoc   `bson:"receiptMailTo,omitempty"`
+	Dispatches        []dispatchDoc `bson:"dispatches,omitempty"`
+	ReceiptReturnedAt *time.Time    `bson:"receiptReturnedAt,omitempty"`
+	ReturnDueAt       *time.Time    `bson:"returnDueAt"`
+	ReturnOverdueAt   *time.Time    `bson:"returnOverdueAt"`
+	ReturnedAt        *time.Time    `bson:"returnedAt"`
+}
+
+type mailingDoc struct {
+	Address   string `bson:"address"`
+	Recipient string `bson:"recipient"`
+	Phone     string `bson:"phone"`
+}
+
+func mailingOut(m market.ReceiptMailing) *mailingDoc {
+	if m.IsZero() {
+		return nil
+	}
+	d := mailingDoc(m)
+	return &d
+}
+
+func mailingIn(d *mailingDoc) market.ReceiptMailing {
+	if d == nil {
+		return market.ReceiptMailing{}
+	}
+	return market.ReceiptMailing(*d)
+}
+
+type dispatchDoc struct {
+	ReceiptNos []string   `bson:"receiptNos"`
+	Courier    string     `bson:"courier"`
+	TrackingNo string     `bson:"trackingNo"`
+	MailTo     mailingDoc `bson:"mailTo"`
+	At         time.Time  `bson:"at"`
+	By         string     `bson:"by"`
+}
+
+// bankAccountDoc holds the whole account number: finance pays the deposit
+// back to it. Views, events and logs show it masked (market.BankAccount).
+type bankAccountDoc struct {
+	Bank          string `bson:"bank"`
+	AccountName   string `bson:"accountName"`
+	AccountNumber string `bson:"accountNumber"`
+}
+
+type documentsDoc struct {
+	LegalRepIDObjectKey       string          `bson:"legalRepIdObjectKey,omitempty"`
+	BankAccountProofObjectKey string          `bson:"bankAccountProofObjectKey,omitempty"`
+	SettlementAccount         *bankAccountDoc `bson:"settlementAccount,omitempty"`
+	CustomerServiceEmail      string          `bson:"customerServiceEmail,omitempty"`
+}
+
+func documentsOut(d market.Documents) documentsDoc {
+	out := documentsDoc{LegalRepIDObjectKey: d.LegalRepIDObjectKey, BankAccountProofObjectKey: d.BankAccountProofObjectKey, CustomerServiceEmail: d.CustomerServiceEmail}
+	if !d.SettlementAccount.IsZero() {
+		b := bankAccountDoc(d.SettlementAccount)
+		out.SettlementAccount = &b
+	}
+	return out
+}
+
+func (d documentsDoc) documents() market.Documents {
+	out := market.Documents{LegalRepIDObjectKey: d.LegalRepIDObjectKey, BankAccountProofObjectKey: d.BankAccountProofObjectKey, CustomerServiceEmail: d.CustomerServiceEmail}
+	if d.SettlementAccount != nil {
+		out.SettlementAccount = market.BankAccount(*d.SettlementAccount)
+	}
+	return out
 }
 
 type contractDoc struct {
@@ -44,9 +110,12 @@ type providerDoc struct {
 	CompanyName            string       `bson:"companyName"`
 	OrgCode                string       `bson:"orgCode"`
 	Organisation           string       `bson:"organisation"`
+	LicenseNo              string       `bson:"licenseNo,omitempty"`
+	MainBusiness           string       `bson:"mainBusiness,omitempty"`
 	Categories             []string     `bson:"categories"`
 	CooperationMode        string       `bson:"cooperationMode"`
 	Contact                contactDoc   `bson:"contact"`
+	Documents              documentsDoc `bson:"documents"`
 	Status                 string       `bson:"status"`
 	Closures               []closureDoc `bson:"closures"`
 	PublishRestrictedUntil *time.Time   `bson:"publishRestrictedUntil,omitempty"`
@@ -63,14 +132,20 @@ func providerToDoc(p *market.Provider) bson.M {
 		closures = append(closures, closureDoc{Reason: c.Reason, Blocked: c.Blocked, Since: ms(c.Since), Until: timePtr(c.Until)})
 	}
 	d := p.Deposit
+	var dispatches []dispatchDoc
+	for _, x := range d.Dispatches {
+		dispatches = append(dispatches, dispatchDoc{ReceiptNos: x.ReceiptNos, Courier: x.Courier, TrackingNo: x.TrackingNo, MailTo: mailingDoc(x.MailTo), At: ms(x.At), By: x.By})
+	}
 	return toM(providerDoc{
 		ID: p.ID, AccountID: p.AccountID, ApplicationID: p.ApplicationID, CompanyName: p.CompanyName,
-		OrgCode: p.OrgCode, Organisation: p.Organisation, Categories: categoriesOut(p.Categories),
-		CooperationMode: p.CooperationMode, Contact: contactDoc(p.Contact), Status: string(p.Status),
+		OrgCode: p.OrgCode, Organisation: p.Organisation, LicenseNo: p.LicenseNo, MainBusiness: p.MainBusiness,
+		Categories: categoriesOut(p.Categories), CooperationMode: p.CooperationMode, Contact: contactDoc(p.Contact),
+		Documents: documentsOut(p.Documents), Status: string(p.Status),
 		Closures: closures, PublishRestrictedUntil: timePtr(p.PublishRestrictedUntil),
 		Deposit: depositDoc{
 			RequiredFen: int64(d.RequiredFen), BalanceFen: int64(d.BalanceFen), OwedFen: int64(d.OwedFen),
 			EverHeld: d.EverHeld, TopUpDueAt: timePtr(d.TopUpDueAt), StoreClosed: d.StoreClosed,
+			ReceiptNos: d.ReceiptNos, ReceiptMailTo: mailingOut(d.ReceiptMailTo), Dispatches: dispatches,
 			ReceiptReturnedAt: timePtr(d.ReceiptReturnedAt), ReturnDueAt: timePtr(d.ReturnDueAt),
 			ReturnOverdueAt: timePtr(d.ReturnOverdueAt), ReturnedAt: timePtr(d.ReturnedAt),
 		},
@@ -85,14 +160,20 @@ func (d providerDoc) provider() *market.Provider {
 		closures = append(closures, market.Closure{Reason: c.Reason, Blocked: c.Blocked, Since: c.Since.UTC(), Until: timeOrZero(c.Until)})
 	}
 	dd := d.Deposit
+	var dispatches []market.ReceiptDispatch
+	for _, x := range dd.Dispatches {
+		dispatches = append(dispatches, market.ReceiptDispatch{ReceiptNos: x.ReceiptNos, Courier: x.Courier, TrackingNo: x.TrackingNo, MailTo: market.ReceiptMailing(x.MailTo), At: x.At.UTC(), By: x.By})
+	}
 	return &market.Provider{
 		ID: d.ID, AccountID: d.AccountID, ApplicationID: d.ApplicationID, CompanyName: d.CompanyName,
-		OrgCode: d.OrgCode, Organisation: d.Organisation, Categories: categoriesIn(d.Categories),
-		CooperationMode: d.CooperationMode, Contact: market.Contact(d.Contact), Status: market.ProviderStatus(d.Status),
+		OrgCode: d.OrgCode, Organisation: d.Organisation, LicenseNo: d.LicenseNo, MainBusiness: d.MainBusiness,
+		Categories: categoriesIn(d.Categories), CooperationMode: d.CooperationMode, Contact: market.Contact(d.Contact),
+		Documents: d.Documents.documents(), Status: market.ProviderStatus(d.Status),
 		Store: market.Storefront{Closures: closures}, PublishRestrictedUntil: timeOrZero(d.PublishRestrictedUntil),
 		Deposit: market.Deposit{
 			RequiredFen: money.Fen(dd.RequiredFen), BalanceFen: money.Fen(dd.BalanceFen), OwedFen: money.Fen(dd.OwedFen),
 			EverHeld: dd.EverHeld, TopUpDueAt: timeOrZero(dd.TopUpDueAt), StoreClosed: dd.StoreClosed,
+			ReceiptNos: dd.ReceiptNos, ReceiptMailTo: mailingIn(dd.ReceiptMailTo), Dispatches: dispatches,
 			ReceiptReturnedAt: timeOrZero(dd.ReceiptReturnedAt), ReturnDueAt: timeOrZero(dd.ReturnDueAt),
 			ReturnOverdueAt: timeOrZero(dd.ReturnOverdueAt), ReturnedAt: timeOrZero(dd.ReturnedAt),
 		},
@@ -187,10 +268,11 @@ func (tx *Tx) SetOrganisation(key string, ref OrganisationRef, now time.Time) er
 	return tx.insert(colOrganisations, doc)
 }
 
-// ProviderByAccount reads, for update, the provider record of a cloud account.
+// ProviderByAccount reads, for update, the provider record of a cloud account:
+// its newest, since an organisation that exited may be admitted again.
 func (tx *Tx) ProviderByAccount(account string) (*market.Provider, error) {
 	var d providerDoc
-	if err := tx.loadBy(colProviders, bson.M{"accountId": account}, &d); err != nil {
+	if err := tx.loadBy(colProviders, bson.M{"accountId": account}, &d, options.FindOne().SetSort(bson.D{{Key: "_id", Value: -1}})); err != nil {
 		return nil, err
 	}
 	return d.provider(), nil

@@ -8,6 +8,7 @@ import (
 	"github.com/256dpi/lungo"
 	"go.mongodb.org/mongo-driver/bson"
 	"go.mongodb.org/mongo-driver/mongo"
+	"go.mongodb.org/mongo-driver/mongo/options"
 )
 
 // Tx is one operation's transaction: everything written through it, the audit
@@ -85,8 +86,8 @@ func (tx *Tx) load(col, id string, into any) error {
 
 // loadBy reads the document matching filter and remembers its version, so a
 // later replace can check nobody changed it.
-func (tx *Tx) loadBy(col string, filter bson.M, into any) error {
-	raw, err := tx.col(col).FindOne(tx.ctx, filter).Raw()
+func (tx *Tx) loadBy(col string, filter bson.M, into any, opts ...*options.FindOneOptions) error {
+	raw, err := tx.col(col).FindOne(tx.ctx, filter, opts...).Raw()
 	if errors.Is(err, mongo.ErrNoDocuments) {
 		return ErrNotFound
 	}

@@ -28,7 +28,13 @@ func main() {
 	if port == "" {
 		port = "8080"
 	}
-	lis, err := net.Listen("tcp", ":"+port)
+	// The sandbox stays local: loopback only, unless HOST says otherwise
+	// (HOST=0.0.0.0 to reach it from another machine or container).
+	host := os.Getenv("HOST")
+	if host == "" {
+		host = "127.0.0.1"
+	}
+	lis, err := net.Listen("tcp", net.JoinHostPort(host, port))
 	if err != nil {
 		log.Error("listen", "err", err)
 		os.Exit(1)
@@ -47,7 +53,7 @@ func main() {
 			log.Error("stop", "err", err)
 		}
 	}()
-	log.Info("cloudmarket emulator listening", "url", "http://localhost:"+port, "data", cfg.DataDir)
+	log.Info("cloudmarket emulator listening", "url", emu.URL, "data", cfg.DataDir)
 	if err := emu.Serve(); err != nil {
 		log.Error("serve", "err", err)
 		os.Exit(1)

@@ -14,7 +14,7 @@ import (
 
 func main() {
 	fn := flag.String("fn", "", "function name (a folder of functions/)")
-	event := flag.String("event", "", "event JSON file, e.g. events/http-query-applications-get.json")
+	event := flag.String("event", "", "event JSON file, e.g. events/http-create-license-upload-png.json")
 	flag.Parse()
 	if *fn == "" || *event == "" {
 		fmt.Fprintln(os.Stderr, "usage: invoke -fn <name> -event <file>")

@@ -1,0 +1,9 @@
+// Command file-deposit-notice is the SCF function of that name: it wires its dependencies
+// from the environment and serves scf-go-lib's RPC (see shared/app).
+package main
+
+import "cloudmarket/shared/app"
+
+func main() {
+	app.Start("file-deposit-notice")
+}
