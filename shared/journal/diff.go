@@ -4,6 +4,7 @@ import (
 	"github.com/256dpi/lungo"
 	"github.com/256dpi/lungo/bsonkit"
 	"github.com/256dpi/lungo/mongokit"
+	"go.mongodb.org/mongo-driver/bson"
 )
 
 // changes writes to b what turns prev into next. lungo's catalogue is
@@ -15,26 +16,16 @@ import (
 // changed, not what is stored. The oplog is only trusted when it still holds
 // seen, the newest entry already persisted: lungo trims it from the front, so
 // then every later entry is there too. Otherwise (the first commit after
-// opening, or a commit larger than the oplog's retention) the touched
-// collections are compared document by document.
+// opening, a commit larger than the oplog's retention, an entry of a kind it
+// does not know) the touched collections are compared document by document.
 //
 // It returns the newest oplog entry of next, the seen of the following call.
 func changes(b *batch, prev, next *lungo.Catalog, seen bsonkit.Doc) bsonkit.Doc {
 	events, complete := since(next.Namespaces[lungo.Oplog], seen)
 	dropped := map[lungo.Handle]bool{}
-	if complete {
-		for _, ev := range events {
-			h := lungo.Handle{str(ev, "ns.db"), str(ev, "ns.coll")}
-			switch str(ev, "operationType") {
-			case "insert", "replace", "update":
-				b.put(h, bsonkit.Get(ev, "fullDocument"))
-			case "delete":
-				b.del(h, bsonkit.Get(ev, "documentKey._id"))
-			case "drop":
-				b.drop(h)
-				dropped[h] = true
-			}
-		}
+	if complete && !fromOplog(b, events, dropped) {
+		*b, complete = batch{}, false
+		clear(dropped)
 	}
 	for h, coll := range next.Namespaces {
 		old := prev.Namespaces[h]
@@ -77,6 +68,36 @@ func since(oplog *mongokit.Collection, seen bsonkit.Doc) (bsonkit.List, bool) {
 		}
 	}
 	return nil, false
+}
+
+// fromOplog writes the document changes the events describe and notes the
+// dropped collections. It returns false, having written part of them, at an
+// event it does not know.
+func fromOplog(b *batch, events bsonkit.List, dropped map[lungo.Handle]bool) bool {
+	for _, ev := range events {
+		h := lungo.Handle{str(ev, "ns.db"), str(ev, "ns.coll")}
+		switch str(ev, "operationType") {
+		case "insert", "replace", "update":
+			doc, ok := bsonkit.Get(ev, "fullDocument").(bson.D)
+			if !ok {
+				return false
+			}
+			b.put(h, doc)
+		case "delete":
+			id := bsonkit.Get(ev, "documentKey._id")
+			if id == bsonkit.Missing {
+				return false
+			}
+			b.del(h, id)
+		case "drop":
+			b.drop(h)
+			dropped[h] = true
+		case "dropDatabase": // its collections each have a drop before it
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 func str(doc bsonkit.Doc, path string) string {

@@ -48,6 +48,8 @@ type Journal struct {
 	lock *os.File
 	done sync.WaitGroup // the background compaction
 
+	compactMu sync.Mutex // one compaction at a time
+
 	mu         sync.Mutex
 	gen        uint64 // number of the log being appended to
 	log        *os.File
@@ -56,7 +58,7 @@ type Journal struct {
 	prev       *lungo.Catalog // the catalogue on disk
 	seen       bsonkit.Doc    // newest oplog entry of prev, see changes
 	broken     error          // a failed append that could not be undone
-	compacting bool
+	compacting bool           // a background compaction is on its way
 	closed     bool
 }
 
@@ -214,8 +216,8 @@ func (j *Journal) Store(next *lungo.Catalog) error {
 	if b.err != nil {
 		return fmt.Errorf("journal: encode: %w", b.err)
 	}
-	if len(b.buf) > 0 {
-		if err := j.append(frame(nil, b.buf)); err != nil {
+	if b.size() > 0 {
+		if err := j.append(seal(b.buf)); err != nil {
 			return err
 		}
 	}
@@ -271,7 +273,7 @@ func (j *Journal) maybeCompactLocked() {
 	j.done.Add(1)
 	go func() {
 		defer j.done.Done()
-		if err := j.compact(); err != nil {
+		if err := j.Compact(); err != nil {
 			j.opt.Log.Error("journal: compaction failed; the log keeps growing until one succeeds", "dir", j.dir, "err", err)
 		}
 		j.mu.Lock()
@@ -281,20 +283,12 @@ func (j *Journal) maybeCompactLocked() {
 }
 
 // Compact writes the catalogue as a new snapshot and drops the logs it
-// covers. Commits go on meanwhile, into a new log.
+// covers, after any compaction already running. Commits go on meanwhile,
+// into a new log.
 func (j *Journal) Compact() error {
-	j.mu.Lock()
-	if j.compacting {
-		j.mu.Unlock()
-		return errors.New("journal: a compaction is already running")
-	}
-	j.compacting = true
-	j.mu.Unlock()
-	err := j.compact()
-	j.mu.Lock()
-	j.compacting = false
-	j.mu.Unlock()
-	return err
+	j.compactMu.Lock()
+	defer j.compactMu.Unlock()
+	return j.compact()
 }
 
 // compact is crash-safe at every step: until snapshot.N+1 is renamed into
@@ -353,11 +347,11 @@ func writeSnapshot(dir, path string, cat *lungo.Catalog) (int64, error) {
 	return writeFile(dir, path, snapshotMagic, func(w *bufio.Writer) error {
 		var b batch
 		flush := func() error {
-			if b.err != nil || len(b.buf) == 0 {
+			if b.err != nil || b.size() == 0 {
 				return b.err
 			}
-			_, err := w.Write(frame(nil, b.buf))
-			b.buf = b.buf[:0]
+			_, err := w.Write(seal(b.buf))
+			b.buf = b.buf[:headerLen]
 			return err
 		}
 		for _, ns := range sortedKeys(names) {
@@ -367,7 +361,7 @@ func writeSnapshot(dir, path string, cat *lungo.Catalog) (int64, error) {
 			diffIndexes(&b, h, nil, coll)
 			for _, d := range coll.Documents.List {
 				b.put(h, d)
-				if len(b.buf) >= 1<<20 {
+				if b.size() >= 1<<20 {
 					if err := flush(); err != nil {
 						return err
 					}

@@ -2,9 +2,15 @@ package journal
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
+	"math"
+	"runtime"
+	"slices"
 	"sort"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/256dpi/lungo"
@@ -25,14 +31,29 @@ import (
 //
 // A log record is one commit, so a commit is on disk whole or not at all.
 type batch struct {
-	buf []byte
+	buf []byte // a record: header space, then the operations
 	err error
 }
 
 func (b *batch) add(op bson.D) {
-	if b.err == nil {
-		b.buf, b.err = bson.MarshalAppend(b.buf, op)
+	if b.err != nil {
+		return
 	}
+	if len(b.buf) == 0 {
+		b.buf = make([]byte, headerLen, 4<<10)
+	}
+	b.buf, b.err = bson.MarshalAppend(b.buf, op)
+	if b.err == nil && len(b.buf)-headerLen > math.MaxUint32 {
+		b.err = errors.New("a commit of more than 4 GiB")
+	}
+}
+
+// size is the length of the record so far, 0 without operations.
+func (b *batch) size() int {
+	if len(b.buf) <= headerLen {
+		return 0
+	}
+	return len(b.buf)
 }
 
 func (b *batch) put(h lungo.Handle, doc any) {
@@ -195,37 +216,96 @@ func valueKey(id any) (string, error) {
 }
 
 // catalog builds the engine's catalogue: documents in their order, indexes
-// rebuilt from their definitions (as lungo's own file store does).
+// rebuilt from their definitions (as lungo's own file store does). Decoding
+// and index building are most of the time spent opening, so they run on
+// every core, the largest indexes first.
 func (r *replay) catalog() (*lungo.Catalog, error) {
 	cat := lungo.NewCatalog()
-	for ns, c := range r.colls {
-		db, name, _ := strings.Cut(ns, ".")
-		list := make(bsonkit.List, 0, len(c.at))
-		for _, raw := range c.docs {
-			if raw == nil {
-				continue
-			}
-			var d bson.D
-			if err := bson.Unmarshal(raw, &d); err != nil {
-				return nil, fmt.Errorf("journal: document in %s: %w", ns, err)
-			}
-			list = append(list, &d)
+	type build struct {
+		coll *mongokit.Collection
+		ns   string
+		name string
+		ix   *mongokit.Index
+	}
+	var builds []*build
+	for _, ns := range sortedKeys(r.colls) {
+		c := r.colls[ns]
+		delete(r.colls, ns)
+		list, err := c.decode(ns)
+		if err != nil {
+			return nil, err
 		}
 		coll := mongokit.NewCollection(false)
 		coll.Documents = bsonkit.NewSet(list)
-		for _, ixName := range sortedKeys(c.indexes) {
-			ix, err := mongokit.CreateIndex(c.indexes[ixName])
+		for _, name := range sortedKeys(c.indexes) {
+			ix, err := mongokit.CreateIndex(c.indexes[name])
 			if err != nil {
-				return nil, fmt.Errorf("journal: index %s of %s: %w", ixName, ns, err)
+				return nil, fmt.Errorf("journal: index %s of %s: %w", name, ns, err)
 			}
-			if ok, err := ix.Build(list); err != nil || !ok {
-				return nil, fmt.Errorf("journal: index %s of %s: cannot build (duplicate key?): %v", ixName, ns, err)
-			}
-			coll.Indexes[ixName] = ix
+			builds = append(builds, &build{coll, ns, name, ix})
 		}
+		db, name, _ := strings.Cut(ns, ".")
 		cat.Namespaces[lungo.Handle{db, name}] = coll
 	}
+	slices.SortStableFunc(builds, func(a, b *build) int {
+		return len(b.coll.Documents.List) - len(a.coll.Documents.List)
+	})
+	err := parallel(len(builds), func(i int) error {
+		b := builds[i]
+		ok, err := b.ix.Build(b.coll.Documents.List)
+		if err == nil && !ok {
+			err = errors.New("duplicate key")
+		}
+		if err != nil {
+			return fmt.Errorf("journal: index %s of %s: %w", b.name, b.ns, err)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, b := range builds {
+		b.coll.Indexes[b.name] = b.ix
+	}
 	return cat, nil
+}
+
+// decode turns the collection's documents into the engine's form, dropping
+// the raw bytes as it goes.
+func (c *collState) decode(ns string) (bsonkit.List, error) {
+	raws := slices.DeleteFunc(c.docs, func(d bson.Raw) bool { return d == nil })
+	c.docs, c.at = nil, nil
+	list := make(bsonkit.List, len(raws))
+	const chunk = 1024
+	err := parallel((len(raws)+chunk-1)/chunk, func(t int) error {
+		for i := t * chunk; i < min(len(raws), (t+1)*chunk); i++ {
+			var d bson.D
+			if err := bson.Unmarshal(raws[i], &d); err != nil {
+				return fmt.Errorf("journal: document in %s: %w", ns, err)
+			}
+			list[i], raws[i] = &d, nil
+		}
+		return nil
+	})
+	return list, err
+}
+
+// parallel runs fn(0) … fn(n-1) on every core and returns their errors.
+func parallel(n int, fn func(int) error) error {
+	var next atomic.Int64
+	errs := make([]error, min(n, runtime.GOMAXPROCS(0)))
+	var wg sync.WaitGroup
+	for w := range errs {
+		wg.Go(func() {
+			for i := int(next.Add(1) - 1); i < n; i = int(next.Add(1) - 1) {
+				if errs[w] = fn(i); errs[w] != nil {
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return errors.Join(errs...)
 }
 
 func sortedKeys[V any](m map[string]V) []string {

@@ -27,13 +27,14 @@ var (
 	castagnoli    = crc32.MakeTable(crc32.Castagnoli)
 )
 
-// frame appends the record holding payload to dst.
-func frame(dst, payload []byte) []byte {
-	var h [headerLen]byte
-	binary.LittleEndian.PutUint32(h[0:], uint32(len(payload)))
-	binary.LittleEndian.PutUint32(h[4:], crc32.Checksum(payload, castagnoli))
-	binary.LittleEndian.PutUint32(h[8:], crc32.Checksum(h[:8], castagnoli))
-	return append(append(dst, h[:]...), payload...)
+// seal fills in the header of rec, a record whose first headerLen bytes
+// were left for it.
+func seal(rec []byte) []byte {
+	payload := rec[headerLen:]
+	binary.LittleEndian.PutUint32(rec[0:], uint32(len(payload)))
+	binary.LittleEndian.PutUint32(rec[4:], crc32.Checksum(payload, castagnoli))
+	binary.LittleEndian.PutUint32(rec[8:], crc32.Checksum(rec[:8], castagnoli))
+	return rec
 }
 
 // scan reads the records of the file at path and calls fn with each payload,
