@@ -107,40 +107,61 @@ func str(doc bsonkit.Doc, path string) string {
 
 // diffDocuments writes the documents that differ between two versions of a
 // collection (old may be nil). Documents are immutable once committed, so
-// pointer identity tells changed from unchanged.
+// pointer identity tells changed from unchanged, and lungo keeps a
+// collection's order (it appends, replaces in place, removes without
+// reordering): walking both lists side by side compares pointers and looks
+// up only where they differ.
 func diffDocuments(b *batch, h lungo.Handle, old, next *mongokit.Collection) {
-	var puts bsonkit.List
-	for _, d := range next.Documents.List {
-		if old == nil {
-			puts = append(puts, d)
-		} else if _, ok := old.Documents.Index[d]; !ok {
-			puts = append(puts, d)
+	n := next.Documents.List
+	if old == nil {
+		for _, d := range n {
+			b.put(h, d)
 		}
+		return
 	}
-	if old != nil {
-		// A replaced document is a put of the same _id: deleting it first
-		// would move it to the end of the collection's order.
-		var kept map[string]bool
-		for _, d := range old.Documents.List {
-			if _, ok := next.Documents.Index[d]; ok {
-				continue
-			}
-			if kept == nil {
-				kept = make(map[string]bool, len(puts))
-				for _, p := range puts {
-					k, _ := valueKey(bsonkit.Get(p, "_id"))
-					kept[k] = true
-				}
-			}
-			id := bsonkit.Get(d, "_id")
-			if k, _ := valueKey(id); !kept[k] {
+	o := old.Documents.List
+	var puts bsonkit.List
+	for i, j := 0, 0; i < len(o) || j < len(n); {
+		switch {
+		case i < len(o) && j < len(n) && o[i] == n[j]:
+			i, j = i+1, j+1
+		case i < len(o) && !has(next, o[i]):
+			id := bsonkit.Get(o[i], "_id")
+			if j < len(n) && !has(old, n[j]) && sameID(id, bsonkit.Get(n[j], "_id")) {
+				puts = append(puts, n[j]) // replaced in place
+				j++
+			} else {
+				// Deletes go first: a put after them lands where the
+				// engine put the document, and never gets deleted.
 				b.del(h, id)
 			}
+			i++
+		case j < len(n) && !has(old, n[j]):
+			puts = append(puts, n[j])
+			j++
+		case i < len(o): // in both, out of step: unchanged, wherever it is
+			i++
+		default:
+			j++
 		}
 	}
 	for _, d := range puts {
 		b.put(h, d)
 	}
+}
+
+func sameID(a, b any) bool {
+	ka, err := valueKey(a)
+	if err != nil {
+		return false
+	}
+	kb, err := valueKey(b)
+	return err == nil && ka == kb
+}
+
+func has(c *mongokit.Collection, d bsonkit.Doc) bool {
+	_, ok := c.Documents.Index[d]
+	return ok
 }
 
 // diffIndexes writes the index definitions that differ (old may be nil).

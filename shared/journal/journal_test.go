@@ -16,6 +16,7 @@ import (
 
 	"github.com/256dpi/lungo"
 	"github.com/256dpi/lungo/bsonkit"
+	"github.com/256dpi/lungo/mongokit"
 	"go.mongodb.org/mongo-driver/bson"
 	"go.mongodb.org/mongo-driver/bson/primitive"
 	"go.mongodb.org/mongo-driver/mongo"
@@ -525,4 +526,87 @@ func TestBackgroundCompaction(t *testing.T) {
 		t.Fatalf("only %d generations: no compaction ran", j.gen)
 	}
 	sameCatalog(t, want, reopened(t, dir))
+}
+
+func TestFailedAppendIsNotAcknowledged(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	j := open(t, dir, Options{})
+	db, eng := engine(t, j)
+	c := db.Collection("a")
+	_, err := c.InsertOne(ctx, bson.M{"_id": 1})
+	must(t, err)
+	j.mu.Lock()
+	must(t, j.log.Close()) // every write, and undoing it, fails from here on
+	j.mu.Unlock()
+	if _, err := c.InsertOne(ctx, bson.M{"_id": 2}); err == nil {
+		t.Fatal("a write that did not reach the disk was acknowledged")
+	}
+	if n, err := c.CountDocuments(ctx, bson.M{}); err != nil || n != 1 {
+		t.Fatalf("the engine kept %d documents (%v), want the 1 on disk", n, err)
+	}
+	if _, err := c.InsertOne(ctx, bson.M{"_id": 3}); err == nil || !strings.Contains(err.Error(), "reopen the store") {
+		t.Fatalf("after a failed undo: %v", err)
+	}
+	eng.Close()
+	_ = j.Close()
+	if n := count(t, reopened(t, dir)); n != 1 {
+		t.Fatalf("%d documents after reopening, want 1", n)
+	}
+}
+
+func TestDiffDocuments(t *testing.T) {
+	t.Parallel()
+	doc := func(id int, v string) bsonkit.Doc { return bsonkit.MustConvert(bson.M{"_id": int32(id), "v": v}) }
+	a, b, c, d, b2 := doc(1, "a"), doc(2, "b"), doc(3, "c"), doc(4, "d"), doc(2, "b2")
+	cases := []struct {
+		name      string
+		old, next bsonkit.List
+		anyOrder  bool // lungo never reorders, but the result must still be right
+	}{
+		{"unchanged", bsonkit.List{a, b}, bsonkit.List{a, b}, false},
+		{"appended", bsonkit.List{a, b}, bsonkit.List{a, b, c}, false},
+		{"replaced in the middle", bsonkit.List{a, b, c}, bsonkit.List{a, b2, c}, false},
+		{"deleted in the middle", bsonkit.List{a, b, c}, bsonkit.List{a, c}, false},
+		{"deleted and inserted again", bsonkit.List{a, b, c}, bsonkit.List{a, c, b2}, false},
+		{"all new", bsonkit.List{a, b}, bsonkit.List{c, d}, false},
+		{"reordered", bsonkit.List{a, b, c, d}, bsonkit.List{d, c, a}, true},
+	}
+	h := lungo.Handle{"db", "a"}
+	coll := func(list bsonkit.List) *mongokit.Collection {
+		c := mongokit.NewCollection(false)
+		c.Documents = bsonkit.NewSet(list)
+		return c
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			r := newReplay()
+			var seed, rec batch
+			diffDocuments(&seed, h, nil, coll(tc.old))
+			must(t, r.apply(seed.buf[headerLen:]))
+			diffDocuments(&rec, h, coll(tc.old), coll(tc.next))
+			if rec.size() > 0 {
+				must(t, r.apply(rec.buf[headerLen:]))
+			} else if tc.name != "unchanged" {
+				t.Fatal("nothing written")
+			}
+			cat, err := r.catalog()
+			must(t, err)
+			var got, want []string
+			for _, d := range cat.Namespaces[h].Documents.List {
+				got = append(got, fmt.Sprint(*d))
+			}
+			for _, d := range tc.next {
+				want = append(want, fmt.Sprint(*d))
+			}
+			if tc.anyOrder {
+				slices.Sort(got)
+				slices.Sort(want)
+			}
+			if !slices.Equal(got, want) {
+				t.Fatalf("got %v, want %v", got, want)
+			}
+		})
+	}
 }

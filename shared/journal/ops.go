@@ -161,10 +161,11 @@ func (r *replay) applyOne(op bson.Raw) error {
 		if err != nil {
 			return err
 		}
-		c := r.coll(ns)
-		if i, ok := c.at[key]; ok {
-			c.docs[i] = nil
-			delete(c.at, key)
+		if c := r.colls[ns]; c != nil {
+			if i, ok := c.at[key]; ok {
+				c.docs[i] = nil
+				delete(c.at, key)
+			}
 		}
 	case "create":
 		r.coll(ns)
@@ -187,8 +188,10 @@ func (r *replay) applyOne(op bson.Raw) error {
 		}
 		r.coll(ns).indexes[ix.Name] = cfg
 	case "unindex":
-		name, _ := op.Lookup("name").StringValueOK()
-		delete(r.coll(ns).indexes, name)
+		if c := r.colls[ns]; c != nil {
+			name, _ := op.Lookup("name").StringValueOK()
+			delete(c.indexes, name)
+		}
 	case "end":
 		r.ended = true
 	default:
