@@ -59,6 +59,7 @@ type Journal struct {
 	seen       bsonkit.Doc    // newest oplog entry of prev, see changes
 	broken     error          // a failed append that could not be undone
 	compacting bool           // a background compaction is on its way
+	retryAt    int64          // log size for the next try after a failed one
 	closed     bool
 }
 
@@ -266,19 +267,22 @@ func (j *Journal) maybeCompact() {
 }
 
 func (j *Journal) maybeCompactLocked() {
-	if j.compacting || j.closed || j.size < max(j.opt.CompactAt, j.snapSize) {
+	if j.compacting || j.closed || j.size < max(j.opt.CompactAt, j.snapSize, j.retryAt) {
 		return
 	}
 	j.compacting = true
 	j.done.Add(1)
 	go func() {
 		defer j.done.Done()
-		if err := j.Compact(); err != nil {
+		err := j.Compact()
+		j.mu.Lock()
+		defer j.mu.Unlock()
+		j.compacting, j.retryAt = false, 0
+		if err != nil {
+			// Not again on every commit (say the disk is full).
+			j.retryAt = j.size + j.opt.CompactAt
 			j.opt.Log.Error("journal: compaction failed; the log keeps growing until one succeeds", "dir", j.dir, "err", err)
 		}
-		j.mu.Lock()
-		j.compacting = false
-		j.mu.Unlock()
 	}()
 }
 

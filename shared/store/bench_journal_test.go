@@ -34,8 +34,8 @@ import (
 //	copy    the copy of the events collection lungo makes on every write to
 //	        it (mongokit.Collection.Clone): the engine's own floor
 //	file    the store on the journal, as OpenFile opens it
-//	open    OpenFile in a fresh process: wall and CPU time, the first write
-//	        after it, the process's peak RSS
+//	open    OpenFile in a fresh process, best of three: wall and CPU time,
+//	        the first write after it, the process's peak RSS
 //
 // and prints a table with the ratios. The fixture is built straight into the
 // catalogue once per size and written as a compacted journal.
@@ -83,8 +83,15 @@ func BenchmarkJournal(b *testing.B) {
 		})
 		var open child
 		b.Run(fmt.Sprintf("stored=%d/open", n), func(b *testing.B) {
+			// The best of three: on a shared machine the wall time is mostly
+			// what other processes leave.
 			for range b.N {
-				open = openInChild(b, copyDir(b, fix, b.TempDir()))
+				open = child{wall: time.Hour}
+				for range 3 {
+					if c := openInChild(b, copyDir(b, fix, b.TempDir())); c.wall < open.wall {
+						open = c
+					}
+				}
 			}
 			b.ReportMetric(open.wall.Seconds()*1000, "open-ms")
 			b.ReportMetric(open.cpu.Seconds()*1000, "open-cpu-ms")
