@@ -3,10 +3,11 @@
 // changes, checksummed, fsynced before the commit returns, compacted into a
 // new snapshot as the log grows, and locked to one process.
 //
-// It is hand-written rather than built on a WAL library: what is needed
-// beyond appending checksummed records — telling a torn tail from a flipped
-// bit, snapshot rotation, the process lock — is most of the code, and the
-// libraries at hand decide those differently.
+// It is hand-written rather than built on a WAL library: tidwall/wal, the
+// common choice, frames a record with its length and no checksum, so a
+// flipped bit would load silently; and what is needed beyond appending
+// records (telling a torn tail from damage, snapshot rotation, the process
+// lock) is most of this package anyway.
 //
 // The directory holds snapshot.N (the catalogue as of the start of log.N),
 // log.N, log.N+1, … (each newer than the one before) and LOCK. Files are
