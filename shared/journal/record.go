@@ -12,7 +12,7 @@ import (
 
 // ErrCorrupt marks a file that fails its checksums: it is refused, never
 // loaded in part.
-var ErrCorrupt = errors.New("corrupt")
+var ErrCorrupt = errors.New("refusing to load a damaged journal")
 
 // A file is a magic string and then records. A record is a 12-byte header —
 // payload length, CRC-32C of the payload, CRC-32C of those first 8 bytes —
