@@ -22,6 +22,7 @@ import (
 	"go.mongodb.org/mongo-driver/bson"
 
 	"cloudmarket/shared/ids"
+	"cloudmarket/shared/market"
 	"cloudmarket/shared/journal"
 )
 
@@ -168,8 +169,8 @@ func (s benchStore) keyed(ctx context.Context, i int) error {
 	key := fmt.Sprintf("k%d-%d", i, now.UnixNano())
 	claim := &IdempotencyClaim{Caller: "100001", Key: key, RequestHash: "h", Now: now,
 		Render: func(any) (Reply, error) { return Reply{Status: 201, Body: []byte(`{"ok":true}`)}, nil }}
-	_, err := Transact(WithIdempotency(ctx, claim), s.Store, func(tx *Tx) (Event, error) {
-		return tx.Record(Event{Type: "bench.written", At: now, Actor: "100001", Subject: key, ProviderID: "prv_bench", Data: map[string]any{"i": i}})
+	_, err := Transact(WithIdempotency(ctx, claim), s.Store, func(tx *Tx) (market.Event, error) {
+		return tx.Record(market.Event{Type: market.EventDepositOwed, At: now, Actor: "100001", Subject: key, ProviderID: "prv_bench", Data: market.DepositOwedData{OwedFen: int64(i)}})
 	})
 	return err
 }
@@ -180,16 +181,14 @@ func (s benchStore) bare(ctx context.Context, i int) error {
 	key := fmt.Sprintf("k%d-%d", i, now.UnixNano())
 	return s.client.UseSession(ctx, func(sc lungo.ISessionContext) error {
 		_, err := sc.WithTransaction(sc, func(tc lungo.ISessionContext) (any, error) {
-			ev := eventDoc{ID: ids.New(ids.Event, now), Type: "bench.written", At: now, Actor: "100001", Subject: key, ProviderID: "prv_bench", Data: map[string]any{"i": i}}
+			ev := bson.M{"_id": ids.New(ids.Event, now), "type": "deposit.owed", "at": now, "actor": "100001", "subject": key, "providerId": "prv_bench",
+				"data": bson.M{"owedFen": int64(i)}, "shape": "DepositOwedData"}
 			if _, err := s.col(colEvents).InsertOne(tc, ev); err != nil {
 				return nil, err
 			}
 			id := idempotencyID("100001", key)
-			if _, err := s.col(colIdempotency).DeleteOne(tc, bson.M{"_id": id, "expireAt": bson.M{"$lte": now}}); err != nil {
-				return nil, err
-			}
 			_, err := s.col(colIdempotency).InsertOne(tc, bson.M{"_id": id, "caller": "100001", "key": key, "requestHash": "h",
-				"status": 201, "body": []byte(`{"ok":true}`), "createdAt": now, "expireAt": now.Add(IdempotencyTTL)})
+				"status": 201, "body": []byte(`{"ok":true}`), "createdAt": now, "expireAt": now.Add(IdempotencyTTL), "purgeAt": now.Add(IdempotencyTTL)})
 			return nil, err
 		})
 		return err
@@ -215,9 +214,9 @@ func fixture(b *testing.B, n int) *lungo.Catalog {
 	at := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	for i := range n {
 		at = at.Add(time.Second)
-		doc, err := bsonkit.Transform(eventDoc{ID: ids.New(ids.Event, at), Type: "order.paid", At: at, Actor: "300001",
-			Subject: fmt.Sprintf("ord_%08d", i), ProviderID: fmt.Sprintf("prv_%04d", i%500),
-			Data: map[string]any{"amountFen": int64(i * 100), "outTradeNo": fmt.Sprintf("CM%016d", i)}})
+		doc, err := bsonkit.Transform(bson.M{"_id": ids.New(ids.Event, at), "type": "order.paid", "at": at, "actor": "300001",
+			"subject": fmt.Sprintf("ord_%08d", i), "providerId": fmt.Sprintf("prv_%04d", i%500), "shape": "OrderPaidData",
+			"data": bson.M{"transactionId": fmt.Sprintf("4200%016d", i), "amountFen": int64(i * 100), "orderAmountFen": int64(i * 100)}})
 		if err != nil {
 			b.Fatal(err)
 		}
