@@ -22,8 +22,8 @@ import (
 	"go.mongodb.org/mongo-driver/bson"
 
 	"cloudmarket/shared/ids"
-	"cloudmarket/shared/market"
 	"cloudmarket/shared/journal"
+	"cloudmarket/shared/market"
 )
 
 // BenchmarkJournal measures a keyed write (an event and its idempotency
