@@ -230,7 +230,7 @@ func (s *Service) RecordProviderRefundPayment(ctx context.Context, who market.Ac
 		if err != nil {
 			return err
 		}
-		return s.recordPaid(tx, who, r, o, out, reference, now)
+		return s.recordPaid(tx, who, r, o, out, r.ProviderPaymentRef, now) // as recorded: trimmed
 	})
 }
 
@@ -297,9 +297,22 @@ func (s *Service) recordArbitrating(tx *store.Tx, actor string, r *market.Refund
 
 // recordPaid records a paid refund: the event, and the provider's share of a
 // platform refund of a settled order — a clawback for the next statement, or a
-// deposit deduction when the ruling charges the deposit, never both (R-RF7,
-// R-DP4).
+// deposit deduction when the ruling charges the deposit (a clawback when the
+// deposit is already due back), never both (R-RF7, R-DP4).
 func (s *Service) recordPaid(tx *store.Tx, who market.Actor, r *market.Refund, o *market.Order, out market.PaidOutcome, reference string, now time.Time) error {
+	var p *market.Provider
+	if out.ProviderShare == market.ShareDeposit && out.ShareFen > 0 {
+		var err error
+		if p, err = loadProvider(tx, r.ProviderID); err != nil {
+			return err
+		}
+		// A deposit already due back (or returned) takes no deduction, but
+		// the buyer has the money: the share is clawed back instead, so the
+		// payment can always be recorded.
+		if st := p.Deposit.Status(); st == market.DepositReturning || st == market.DepositReturned {
+			out.ProviderShare, r.ProviderShare = market.ShareClawback, market.ShareClawback
+		}
+	}
 	switch out.ProviderShare {
 	case market.ShareClawback:
 		if err := tx.InsertClawback(market.Clawback{ID: "clw_" + r.ID, ProviderID: r.ProviderID, RefundID: r.ID, OrderID: o.ID, AmountFen: out.ShareFen, At: now}); err != nil {
@@ -307,10 +320,6 @@ func (s *Service) recordPaid(tx *store.Tx, who market.Actor, r *market.Refund, o
 		}
 	case market.ShareDeposit:
 		if out.ShareFen > 0 {
-			p, err := loadProvider(tx, r.ProviderID)
-			if err != nil {
-				return err
-			}
 			if _, err := s.deduct(tx, who, p, Deduction{AmountFen: out.ShareFen, Reason: "退款" + r.ID + "由保证金赔付 (R-DP4)", RefundID: r.ID}, now); err != nil {
 				return err
 			}
