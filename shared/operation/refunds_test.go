@@ -1212,3 +1212,124 @@ func TestChargeDepositWhileReturning_R_DP4_R_DP6(t *testing.T) {
 	_, err = f.svc.ReturnDeposit(f.ctx, finance, prov.ID, "WIRE-BACK-1")
 	ok(t, err)
 }
+
+// An exit refunds at most ExitBatch orders in its own transaction; the refund
+// sweep refunds the rest of an exiting (or expelled) provider's unfinished
+// orders and takes over refunds asked since, once however often it runs. An
+// order whose exit refund failed is finance's: not refunded again (R-EX2).
+func TestExitRefundSweep_R_EX2(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, "2026-07-01 09:30")
+	f.svc.Config.ExitBatch = 2
+	_, prov, done := f.refundShop()
+	prod2, prov2 := f.onSale("100002", otherOrg, "software", 20_000)
+	f.complete("2026-07-06 10:00")
+	f.setClock("2026-07-07 10:00")
+	var orders []*market.Order
+	for i := range 5 {
+		orders = append(orders, f.paidOrder(done.ProductID, fmt.Sprintf("42000000002026070700%02d", i)))
+	}
+	expelledOrder := f.paidOrder(prod2.ID, "4200000000202607070099")
+
+	f.setClock("2026-07-08 10:00")
+	_, err := f.svc.RequestExit(f.ctx, seller, prov.ID, "业务调整")
+	ok(t, err)
+	exitRefunds := func() map[string][]*market.Refund {
+		rs, err := f.st.Refunds(f.ctx, store.RefundQuery{})
+		ok(t, err)
+		out := map[string][]*market.Refund{}
+		for _, r := range rs {
+			out[r.OrderID] = append(out[r.OrderID], r)
+		}
+		return out
+	}
+	first := exitRefunds()
+	if len(first) != 2 {
+		t.Fatalf("the exit refunded %d orders, want ExitBatch 2", len(first))
+	}
+	// One exit refund fails; a buyer asks a small refund of an order not
+	// reached yet; the other provider is expelled (as the penalty feature will).
+	var failed, asked string
+	for _, rs := range first {
+		if failed == "" {
+			failed = rs[0].OrderID
+			ok(t, f.refundResult(rs[0], "ABNORMAL"))
+		}
+	}
+	for _, o := range orders {
+		if first[o.ID] == nil && asked == "" {
+			asked = o.ID
+			_, err := f.svc.RequestRefund(f.ctx, buyer, o.ID, fenOf(100), "先退一点")
+			ok(t, err)
+		}
+	}
+	f.change(prov2.ID, func(p *market.Provider) { p.Status = market.ProviderExpelled })
+
+	f.setClock("2026-07-08 10:01")
+	var wg sync.WaitGroup
+	reps := make([]operation.DeadlineReport, 2)
+	for i := range reps {
+		wg.Go(func() {
+			var err error
+			reps[i], err = f.svc.EnforceDeadlines(f.ctx)
+			ok(t, err)
+		})
+	}
+	wg.Wait()
+	again, err := f.svc.EnforceDeadlines(f.ctx)
+	ok(t, err)
+	// 2 not reached, the asked one taken over, and the expelled provider's.
+	if got := reps[0].ExitRefunds + reps[1].ExitRefunds; got != 4 || again.ExitRefunds != 0 {
+		t.Fatalf("swept %d + %d then %d, want 4 then 0", reps[0].ExitRefunds, reps[1].ExitRefunds, again.ExitRefunds)
+	}
+	all := exitRefunds()
+	for _, o := range append(orders, expelledOrder) {
+		rs := all[o.ID]
+		if o.ID == failed {
+			if len(rs) != 1 || rs[0].Status != market.RefundFailed {
+				t.Errorf("the failed exit refund's order was refunded again: %+v", rs)
+			}
+			continue
+		}
+		if len(rs) != 1 || rs[0].Status != market.RefundAccepted || !rs[0].ForExit || rs[0].AmountFen != o.AmountFen ||
+			rs[0].Payer != market.PayerPlatform || rs[0].Transfer.State != market.TransferSubmitted {
+			t.Errorf("order %s: %+v", o.ID, rs)
+		}
+		if o.ID == asked && !strings.HasPrefix(rs[0].Reason, market.ReasonProviderExit+": ") {
+			t.Errorf("the asked refund was not taken over: %+v", rs[0])
+		}
+	}
+	if all[done.ID] != nil {
+		t.Error("a completed order was refunded")
+	}
+	if n := f.countEvents("refund.accepted"); n != 6 {
+		t.Errorf("%d refund.accepted events, want 6", n)
+	}
+	calls := map[string]int{}
+	for _, c := range f.refunds.all() {
+		calls[c.OutRefundNo]++
+	}
+	if len(calls) != 6 {
+		t.Errorf("%d refunds asked of the payment system, want 6", len(calls))
+	}
+	for no, n := range calls {
+		if n != 1 { // two runs at once each submitted what the other claimed
+			t.Errorf("%s asked %d times", no, n)
+		}
+	}
+	for _, rs := range all {
+		if rs[0].Status == market.RefundAccepted {
+			f.paid(rs[0])
+		}
+	}
+	rep, err := f.svc.EnforceDeadlines(f.ctx)
+	ok(t, err)
+	if rep.ExitRefunds != 0 {
+		t.Errorf("swept after everything was paid: %+v", rep)
+	}
+	for _, o := range append(orders, expelledOrder) {
+		if got := f.order(o.ID); o.ID != failed && got.Status != market.OrderRefunded {
+			t.Errorf("order %s: %s", o.ID, got.Status)
+		}
+	}
+}
