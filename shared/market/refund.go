@@ -314,6 +314,7 @@ type Refund struct {
 	FailedAt           time.Time
 	FailureReason      string
 	UpdatedAt          time.Time
+	ForExit            bool // R-EX2's full refund, made or taken over at the provider's exit
 }
 
 // Open tells whether the refund is still in progress.
@@ -373,7 +374,7 @@ func ExitRefund(id string, o *Order, now time.Time) (*Refund, error) {
 		return nil, fault.Failed("NotRefundable", "Order %s has nothing to refund.", o.ID)
 	}
 	r := &Refund{ID: id, OrderID: o.ID, ProviderID: o.ProviderID, BuyerAccount: o.BuyerAccount, ProductName: o.ProductName,
-		Status: RefundRequested, Basis: BasisReviewPeriod, RequestedFen: o.RemainingFen(), Reason: ReasonProviderExit, RequestedAt: now, UpdatedAt: now}
+		Status: RefundRequested, Basis: BasisReviewPeriod, RequestedFen: o.RemainingFen(), Reason: ReasonProviderExit, ForExit: true, RequestedAt: now, UpdatedAt: now}
 	r.setAmount(o, o.RemainingFen(), now)
 	r.accept(PayerPlatform, now)
 	o.OpenRefundID = r.ID
@@ -388,7 +389,7 @@ func (r *Refund) TakeOverForExit(o *Order, now time.Time) bool {
 		return false
 	}
 	r.Reason = ReasonProviderExit + ": " + r.Reason
-	r.Basis = BasisReviewPeriod
+	r.Basis, r.ForExit = BasisReviewPeriod, true
 	r.setAmount(o, o.RemainingFen(), now)
 	r.accept(PayerPlatform, now)
 	return true
@@ -551,9 +552,9 @@ func (r *Refund) Arbitrate(o *Order, in Ruling, arbiter string, now time.Time) e
 }
 
 // Submitting claims the transfer for one call to the payment system: the
-// sweep leaves it alone for TransferLease.
+// sweep, and any other submitter, leaves it alone for TransferLease.
 func (r *Refund) Submitting(now time.Time) bool {
-	if r.Status != RefundAccepted || r.Payer != PayerPlatform || r.Transfer.State != TransferPending {
+	if r.Status != RefundAccepted || r.Payer != PayerPlatform || r.Transfer.State != TransferPending || r.Transfer.NextAttemptAt.After(now) {
 		return false
 	}
 	r.Transfer.NextAttemptAt = now.Add(TransferLease)

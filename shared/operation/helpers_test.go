@@ -3,7 +3,7 @@ package operation_test
 // The fixture of the operation tests: a Service on its own in-memory store,
 // a clock that stands still, the real working-day calendar, and fakes at the
 // edge of the world (SMS/e-mail sender, object storage, queue, payment
-// notification reader). The record types that live in store today (events,
+// notification reader, the payment system's refund API). The record types that live in store today (events,
 // notifications, deposit entries, payment notifications) are named only in
 // this file, so the tests themselves read operation results and plain values.
 
@@ -277,6 +277,91 @@ func (fakeReader) Parse(_ context.Context, h http.Header, body []byte) (operatio
 	return m, nil
 }
 
+// fakeRefunds is the payment system's refund API (operation.RefundAPI, as
+// the app wires it into the Service): it records every call, fails
+// temporarily while failures > 0, refuses for good while refuse is set, and
+// otherwise takes the refund once per out_refund_no with the status answer
+// (PROCESSING unless set). A query answers the refund's state, which a test
+// moves with settle.
+type fakeRefunds struct {
+	clock    *fixedClock
+	mu       sync.Mutex
+	calls    []operation.RefundOrder
+	queries  []string
+	failures int
+	refuse   error
+	answer   string
+	states   map[string]operation.RefundState
+}
+
+func (r *fakeRefunds) CreateRefund(_ context.Context, o operation.RefundOrder) (operation.RefundState, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.calls = append(r.calls, o)
+	if r.failures > 0 {
+		r.failures--
+		return operation.RefundState{}, fmt.Errorf("%w: HTTP 500 SYSTEM_ERROR", operation.ErrRefundAPITemporary)
+	}
+	if r.refuse != nil {
+		return operation.RefundState{}, r.refuse
+	}
+	st, seen := r.states[o.OutRefundNo]
+	if !seen { // out_refund_no is the idempotency key: a repeat is the same refund
+		st = operation.RefundState{RefundID: "50300" + o.OutRefundNo, Status: "PROCESSING"}
+		if r.answer != "" {
+			st.Status = r.answer
+		}
+		if st.Status == "SUCCESS" {
+			st.SuccessTime = r.clock.Now()
+		}
+		r.states[o.OutRefundNo] = st
+	}
+	return st, nil
+}
+
+func (r *fakeRefunds) QueryRefund(_ context.Context, outRefundNo string) (operation.RefundState, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.queries = append(r.queries, outRefundNo)
+	st, seen := r.states[outRefundNo]
+	if !seen {
+		return operation.RefundState{}, operation.ErrRefundUnknown
+	}
+	return st, nil
+}
+
+// settle moves a refund the fake took to a final status, as the payment
+// system does on its own.
+func (r *fakeRefunds) settle(outRefundNo, status string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	st := r.states[outRefundNo]
+	st.Status = status
+	if status == "SUCCESS" {
+		st.SuccessTime = r.clock.Now()
+	}
+	r.states[outRefundNo] = st
+}
+
+func (r *fakeRefunds) all() []operation.RefundOrder {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.calls)
+}
+
+func (r *fakeRefunds) queried() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.queries)
+}
+
+// set changes the fake's behaviour under its lock.
+func (r *fakeRefunds) set(fn func(r *fakeRefunds)) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	fn(r)
+}
+
 // fixture is one test's world.
 type fixture struct {
 	t       *testing.T
@@ -287,6 +372,7 @@ type fixture struct {
 	sender  *fakeSender
 	objects *fakeObjects
 	queue   *fakeQueue
+	refunds *fakeRefunds
 }
 
 // newFixture starts a Service on a fresh memory store with the clock at now
@@ -301,10 +387,11 @@ func newFixture(t *testing.T, now string) *fixture {
 	t.Cleanup(func() { _ = st.Close(ctx) })
 	clk := &fixedClock{now: sh(t, now)}
 	f := &fixture{t: t, ctx: ctx, st: st, clock: clk, sender: &fakeSender{},
-		objects: &fakeObjects{clock: clk, objects: map[string][]byte{}}, queue: &fakeQueue{}}
+		objects: &fakeObjects{clock: clk, objects: map[string][]byte{}}, queue: &fakeQueue{},
+		refunds: &fakeRefunds{clock: clk, states: map[string]operation.RefundState{}}}
 	f.svc = &operation.Service{
 		Store: st, Clock: clk, Calendar: workday.New(), Objects: f.objects, Sender: f.sender, Queue: f.queue,
-		Notifications: fakeReader{},
+		Notifications: fakeReader{}, Refunds: f.refunds,
 		Config: operation.Config{
 			ReviewerPhones: []string{reviewerPhone}, FinancePhones: []string{financePhone}, RiskPhones: []string{riskPhone},
 			Products:        market.ProductRules{AllowedDomains: market.DefaultAllowedDomains, MaxPriceFen: market.DefaultMaxPriceFen},

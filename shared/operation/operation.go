@@ -46,6 +46,9 @@ type Config struct {
 	Products market.ProductRules
 	// ConsignmentRate is the platform's share in consignment mode (R-FE1).
 	ConsignmentRate money.BasisPoints
+	// ExitBatch bounds the orders an exit refunds in its own transaction
+	// (R-EX2); the refund sweep takes the rest. 0 means 1,000.
+	ExitBatch int
 }
 
 // staffSMS makes one SMS per phone.

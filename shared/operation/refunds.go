@@ -230,7 +230,7 @@ func (s *Service) RecordProviderRefundPayment(ctx context.Context, who market.Ac
 		if err != nil {
 			return err
 		}
-		return s.recordPaid(tx, who, r, o, out, reference, now)
+		return s.recordPaid(tx, who, r, o, out, r.ProviderPaymentRef, now) // as recorded: trimmed
 	})
 }
 
@@ -297,9 +297,22 @@ func (s *Service) recordArbitrating(tx *store.Tx, actor string, r *market.Refund
 
 // recordPaid records a paid refund: the event, and the provider's share of a
 // platform refund of a settled order — a clawback for the next statement, or a
-// deposit deduction when the ruling charges the deposit, never both (R-RF7,
-// R-DP4).
+// deposit deduction when the ruling charges the deposit (a clawback when the
+// deposit is already due back), never both (R-RF7, R-DP4).
 func (s *Service) recordPaid(tx *store.Tx, who market.Actor, r *market.Refund, o *market.Order, out market.PaidOutcome, reference string, now time.Time) error {
+	var p *market.Provider
+	if out.ProviderShare == market.ShareDeposit && out.ShareFen > 0 {
+		var err error
+		if p, err = loadProvider(tx, r.ProviderID); err != nil {
+			return err
+		}
+		// A deposit already due back (or returned) takes no deduction, but
+		// the buyer has the money: the share is clawed back instead, so the
+		// payment can always be recorded.
+		if st := p.Deposit.Status(); st == market.DepositReturning || st == market.DepositReturned {
+			out.ProviderShare, r.ProviderShare = market.ShareClawback, market.ShareClawback
+		}
+	}
 	switch out.ProviderShare {
 	case market.ShareClawback:
 		if err := tx.InsertClawback(market.Clawback{ID: "clw_" + r.ID, ProviderID: r.ProviderID, RefundID: r.ID, OrderID: o.ID, AmountFen: out.ShareFen, At: now}); err != nil {
@@ -307,10 +320,6 @@ func (s *Service) recordPaid(tx *store.Tx, who market.Actor, r *market.Refund, o
 		}
 	case market.ShareDeposit:
 		if out.ShareFen > 0 {
-			p, err := loadProvider(tx, r.ProviderID)
-			if err != nil {
-				return err
-			}
 			if _, err := s.deduct(tx, who, p, Deduction{AmountFen: out.ShareFen, Reason: "退款" + r.ID + "由保证金赔付 (R-DP4)", RefundID: r.ID}, now); err != nil {
 				return err
 			}
@@ -465,14 +474,19 @@ type RefundSweep struct {
 	RefundsEscalated  int `json:"refundsEscalated"`  // no answer by respondBy: to arbitration
 	RefundsSubmitted  int `json:"refundsSubmitted"`  // platform refunds (re)submitted to the payment system
 	RefundsReconciled int `json:"refundsReconciled"` // results found by querying the payment system
+	ExitRefunds       int `json:"exitRefunds"`       // orders of exiting providers the exit did not reach, refunded (R-EX2)
 }
 
 // enforceRefundDeadlines is the refunds' part of the enforce-deadlines timer:
-// silent providers (respondBy), platform refunds whose submission is due (new
+// orders of exiting providers that the exit did not reach (R-EX2), silent providers (respondBy), platform refunds whose submission is due (new
 // intents, and retries with backoff after a failed call, always the same
 // out_refund_no), and refunds whose result never arrived (queried).
 func (s *Service) enforceRefundDeadlines(ctx context.Context, now time.Time) (RefundSweep, error) {
 	var rep RefundSweep
+	var err error
+	if rep.ExitRefunds, err = s.sweepExitRefunds(ctx, now); err != nil {
+		return rep, err
+	}
 	silent, err := s.Store.SilentRefunds(ctx, now, sweepBatch)
 	if err != nil {
 		return rep, err
@@ -570,45 +584,148 @@ func obligations(tx *store.Tx, providerID string) (market.Obligations, error) {
 // exitBatch bounds the orders an exit refunds in its own transaction.
 const exitBatch = 1000
 
+func (s *Service) exitBatch() int {
+	if s.Config.ExitBatch > 0 {
+		return s.Config.ExitBatch
+	}
+	return exitBatch
+}
+
 // exitRefunds refunds in full every paid order of an exiting provider that is
-// not completed (R-EX2), inside the exit's transaction: an open refund of
-// such an order becomes the full refund; the others get a new one. It returns
-// the refunds to submit to the payment system after commit.
+// not completed (R-EX2), inside the exit's transaction, at most exitBatch of
+// them (the refund sweep takes the rest): an open refund of such an order
+// becomes the full refund; the others get a new one. It returns the refunds
+// to submit to the payment system after commit.
 func (s *Service) exitRefunds(tx *store.Tx, who market.Actor, providerID string, now time.Time) ([]string, error) {
-	orders, err := tx.UnfinishedOrders(providerID, exitBatch)
+	orders, err := tx.UnfinishedOrders(providerID, s.exitBatch())
 	if err != nil {
 		return nil, err
 	}
 	var out []string
 	for _, o := range orders {
-		var r *market.Refund
-		if o.OpenRefundID != "" {
-			if r, err = tx.Refund(o.OpenRefundID); err != nil {
-				return nil, err
-			}
-			if !r.TakeOverForExit(o, now) {
-				continue // already accepted: being paid
-			}
-			if err := tx.SaveRefund(r); err != nil {
-				return nil, err
-			}
-		} else {
-			if r, err = market.ExitRefund(ids.New(ids.Refund, now), o, now); err != nil {
-				return nil, err
-			}
-			if err := tx.InsertRefund(r); err != nil {
-				return nil, err
-			}
-		}
-		if err := tx.SaveOrder(o); err != nil {
+		id, err := s.exitRefund(tx, who, o, now)
+		if err != nil {
 			return nil, err
 		}
-		if err := s.recordAccepted(tx, who.Account, r, market.ReasonProviderExit, now); err != nil {
-			return nil, err
+		if id != "" {
+			out = append(out, id)
 		}
-		out = append(out, r.ID)
 	}
 	return out, nil
+}
+
+// exitRefund refunds one unfinished order of an exiting provider in full
+// (R-EX2): its open refund becomes the full refund, or it gets a new one. It
+// returns "" when the order's refund is already accepted (being paid).
+func (s *Service) exitRefund(tx *store.Tx, who market.Actor, o *market.Order, now time.Time) (string, error) {
+	var r *market.Refund
+	var err error
+	if o.OpenRefundID != "" {
+		if r, err = tx.Refund(o.OpenRefundID); err != nil {
+			return "", err
+		}
+		if !r.TakeOverForExit(o, now) {
+			return "", nil
+		}
+		if err := tx.SaveRefund(r); err != nil {
+			return "", err
+		}
+	} else {
+		if r, err = market.ExitRefund(ids.New(ids.Refund, now), o, now); err != nil {
+			return "", err
+		}
+		if err := tx.InsertRefund(r); err != nil {
+			return "", err
+		}
+	}
+	if err := tx.SaveOrder(o); err != nil {
+		return "", err
+	}
+	return r.ID, s.recordAccepted(tx, who.Account, r, market.ReasonProviderExit, now)
+}
+
+// sweepExitRefunds refunds what an exit's own transaction did not reach
+// (R-EX2): the unfinished orders of exiting or expelled providers beyond
+// exitBatch, and refunds asked of them since, at most sweepBatch a run. An
+// order whose exit refund failed is finance's (refund_failed), not refunded
+// again. Each order is re-checked in its own transaction, so a run twice or
+// concurrently refunds it once.
+func (s *Service) sweepExitRefunds(ctx context.Context, now time.Time) (int, error) {
+	providers, err := s.Store.ExitingProviders(ctx, sweepBatch)
+	if err != nil {
+		return 0, err
+	}
+	actor := market.System("enforce-deadlines")
+	var made []string
+	refund := func(orderID, providerID string) error {
+		id, err := store.Transact(ctx, s.Store, func(tx *store.Tx) (string, error) {
+			o, err := tx.Order(orderID)
+			if err != nil {
+				return "", err
+			}
+			if o.ProviderID != providerID || (o.Status != market.OrderPaid && o.Status != market.OrderInService) {
+				return "", nil // completed or refunded meanwhile
+			}
+			p, err := tx.Provider(providerID)
+			if err != nil {
+				return "", err
+			}
+			if p.Status != market.ProviderExiting && p.Status != market.ProviderExpelled {
+				return "", nil
+			}
+			if o.OpenRefundID == "" {
+				if done, err := tx.HasExitRefund(o.ID); err != nil || done {
+					return "", err
+				}
+			}
+			return s.exitRefund(tx, actor, o, now)
+		})
+		if errors.Is(err, store.ErrConflict) || store.IsDuplicate(err) {
+			return nil // changed meanwhile: the next run looks again
+		}
+		if id != "" {
+			made = append(made, id)
+		}
+		return err
+	}
+	for _, pid := range providers {
+		for _, st := range []market.RefundStatus{market.RefundRequested, market.RefundArbitrating} {
+			asked, err := s.Store.Refunds(ctx, store.RefundQuery{ProviderID: pid, Status: string(st), Limit: sweepBatch})
+			if err != nil {
+				return len(made), err
+			}
+			for _, r := range asked {
+				if len(made) >= sweepBatch {
+					break
+				}
+				if err := refund(r.OrderID, pid); err != nil {
+					return len(made), err
+				}
+			}
+		}
+		for after := ""; len(made) < sweepBatch; {
+			orders, err := s.Store.UnrefundedOrders(ctx, pid, after, sweepBatch)
+			if err != nil {
+				return len(made), err
+			}
+			for _, id := range orders {
+				if len(made) >= sweepBatch {
+					break
+				}
+				if err := refund(id, pid); err != nil {
+					return len(made), err
+				}
+			}
+			if len(orders) < sweepBatch {
+				break
+			}
+			after = orders[len(orders)-1]
+		}
+	}
+	for _, id := range made {
+		s.submitRefund(ctx, id)
+	}
+	return len(made), nil
 }
 
 // refundExitPayment handles a payment that arrives for an order of a provider

@@ -71,6 +71,7 @@ type refundDoc struct {
 	OutRefundNo        string          `bson:"outRefundNo,omitempty"`
 	Transfer           transferDoc     `bson:"transfer"`
 	ProviderPaymentRef string          `bson:"providerPaymentRef,omitempty"`
+	ForExit            bool            `bson:"forExit,omitempty"`
 	PaidAt             *time.Time      `bson:"paidAt,omitempty"`
 	FailedAt           *time.Time      `bson:"failedAt,omitempty"`
 	FailureReason      string          `bson:"failureReason,omitempty"`
@@ -84,7 +85,7 @@ func refundToDoc(r *market.Refund) bson.M {
 		Reason: r.Reason, RequestedAt: ms(r.RequestedAt), RespondBy: timePtr(r.RespondBy), ArbitrationCause: r.ArbitrationCause,
 		ArbitratingAt: timePtr(r.ArbitratingAt), Payer: r.Payer, AcceptedAt: timePtr(r.AcceptedAt),
 		FeeReversedFen: int64(r.FeeReversed), NetReversedFen: int64(r.NetReversed), InvoiceAction: r.InvoiceAction,
-		ProviderShare: r.ProviderShare, OutRefundNo: r.OutRefundNo, ProviderPaymentRef: r.ProviderPaymentRef,
+		ProviderShare: r.ProviderShare, OutRefundNo: r.OutRefundNo, ProviderPaymentRef: r.ProviderPaymentRef, ForExit: r.ForExit,
 		PaidAt: timePtr(r.PaidAt), FailedAt: timePtr(r.FailedAt), FailureReason: r.FailureReason, UpdatedAt: ms(r.UpdatedAt),
 		Transfer: transferDoc{State: r.Transfer.State, Attempts: r.Transfer.Attempts, NextAttemptAt: timePtr(r.Transfer.NextAttemptAt),
 			LastError: r.Transfer.LastError, RefundID: r.Transfer.RefundID, SubmittedAt: timePtr(r.Transfer.SubmittedAt)},
@@ -106,7 +107,7 @@ func (d refundDoc) refund() *market.Refund {
 		AmountFen: money.Fen(d.AmountFen), Reason: d.Reason, RequestedAt: d.RequestedAt.UTC(), RespondBy: timeOrZero(d.RespondBy),
 		ArbitrationCause: d.ArbitrationCause, ArbitratingAt: timeOrZero(d.ArbitratingAt), Payer: d.Payer, AcceptedAt: timeOrZero(d.AcceptedAt),
 		FeeReversed: money.Fen(d.FeeReversedFen), NetReversed: money.Fen(d.NetReversedFen), InvoiceAction: d.InvoiceAction,
-		ProviderShare: d.ProviderShare, OutRefundNo: d.OutRefundNo, ProviderPaymentRef: d.ProviderPaymentRef,
+		ProviderShare: d.ProviderShare, OutRefundNo: d.OutRefundNo, ProviderPaymentRef: d.ProviderPaymentRef, ForExit: d.ForExit,
 		PaidAt: timeOrZero(d.PaidAt), FailedAt: timeOrZero(d.FailedAt), FailureReason: d.FailureReason, UpdatedAt: d.UpdatedAt.UTC(),
 		Transfer: market.RefundTransfer{State: d.Transfer.State, Attempts: d.Transfer.Attempts, NextAttemptAt: timeOrZero(d.Transfer.NextAttemptAt),
 			LastError: d.Transfer.LastError, RefundID: d.Transfer.RefundID, SubmittedAt: timeOrZero(d.Transfer.SubmittedAt)},
@@ -224,6 +225,30 @@ func (tx *Tx) count(col string, filter bson.M) (int64, error) {
 		return 0, fmt.Errorf("store: count %s: %w", col, err)
 	}
 	return n, nil
+}
+
+// ExitingProviders lists providers that are exiting or were expelled: their
+// unfinished orders are refunded in full (R-EX2).
+func (s *Store) ExitingProviders(ctx context.Context, limit int) ([]string, error) {
+	return s.ids(ctx, colProviders, bson.M{"status": bson.M{"$in": bson.A{string(market.ProviderExiting), string(market.ProviderExpelled)}}},
+		bson.D{{Key: "_id", Value: 1}}, limit)
+}
+
+// UnrefundedOrders lists a provider's paid orders that are not completed and
+// have no refund in progress, after the cursor (an order ID), oldest first.
+func (s *Store) UnrefundedOrders(ctx context.Context, providerID, afterID string, limit int) ([]string, error) {
+	filter := unfinishedOrders(providerID)
+	filter["openRefundId"] = bson.M{"$exists": false}
+	if afterID != "" {
+		filter["_id"] = bson.M{"$gt": afterID}
+	}
+	return s.ids(ctx, colOrders, filter, bson.D{{Key: "_id", Value: 1}}, limit)
+}
+
+// HasExitRefund tells whether an order ever had R-EX2's refund.
+func (tx *Tx) HasExitRefund(orderID string) (bool, error) {
+	n, err := tx.count(colRefunds, bson.M{"orderId": orderID, "forExit": true})
+	return n > 0, err
 }
 
 // UnfinishedOrders reads, for update, a provider's paid orders that are not
