@@ -195,6 +195,9 @@ func (s *Service) RespondRefund(ctx context.Context, who market.Actor, id, decis
 // ArbitrateRefund is the risk team's ruling (R-RF3..R-RF5); a full or partial
 // ruling is paid by the platform (R-RF7).
 func (s *Service) ArbitrateRefund(ctx context.Context, who market.Actor, id string, ruling market.Ruling) (*market.Refund, error) {
+	if !who.Has(market.RoleRisk) { // the ruling is the risk team's, whoever else calls (R-RF3)
+		return nil, fault.Forbidden("Refund %s: only the risk team rules on a refund.", id)
+	}
 	now := s.now()
 	r, err := s.changeRefund(ctx, who, id, orderOperator, func(tx *store.Tx, r *market.Refund, o *market.Order) error {
 		if err := r.Arbitrate(o, ruling, who.Account, now); err != nil {
