@@ -35,7 +35,12 @@ func (e *Emulator) serveConsole(w http.ResponseWriter, r *http.Request) {
 	root, _ := fs.Sub(consoleFiles, "console")
 	name := strings.TrimPrefix(path.Clean(r.URL.Path), "/console")
 	name = strings.TrimPrefix(name, "/")
-	if st, err := fs.Stat(root, name); name == "" || err != nil || st.IsDir() {
+	st, err := fs.Stat(root, name)
+	if err != nil && strings.HasPrefix(name, "assets/") { // a missing file, not a page
+		writeError(w, http.StatusNotFound, "ResourceNotFound.File", "No such console file; reload the console.")
+		return
+	}
+	if name == "" || err != nil || st.IsDir() {
 		index, err := fs.ReadFile(root, "index.html")
 		if err != nil {
 			writeError(w, http.StatusNotFound, "ResourceNotFound.Console", "The console is not built; run make console.")

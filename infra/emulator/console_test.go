@@ -7,6 +7,8 @@ import (
 	"image"
 	"image/color"
 	"image/png"
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -310,4 +312,48 @@ func TestConsoleJourney(t *testing.T) {
 	b.open("/dashboard", tid("statOrders"))
 	b.run("charts drawn", chromedp.WaitVisible(`.chart canvas`, chromedp.ByQuery), chromedp.Sleep(600*time.Millisecond))
 	b.shot("13-dashboard")
+}
+
+func TestConsoleServedWithFallback(t *testing.T) {
+	t.Parallel()
+	e := start(t, true, "")
+	for path, want := range map[string]int{"/console/": 200, "/console/review/applications": 200, "/console/config.js": 200, "/console/assets/missing.js": 404} {
+		resp, err := http.Get(e.emu.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Errorf("GET %s: %d, want %d", path, resp.StatusCode, want)
+		}
+		if want == 200 && (strings.HasSuffix(path, "/") || strings.HasSuffix(path, "applications")) {
+			if !strings.Contains(string(body), `<div id="app">`) {
+				t.Errorf("GET %s: not the console's index.html", path)
+			}
+		}
+	}
+}
+
+func TestLocalTokenAndLicenceImage(t *testing.T) {
+	t.Parallel()
+	e := start(t, true, "")
+	bad := e.call("POST", "/_local/token", "", map[string]string{"role": "admin", "sub": "1"})
+	if bad.Status != 400 {
+		t.Fatalf("unknown role: %d %s", bad.Status, bad.Raw)
+	}
+	tok := e.must(e.call("POST", "/_local/token", "", map[string]string{"role": "provider", "sub": "100001"}), 200).Body["token"].(string)
+	key := e.upload(tok, pngBytes(t), len(pngBytes(t)))
+	app := e.must(e.call("POST", "/v1/applications", tok, form(key, creditCode)), 201)
+	id := app.Body["id"].(string)
+
+	rev := e.must(e.call("POST", "/_local/token", "", map[string]string{"role": "operator:reviewer", "sub": "900001"}), 200).Body["token"].(string)
+	img := e.must(e.call("GET", "/v1/applications/"+id+"/license", rev, nil), 200)
+	if img.Body["contentType"] != "image/png" || !strings.HasPrefix(img.Body["dataUrl"].(string), "data:image/png;base64,") {
+		t.Fatalf("licence image: %s", img.Raw[:min(len(img.Raw), 200)])
+	}
+	other := e.token("100002", "provider")
+	if r := e.call("GET", "/v1/applications/"+id+"/license", other, nil); r.Status != 403 {
+		t.Fatalf("another provider reads the licence: %d", r.Status)
+	}
 }
