@@ -69,6 +69,7 @@ export const labels = {
   },
   category: { image: '镜像', software: '软件', ops: '运维服务', api: 'API', miniprogram: '小程序' },
   cooperationMode: { platform: '平台模式', consignment: '代销模式' },
+  orgCodeKind: { organisation_code: '组织机构代码', unified_credit_code: '统一社会信用代码' },
   applicationStatus: { submitted: '待审核', approved: '已通过', rejected: '已驳回' },
   providerStatus: { contract_pending: '待签合同', active: '正常', exiting: '退出中', exited: '已退出', expelled: '已清退' },
   storeStatus: { open: '营业中', closed: '已关闭', blocked: '已屏蔽' },
