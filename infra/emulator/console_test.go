@@ -257,6 +257,7 @@ func TestConsoleJourney(t *testing.T) {
 	b.signIn("provider", "100001")
 	b.open("/provider/products", tid("newProduct"))
 	b.run("create a product",
+		chromedp.WaitEnabled(tid("newProduct"), chromedp.ByQuery), // the provider's categories have loaded
 		chromedp.Click(tid("newProduct"), chromedp.ByQuery),
 		chromedp.WaitVisible(tid("saveProduct"), chromedp.ByQuery),
 		chromedp.Sleep(400*time.Millisecond), // the dialog's opening animation
