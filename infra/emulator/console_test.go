@@ -164,7 +164,7 @@ func TestConsoleJourney(t *testing.T) {
 
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(exe), chromedp.NoSandbox, chromedp.DisableGPU,
-		chromedp.WindowSize(1440, 900), chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1440, 900), // chromedp makes and removes its own profile folder
 		chromedp.Flag("lang", "zh-CN"))
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	defer cancelAlloc()
