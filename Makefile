@@ -4,7 +4,7 @@ GO ?= go
 FUNCTIONS := $(notdir $(wildcard functions/*))
 export CLOUDMARKET_MODE ?= local
 
-.PHONY: run test vet bench build invoke token fuzz clean
+.PHONY: run test vet bench build invoke token fuzz clean console console-check
 
 run: ## the whole system on :8080 (PORT to change), data in .data/
 	$(GO) run ./infra/cmd/emulator
@@ -38,6 +38,12 @@ ROLE ?= provider
 SUB ?= 100000000001
 token: ## make token ROLE=operator:reviewer SUB=200000000001
 	@$(GO) run ./infra/cmd/token -role $(ROLE) -sub $(SUB)
+
+console: ## rebuild the console (console/ → infra/emulator/console, embedded by make run); needs Node.js 20
+	cd console && npm ci && npm run build
+
+console-check: ## rebuild the console in a temporary folder; fail if the committed build differs
+	.ci/console-check
 
 clean:
 	rm -rf .build

@@ -270,6 +270,10 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		e.serveSimulate(w, r)
 	case r.URL.Path == "/_local/dead-letters":
 		e.serveDeadLetters(w, r)
+	case r.URL.Path == "/_local/token":
+		e.serveToken(w, r)
+	case r.URL.Path == "/console" || strings.HasPrefix(r.URL.Path, "/console/"):
+		e.serveConsole(w, r)
 	default:
 		e.serveFunction(w, r)
 	}

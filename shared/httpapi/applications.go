@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"encoding/base64"
 	"net/http"
 	"strconv"
 	"time"
@@ -121,6 +122,19 @@ func (a *API) GetApplication(ctx context.Context, r *Request) (Reply, error) {
 		return Reply{}, err
 	}
 	return Reply{Status: http.StatusOK, Body: viewApplication(app)}, nil
+}
+
+// GetLicenseImage serves GET /v1/applications/{id}/license (an extension of
+// API.md): the licence image as a data URL, for the reviewer's screen.
+func (a *API) GetLicenseImage(ctx context.Context, r *Request) (Reply, error) {
+	ct, data, err := a.Operations.LicenseImage(ctx, r.Caller, r.Params["id"])
+	if err != nil {
+		return Reply{}, err
+	}
+	return Reply{Status: http.StatusOK, Body: map[string]any{
+		"contentType": ct, "sizeBytes": len(data),
+		"dataUrl": "data:" + ct + ";base64," + base64.StdEncoding.EncodeToString(data),
+	}}, nil
 }
 
 type queueCursor struct {

@@ -10,6 +10,7 @@ func (a *API) Routes() []Route {
 		{Method: "POST", Pattern: "/v1/license-uploads", Function: "create-license-upload", Roles: []string{market.RoleProvider}, Handle: a.CreateLicenseUpload},
 		{Method: "POST", Pattern: "/v1/applications", Function: "submit-application", Roles: []string{market.RoleProvider}, Handle: a.SubmitApplication},
 		{Method: "GET", Pattern: "/v1/applications/{id}", Function: "query-applications", Handle: a.GetApplication},
+		{Method: "GET", Pattern: "/v1/applications/{id}/license", Function: "query-applications", Handle: a.GetLicenseImage},
 		{Method: "GET", Pattern: "/v1/applications", Function: "query-applications", Roles: []string{market.RoleReviewer}, Handle: a.ListApplications},
 		{Method: "POST", Pattern: "/v1/applications/{id}/decision", Function: "decide-application", Roles: []string{market.RoleReviewer}, Handle: a.DecideApplication},
 

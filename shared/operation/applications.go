@@ -201,3 +201,21 @@ func (s *Service) DecideApplication(ctx context.Context, who market.Actor, id, d
 	s.DeliverPending(ctx)
 	return a, nil
 }
+
+// LicenseImage returns the uploaded licence image of an application to its
+// owner or an operator: the reviewer looks at it before deciding (R-ON1).
+func (s *Service) LicenseImage(ctx context.Context, who market.Actor, id string) (contentType string, data []byte, err error) {
+	a, err := s.GetApplication(ctx, who, id)
+	if err != nil {
+		return "", nil, err
+	}
+	data, err = s.Objects.Read(ctx, a.LicenseObjectKey, market.MaxLicenseBytes)
+	if errors.Is(err, ErrNoObject) {
+		return "", nil, fault.NotFound("LicenseImage", "The licence image of application %s is no longer in object storage.", id)
+	}
+	if err != nil {
+		return "", nil, fmt.Errorf("read licence image: %w", err)
+	}
+	contentType, err = market.CheckLicenseImage(data)
+	return contentType, data, err
+}

@@ -1,0 +1,82 @@
+// Where an API error belongs on a form, and what it means in plain words.
+// The API's codes name the field (InvalidParameterValue.OrgCode, "orgCode is
+// required." for MissingParameter); the console only places and translates
+// them, it never decides.
+
+const plain = {
+  'InvalidParameterValue.OrgCode': '代码校验位不正确：请按营业执照逐字填写 9 位组织机构代码（XXXXXXXX-X）或 18 位统一社会信用代码。',
+  'InvalidParameterValue.LicenseNo': '营业执照注册号应为执照上印的 15 位注册号或 18 位统一社会信用代码。',
+  'InvalidParameterValue.LicenseImage': '营业执照图片无效：请上传不超过 2 MB 的真实 JPG 或 PNG 图片。',
+  'InvalidParameterValue.FoundedOn': '成立日期无效：应为 YYYY-MM-DD 格式且不晚于今天。',
+  'InvalidParameterValue.Categories': '经营类目无效或重复。',
+  'InvalidParameterValue.SupportHours': '在线支持时间应为每周 1–7 天、每天 1–24 小时。',
+  'InvalidParameterValue.RegisteredCapitalFen': '注册资本不能为负数。',
+  'InvalidParameterValue.CompanyType': '请选择公司类型。',
+  'InvalidParameterValue.CooperationMode': '请选择合作模式。',
+  'InvalidParameterValue.Plans': '套餐有误。',
+  'InvalidParameterValue.ExternalLink': '商品介绍中含有外部链接，请删除或改为平台内链接。',
+  'InvalidParameterValue.AmountFen': '金额无效。',
+  'InvalidParameterValue.PaidAt': '到账时间无效（不能晚于当前时间）。',
+  'InvalidParameterValue.Channel': '请选择付款渠道。',
+  'InvalidParameterValue.Quantity': '数量无效。',
+  'FailedOperation.InsufficientExperience': '成立未满 2 年，暂不能入驻（R-EN3）。',
+  'FailedOperation.SupportHoursTooLow': '在线支持时间低于每周 5 天 × 每天 8 小时的要求（R-EN2）。',
+  'FailedOperation.MiniProgramRequirementsNotMet': '小程序类目要求注册资本高于 100 万元（R-EN5）。',
+  'FailedOperation.AlreadyApplied': '该组织已有进行中的申请或已是服务商。',
+  'FailedOperation.OrganisationBanned': '该组织已被清退，不能再次入驻。',
+  'FailedOperation.ContractNotSigned': '请先签署合同。',
+  'FailedOperation.PublishingRestricted': '当前处于限制发布期，暂不能提交审核。',
+  'FailedOperation.DepositNotReceived': '保证金尚未到账。',
+  'FailedOperation.ReferenceAlreadyRecorded': '该银行流水号已登记过。',
+  'FailedOperation.ProductNotOnSale': '该商品当前不可购买。',
+  'FailedOperation.IdempotencyKeyReused': '重复提交的内容与上次不同，请刷新后重试。',
+  AuthFailure: '登录已失效，请重新登录。',
+  UnauthorizedOperation: '当前角色无权进行此操作。',
+}
+
+// Codes whose field is not spelled in the code itself.
+const fieldOfCode = {
+  'InvalidParameterValue.LicenseImage': 'licenseObjectKey',
+  'FailedOperation.InsufficientExperience': 'foundedOn',
+  'FailedOperation.SupportHoursTooLow': 'supportHours',
+  'FailedOperation.MiniProgramRequirementsNotMet': 'categories',
+  'FailedOperation.AlreadyApplied': 'orgCode',
+  'FailedOperation.OrganisationBanned': 'orgCode',
+  'InvalidParameterValue.ExternalLink': 'description',
+}
+
+// fieldOf names the request field an error is about ("orgCode",
+// "contact.phone"), or '' when it is about the whole request.
+export function fieldOf(err) {
+  if (!err || !err.code) return ''
+  if (fieldOfCode[err.code]) return fieldOfCode[err.code]
+  const msg = err.message || ''
+  if (err.code === 'MissingParameter') {
+    const m = /^([A-Za-z.]+) is required/.exec(msg)
+    return m ? m[1] : ''
+  }
+  const [category, detail] = err.code.split('.')
+  if (!detail || (category !== 'InvalidParameterValue' && category !== 'InvalidParameter')) return ''
+  const lower = detail[0].toLowerCase() + detail.slice(1)
+  // "Contact" covers contact.phone / contact.email / contact.qq: the message names which.
+  const nested = new RegExp(`\\b(${lower}\\.[a-zA-Z]+)`).exec(msg)
+  return nested ? nested[1] : lower
+}
+
+const missing = '此项为必填。'
+
+// explain is the plain-words text of an error, in Chinese where the code is
+// known, with the API's own message kept for the specifics.
+export function explain(err) {
+  if (!err) return ''
+  if (err.code === 'MissingParameter') return missing
+  const zh = plain[err.code] || plain[(err.code || '').split('.')[0]]
+  if (zh) return zh
+  return err.message || '操作失败。'
+}
+
+// detail is the API's own message when the Chinese text is a generic one.
+export function detail(err) {
+  if (!err || err.code === 'MissingParameter') return ''
+  return plain[err.code] ? err.message : ''
+}

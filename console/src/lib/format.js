@@ -1,0 +1,98 @@
+// Display helpers. Money arrives as integer fen and is only ever formatted
+// here with integer arithmetic; times arrive as RFC 3339 and are shown in
+// Asia/Shanghai whatever the browser's own zone.
+
+export function yuan(fen) {
+  if (fen === null || fen === undefined || fen === '') return '—'
+  let n = BigInt(fen)
+  const neg = n < 0n
+  if (neg) n = -n
+  const whole = (n / 100n).toString().replace(/\B(?=(\d{3})+(?!\d))/g, ',')
+  const cents = (n % 100n).toString().padStart(2, '0')
+  return `${neg ? '-' : ''}¥${whole}.${cents}`
+}
+
+// parseYuan turns what a person typed ("5000", "5,000.5", "0.01") into integer
+// fen without floating point; null when it is not an amount.
+export function parseYuan(text) {
+  const s = String(text ?? '').replace(/[,，\s¥]/g, '')
+  const m = /^(-?)(\d+)(?:\.(\d{1,2}))?$/.exec(s)
+  if (!m) return null
+  const fen = BigInt(m[2]) * 100n + BigInt((m[3] || '').padEnd(2, '0') || '0')
+  const v = m[1] ? -fen : fen
+  if (v > BigInt(Number.MAX_SAFE_INTEGER) || v < -BigInt(Number.MAX_SAFE_INTEGER)) return null
+  return Number(v)
+}
+
+// fenToYuanText is the editable text of an amount (no symbol, no grouping).
+export function fenToYuanText(fen) {
+  if (fen === null || fen === undefined) return ''
+  return yuan(fen).replace(/[¥,]/g, '')
+}
+
+const shanghai = new Intl.DateTimeFormat('zh-CN', {
+  timeZone: 'Asia/Shanghai', year: 'numeric', month: '2-digit', day: '2-digit',
+  hour: '2-digit', minute: '2-digit', hour12: false,
+})
+const shanghaiDay = new Intl.DateTimeFormat('zh-CN', {
+  timeZone: 'Asia/Shanghai', year: 'numeric', month: '2-digit', day: '2-digit',
+})
+const shanghaiMonth = new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai', year: 'numeric', month: '2-digit' })
+
+export function dateTime(iso) {
+  if (!iso) return '—'
+  return shanghai.format(new Date(iso)).replace(/\//g, '-')
+}
+
+export function day(iso) {
+  if (!iso) return '—'
+  return shanghaiDay.format(new Date(iso)).replace(/\//g, '-')
+}
+
+// month is "YYYY-MM" in Asia/Shanghai, for grouping.
+export function month(iso) {
+  return shanghaiMonth.format(new Date(iso)).slice(0, 7)
+}
+
+// nowInShanghaiDate is today's date as YYYY-MM-DD in Asia/Shanghai.
+export function todayShanghai(now = new Date()) {
+  return new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai' }).format(now)
+}
+
+export const labels = {
+  role: {
+    provider: '服务商', buyer: '买家', 'operator:reviewer': '运营·审核', 'operator:finance': '运营·财务', 'operator:risk': '运营·风控',
+  },
+  companyType: {
+    state_owned: '国有企业', joint_venture: '合资企业', joint_stock: '股份制企业', listed: '上市公司',
+    private: '民营企业', foreign: '外资企业', other: '其他',
+  },
+  category: { image: '镜像', software: '软件', ops: '运维服务', api: 'API', miniprogram: '小程序' },
+  cooperationMode: { platform: '平台模式', consignment: '代销模式' },
+  orgCodeKind: { organisation_code: '组织机构代码', unified_credit_code: '统一社会信用代码' },
+  applicationStatus: { submitted: '待审核', approved: '已通过', rejected: '已驳回' },
+  providerStatus: { contract_pending: '待签合同', active: '正常', exiting: '退出中', exited: '已退出', expelled: '已清退' },
+  storeStatus: { open: '营业中', closed: '已关闭', blocked: '已屏蔽' },
+  depositStatus: { unpaid: '未缴纳', held: '已足额', short: '不足', returning: '退还中', returned: '已退还' },
+  entryKind: { payment: '缴纳', deduction: '扣除', return: '退还', recovery: '追缴' },
+  channel: { tenpay: '财付通', bank_counter: '银行柜台', cheque: '支票', wire: '电汇', online_banking: '网银' },
+  productStatus: { draft: '草稿', pending_review: '待审核', approved: '已通过（待保证金）', listed: '已上架', rejected: '已驳回', delisted: '已下架' },
+  editStatus: { draft: '修改草稿', pending_review: '修改待审核', rejected: '修改被驳回' },
+  period: { month: '按月', year: '按年', once: '一次性' },
+  orderStatus: {
+    pending_payment: '待支付', paid: '已支付', in_service: '服务中', completed: '已完成', refunding: '退款中',
+    refunded: '已退款', partially_refunded: '部分退款', cancelled: '已取消',
+  },
+}
+
+export function label(kind, v) {
+  return (labels[kind] && labels[kind][v]) || v || '—'
+}
+
+export const statusTheme = {
+  submitted: 'warning', approved: 'success', rejected: 'danger', listed: 'success', pending_review: 'warning',
+  draft: 'default', delisted: 'default', held: 'success', short: 'danger', unpaid: 'warning', returning: 'primary',
+  returned: 'default', active: 'success', contract_pending: 'warning', exiting: 'primary', exited: 'default', expelled: 'danger',
+  pending_payment: 'warning', paid: 'success', in_service: 'primary', completed: 'success', cancelled: 'default',
+  open: 'success', closed: 'danger', blocked: 'danger',
+}
