@@ -173,9 +173,11 @@ func ValidateContent(c ProductContent, rules ProductRules) error {
 // marketplace's own cloud in the name, summary, description or plan names.
 func CheckLinks(c ProductContent, rules ProductRules) error {
 	var found []string
+	seen := map[string]bool{} // a slice search here made a long text with many links quadratic
 	for _, text := range append([]string{c.Name, c.Summary, c.Description, c.RefundPolicy.Text}, planNames(c.Plans)...) {
 		for _, l := range ExternalLinks(text, rules.AllowedDomains) {
-			if !slices.Contains(found, l) {
+			if !seen[l] {
+				seen[l] = true
 				found = append(found, l)
 			}
 		}

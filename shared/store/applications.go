@@ -172,8 +172,9 @@ func (s *Store) Applications(ctx context.Context, q ApplicationQuery) ([]*market
 }
 
 // OverdueApplications lists the IDs of submitted applications whose review is
-// past due and not yet flagged.
+// past due and not yet flagged (R-ON1). Flagging sets overdueFlaggedAt, which
+// takes the application out of the query's index range.
 func (s *Store) OverdueApplications(ctx context.Context, now time.Time, limit int) ([]string, error) {
-	filter := bson.M{"status": string(market.ApplicationSubmitted), "reviewDueAt": bson.M{"$lt": ms(now)}, "overdueFlaggedAt": nil}
-	return s.ids(ctx, colApplications, filter, bson.D{{Key: "reviewDueAt", Value: 1}, {Key: "_id", Value: 1}}, limit)
+	filter := bson.M{"status": string(market.ApplicationSubmitted), "overdueFlaggedAt": nil, "reviewDueAt": bson.M{"$lt": ms(now)}}
+	return s.ids(ctx, colApplications, filter, bson.D{}, limit) // unsorted: any batch of what is due will do
 }

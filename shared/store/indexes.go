@@ -6,20 +6,29 @@ import (
 	"go.mongodb.org/mongo-driver/mongo/options"
 )
 
-// indexes declares every index a timer or list query relies on, plus the
-// uniqueness rules. Creating an existing index is a no-op, so every cold start
-// may run it.
+// indexes declares the index each timer and list query runs on, plus the
+// uniqueness rules; TestEveryQueryHasAnIndex checks every query of this
+// package against it. Creating an existing index is a no-op, so every cold
+// start may run it (an index dropped from here stays on a deployment until
+// dropped by hand).
+//
+// Keys follow the equality–sort–range rule: the fields a query matches exactly
+// first, then its sort, then its range. A timer sweep matches the marker that
+// says it already acted (overdueFlaggedAt, startOverdueAt,
+// deposit.returnOverdueAt: null; deposit.storeClosed: false) and takes a
+// due-date range, so a row it acted on leaves the scanned part of the index
+// and a run with nothing due reads no document, however many are stored.
 var indexes = map[string][]mongo.IndexModel{
 	colApplications: {
-		{Keys: bson.D{{Key: "status", Value: 1}, {Key: "reviewDueAt", Value: 1}, {Key: "_id", Value: 1}}}, // review queue, overdue sweep
-		{Keys: bson.D{{Key: "reviewDueAt", Value: 1}, {Key: "_id", Value: 1}}},                            // queue without status filter
-		{Keys: bson.D{{Key: "accountId", Value: 1}}},
+		{Keys: bson.D{{Key: "status", Value: 1}, {Key: "overdueFlaggedAt", Value: 1}, {Key: "reviewDueAt", Value: 1}}}, // R-ON1 sweep
+		{Keys: bson.D{{Key: "status", Value: 1}, {Key: "reviewDueAt", Value: 1}, {Key: "_id", Value: 1}}},              // review queue by status
+		{Keys: bson.D{{Key: "reviewDueAt", Value: 1}, {Key: "_id", Value: 1}}},                                         // queue without status filter
 	},
 	colProviders: {
 		{Keys: bson.D{{Key: "accountId", Value: 1}}},
 		{Keys: bson.D{{Key: "applicationId", Value: 1}}, Options: options.Index().SetUnique(true)},
-		{Keys: bson.D{{Key: "deposit.topUpDueAt", Value: 1}, {Key: "deposit.storeClosed", Value: 1}}}, // R-DP5 sweep
-		{Keys: bson.D{{Key: "deposit.returnDueAt", Value: 1}}},                                        // R-DP6 sweep
+		{Keys: bson.D{{Key: "deposit.storeClosed", Value: 1}, {Key: "deposit.topUpDueAt", Value: 1}}},                                             // R-DP5 sweep
+		{Keys: bson.D{{Key: "deposit.returnedAt", Value: 1}, {Key: "deposit.returnOverdueAt", Value: 1}, {Key: "deposit.returnDueAt", Value: 1}}}, // R-DP6 sweep
 	},
 	colEntries: {
 		{Keys: bson.D{{Key: "providerId", Value: 1}, {Key: "_id", Value: 1}}},
@@ -27,18 +36,22 @@ var indexes = map[string][]mongo.IndexModel{
 		{Keys: bson.D{{Key: "reference", Value: 1}}, Options: options.Index().SetUnique(true).SetPartialFilterExpression(bson.M{"kind": "payment"})},
 	},
 	colProducts: {
+		// The product list: a provider's own, by status, on sale, the review
+		// queue — each alone or within one provider.
+		{Keys: bson.D{{Key: "providerId", Value: 1}, {Key: "_id", Value: 1}}},
 		{Keys: bson.D{{Key: "providerId", Value: 1}, {Key: "status", Value: 1}, {Key: "_id", Value: 1}}},
+		{Keys: bson.D{{Key: "providerId", Value: 1}, {Key: "visible", Value: 1}, {Key: "_id", Value: 1}}},
+		{Keys: bson.D{{Key: "providerId", Value: 1}, {Key: "inReview", Value: 1}, {Key: "submittedAt", Value: 1}, {Key: "_id", Value: 1}}},
+		{Keys: bson.D{{Key: "status", Value: 1}, {Key: "_id", Value: 1}}},
 		{Keys: bson.D{{Key: "visible", Value: 1}, {Key: "_id", Value: 1}}},                                  // what buyers browse
 		{Keys: bson.D{{Key: "inReview", Value: 1}, {Key: "submittedAt", Value: 1}, {Key: "_id", Value: 1}}}, // review queue
 	},
 	colOrders: {
 		{Keys: bson.D{{Key: "outTradeNo", Value: 1}}, Options: options.Index().SetUnique(true)},
 		{Keys: bson.D{{Key: "redemptionCode", Value: 1}}, Options: options.Index().SetUnique(true).SetPartialFilterExpression(bson.M{"redemptionCode": bson.M{"$exists": true}})},
-		{Keys: bson.D{{Key: "status", Value: 1}, {Key: "startDueAt", Value: 1}}},         // R-SV2 sweep
-		{Keys: bson.D{{Key: "status", Value: 1}, {Key: "reviewPeriodEndsAt", Value: 1}}}, // completion sweep
-		{Keys: bson.D{{Key: "status", Value: 1}, {Key: "expiresAt", Value: 1}}},          // unpaid expiry sweep
-		{Keys: bson.D{{Key: "buyerAccount", Value: 1}, {Key: "_id", Value: 1}}},
-		{Keys: bson.D{{Key: "providerId", Value: 1}, {Key: "status", Value: 1}}},
+		{Keys: bson.D{{Key: "status", Value: 1}, {Key: "startOverdueAt", Value: 1}, {Key: "startDueAt", Value: 1}}}, // R-SV2 sweep
+		{Keys: bson.D{{Key: "status", Value: 1}, {Key: "reviewPeriodEndsAt", Value: 1}}},                            // R-RF1 completion sweep
+		{Keys: bson.D{{Key: "status", Value: 1}, {Key: "expiresAt", Value: 1}}},                                     // unpaid expiry sweep
 	},
 	colDeadLetters: {
 		{Keys: bson.D{{Key: "at", Value: 1}}},
@@ -57,7 +70,9 @@ var indexes = map[string][]mongo.IndexModel{
 		{Keys: bson.D{{Key: "type", Value: 1}, {Key: "_id", Value: 1}}}, // e.g. payments for finance to look at
 	},
 	colNotifications: {
-		{Keys: bson.D{{Key: "status", Value: 1}, {Key: "createdAt", Value: 1}}}, // outbox sweep
+		// Outbox sweep: pending by age; claimed ones by age, their lease read
+		// from the key.
+		{Keys: bson.D{{Key: "status", Value: 1}, {Key: "createdAt", Value: 1}, {Key: "_id", Value: 1}, {Key: "leaseEnds", Value: 1}}},
 	},
 	// Refunds: the risk queue and provider lists (oldest first), the sweeps of
 	// silent providers and of payment-system transfers, the R-DP6 counts.

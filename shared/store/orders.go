@@ -142,23 +142,26 @@ func (s *Store) Order(ctx context.Context, id string) (*market.Order, error) {
 	return d.order(), nil
 }
 
+// orderIDs runs a timer query; unsorted, as providerIDs.
 func (s *Store) orderIDs(ctx context.Context, filter bson.M, limit int) ([]string, error) {
-	return s.ids(ctx, colOrders, filter, bson.D{{Key: "_id", Value: 1}}, limit)
+	return s.ids(ctx, colOrders, filter, bson.D{}, limit)
 }
 
 // StartOverdueOrders lists paid orders not started by their deadline and not
-// flagged yet (R-SV2).
+// flagged yet (R-SV2). Flagging sets startOverdueAt, which takes the order out
+// of the query's index range; starting it changes its status.
 func (s *Store) StartOverdueOrders(ctx context.Context, now time.Time, limit int) ([]string, error) {
-	return s.orderIDs(ctx, bson.M{"status": string(market.OrderPaid), "startDueAt": bson.M{"$lt": ms(now)}, "startOverdueAt": nil}, limit)
+	return s.orderIDs(ctx, bson.M{"status": string(market.OrderPaid), "startOverdueAt": nil, "startDueAt": bson.M{"$lt": ms(now)}}, limit)
 }
 
 // ExpiredUnpaidOrders lists orders still waiting for payment after their
-// payment window.
+// payment window; cancelling changes their status.
 func (s *Store) ExpiredUnpaidOrders(ctx context.Context, now time.Time, limit int) ([]string, error) {
 	return s.orderIDs(ctx, bson.M{"status": string(market.OrderPendingPayment), "expiresAt": bson.M{"$lt": ms(now)}}, limit)
 }
 
-// ReviewEndedOrders lists orders in service whose review period ended.
+// ReviewEndedOrders lists orders in service whose review period ended (R-RF1);
+// completing changes their status.
 func (s *Store) ReviewEndedOrders(ctx context.Context, now time.Time, limit int) ([]string, error) {
 	return s.orderIDs(ctx, bson.M{"status": string(market.OrderInService), "reviewPeriodEndsAt": bson.M{"$lt": ms(now)}}, limit)
 }

@@ -210,20 +210,25 @@ func (s *Store) Provider(ctx context.Context, id string) (*market.Provider, erro
 	return d.provider(), nil
 }
 
+// providerIDs runs a timer query. Unsorted: a run acts on any batch of what is
+// due, and the embedded engine would sort the whole collection first.
 func (s *Store) providerIDs(ctx context.Context, filter bson.M, limit int) ([]string, error) {
-	return s.ids(ctx, colProviders, filter, bson.D{{Key: "_id", Value: 1}}, limit)
+	return s.ids(ctx, colProviders, filter, bson.D{}, limit)
 }
 
 // TopUpOverdueProviders lists providers whose deposit top-up deadline passed
-// and whose store was not closed for it yet (R-DP5).
+// and whose store was not closed for it yet (R-DP5). Closing sets
+// deposit.storeClosed; a payment that makes the deposit whole clears both.
 func (s *Store) TopUpOverdueProviders(ctx context.Context, now time.Time, limit int) ([]string, error) {
-	return s.providerIDs(ctx, bson.M{"deposit.topUpDueAt": bson.M{"$lt": ms(now)}, "deposit.storeClosed": false}, limit)
+	return s.providerIDs(ctx, bson.M{"deposit.storeClosed": false, "deposit.topUpDueAt": bson.M{"$lt": ms(now)}}, limit)
 }
 
 // ReturnOverdueProviders lists providers whose deposit return is past due and
-// not yet flagged (R-DP6).
+// neither made nor flagged yet (R-DP6). Flagging sets deposit.returnOverdueAt,
+// returning sets deposit.returnedAt: either takes the provider out of the
+// query's index range.
 func (s *Store) ReturnOverdueProviders(ctx context.Context, now time.Time, limit int) ([]string, error) {
-	return s.providerIDs(ctx, bson.M{"deposit.returnDueAt": bson.M{"$lt": ms(now)}, "deposit.returnedAt": nil, "deposit.returnOverdueAt": nil}, limit)
+	return s.providerIDs(ctx, bson.M{"deposit.returnedAt": nil, "deposit.returnOverdueAt": nil, "deposit.returnDueAt": bson.M{"$lt": ms(now)}}, limit)
 }
 
 type organisationDoc struct {
