@@ -8,16 +8,19 @@ import (
 
 // indexes declares the index each timer and list query runs on, plus the
 // uniqueness rules; TestEveryQueryHasAnIndex checks every query of this
-// package against it. Creating an existing index is a no-op, so every cold
-// start may run it (an index dropped from here stays on a deployment until
-// dropped by hand).
+// package against it. A cold start creates the ones missing, by name (keys
+// and directions): an index dropped from here, or one whose keys changed,
+// stays on a deployment until dropped by hand, and changing only an index's
+// options (unique, partial filter) needs it dropped by hand to take effect.
 //
 // Keys follow the equality–sort–range rule: the fields a query matches exactly
-// first, then its sort, then its range. A timer sweep matches the marker that
-// says it already acted (overdueFlaggedAt, startOverdueAt,
-// deposit.returnOverdueAt: null; deposit.storeClosed: false) and takes a
-// due-date range, so a row it acted on leaves the scanned part of the index
-// and a run with nothing due reads no document, however many are stored.
+// first, then its sort, then its range. A short $in list counts as equality
+// (scanned value by value and merged under a sort), and so does $exists: false
+// (the null point). A timer sweep matches the marker that says it already
+// acted (overdueFlaggedAt, startOverdueAt, deposit.returnOverdueAt: null;
+// deposit.storeClosed: false) and takes a due-date range, so a row it acted on
+// leaves the scanned part of the index and a run with nothing due reads no
+// document, however many are stored.
 var indexes = map[string][]mongo.IndexModel{
 	colApplications: {
 		{Keys: bson.D{{Key: "status", Value: 1}, {Key: "overdueFlaggedAt", Value: 1}, {Key: "reviewDueAt", Value: 1}}}, // R-ON1 sweep
@@ -25,7 +28,8 @@ var indexes = map[string][]mongo.IndexModel{
 		{Keys: bson.D{{Key: "reviewDueAt", Value: 1}, {Key: "_id", Value: 1}}},                                         // queue without status filter
 	},
 	colProviders: {
-		{Keys: bson.D{{Key: "accountId", Value: 1}}},
+		{Keys: bson.D{{Key: "accountId", Value: 1}, {Key: "_id", Value: 1}}}, // an account's newest record (read backwards)
+		{Keys: bson.D{{Key: "status", Value: 1}, {Key: "_id", Value: 1}}},    // R-EX2: exiting and expelled providers
 		{Keys: bson.D{{Key: "applicationId", Value: 1}}, Options: options.Index().SetUnique(true)},
 		{Keys: bson.D{{Key: "deposit.storeClosed", Value: 1}, {Key: "deposit.topUpDueAt", Value: 1}}},                                             // R-DP5 sweep
 		{Keys: bson.D{{Key: "deposit.returnedAt", Value: 1}, {Key: "deposit.returnOverdueAt", Value: 1}, {Key: "deposit.returnDueAt", Value: 1}}}, // R-DP6 sweep
@@ -52,12 +56,21 @@ var indexes = map[string][]mongo.IndexModel{
 		{Keys: bson.D{{Key: "status", Value: 1}, {Key: "startOverdueAt", Value: 1}, {Key: "startDueAt", Value: 1}}}, // R-SV2 sweep
 		{Keys: bson.D{{Key: "status", Value: 1}, {Key: "reviewPeriodEndsAt", Value: 1}}},                            // R-RF1 completion sweep
 		{Keys: bson.D{{Key: "status", Value: 1}, {Key: "expiresAt", Value: 1}}},                                     // unpaid expiry sweep
+		// R-DP6 and R-EX2: a provider's paid orders not completed (counted,
+		// read), and those of them with no refund in progress.
+		{Keys: bson.D{{Key: "providerId", Value: 1}, {Key: "status", Value: 1}, {Key: "_id", Value: 1}}},
+		{Keys: bson.D{{Key: "providerId", Value: 1}, {Key: "status", Value: 1}, {Key: "openRefundId", Value: 1}, {Key: "_id", Value: 1}}},
 	},
 	colDeadLetters: {
 		{Keys: bson.D{{Key: "at", Value: 1}}},
 	},
 	colNotices: {
-		{Keys: bson.D{{Key: "status", Value: 1}, {Key: "filedAt", Value: 1}, {Key: "_id", Value: 1}}}, // finance's queue
+		// Finance's queue, oldest filed first: all, by status, by provider,
+		// by both.
+		{Keys: bson.D{{Key: "filedAt", Value: 1}, {Key: "_id", Value: 1}}},
+		{Keys: bson.D{{Key: "status", Value: 1}, {Key: "filedAt", Value: 1}, {Key: "_id", Value: 1}}},
+		{Keys: bson.D{{Key: "providerId", Value: 1}, {Key: "filedAt", Value: 1}, {Key: "_id", Value: 1}}},
+		{Keys: bson.D{{Key: "providerId", Value: 1}, {Key: "status", Value: 1}, {Key: "filedAt", Value: 1}, {Key: "_id", Value: 1}}},
 		// One notice per transfer reference of a provider.
 		{Keys: bson.D{{Key: "providerId", Value: 1}, {Key: "reference", Value: 1}}, Options: options.Index().SetUnique(true)},
 	},
@@ -68,19 +81,24 @@ var indexes = map[string][]mongo.IndexModel{
 		{Keys: bson.D{{Key: "providerId", Value: 1}, {Key: "_id", Value: 1}}},
 		{Keys: bson.D{{Key: "subject", Value: 1}, {Key: "_id", Value: 1}}},
 		{Keys: bson.D{{Key: "type", Value: 1}, {Key: "_id", Value: 1}}}, // e.g. payments for finance to look at
+		{Keys: bson.D{{Key: "providerId", Value: 1}, {Key: "type", Value: 1}, {Key: "_id", Value: 1}}},
 	},
 	colNotifications: {
 		// Outbox sweep: pending by age; claimed ones by age, their lease read
 		// from the key.
 		{Keys: bson.D{{Key: "status", Value: 1}, {Key: "createdAt", Value: 1}, {Key: "_id", Value: 1}, {Key: "leaseEnds", Value: 1}}},
 	},
-	// Refunds: the risk queue and provider lists (oldest first), the sweeps of
-	// silent providers and of payment-system transfers, the R-DP6 counts.
+	// Refunds: the risk queue and the provider and buyer lists (oldest first,
+	// each with or without a status), the sweeps of silent providers and of
+	// payment-system transfers, the R-DP6 count, R-EX2's check per order.
 	colRefunds: {
 		{Keys: bson.D{{Key: "status", Value: 1}, {Key: "_id", Value: 1}}},
+		{Keys: bson.D{{Key: "providerId", Value: 1}, {Key: "_id", Value: 1}}},
 		{Keys: bson.D{{Key: "providerId", Value: 1}, {Key: "status", Value: 1}, {Key: "_id", Value: 1}}},
 		{Keys: bson.D{{Key: "buyerAccount", Value: 1}, {Key: "_id", Value: 1}}},
+		{Keys: bson.D{{Key: "buyerAccount", Value: 1}, {Key: "status", Value: 1}, {Key: "_id", Value: 1}}},
 		{Keys: bson.D{{Key: "providerId", Value: 1}, {Key: "open", Value: 1}}},
+		{Keys: bson.D{{Key: "orderId", Value: 1}, {Key: "forExit", Value: 1}}},
 		{Keys: bson.D{{Key: "status", Value: 1}, {Key: "respondBy", Value: 1}}},
 		{Keys: bson.D{{Key: "status", Value: 1}, {Key: "transfer.state", Value: 1}, {Key: "transfer.nextAttemptAt", Value: 1}}},
 		{Keys: bson.D{{Key: "outRefundNo", Value: 1}}, Options: options.Index().SetUnique(true).SetPartialFilterExpression(bson.M{"outRefundNo": bson.M{"$exists": true}})},

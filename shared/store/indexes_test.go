@@ -57,7 +57,9 @@ func TestEveryQueryHasAnIndex(t *testing.T) {
 	for typ, varied := range map[reflect.Type][]string{
 		reflect.TypeFor[ApplicationQuery](): {"Status", "AfterDue", "AfterID", "Limit"},
 		reflect.TypeFor[ProductQuery]():     {"ProviderID", "Status", "VisibleOnly", "InReview", "AfterKey", "AfterID", "Limit"},
-		reflect.TypeFor[EventQuery]():       {"ProviderID", "Subject", "After", "Limit"},
+		reflect.TypeFor[EventQuery]():       {"ProviderID", "Subject", "Type", "After", "Limit"},
+		reflect.TypeFor[RefundQuery]():      {"Status", "ProviderID", "BuyerAccount", "AfterID", "Limit"},
+		reflect.TypeFor[NoticeQuery]():      {"Status", "ProviderID", "AfterAt", "AfterID", "Limit"},
 	} {
 		for i := range typ.NumField() {
 			if f := typ.Field(i).Name; !slices.Contains(varied, f) {
@@ -115,9 +117,9 @@ func TestEveryQueryHasAnIndex(t *testing.T) {
 // Kinds of query function.
 const (
 	kindSweep = "sweep" // a deadline timer's query
-	kindTimer = "timer" // another timer's query (the outbox)
+	kindTimer = "timer" // another timer's query (the outbox, the refund timers): sorted, oldest first
 	kindList  = "list"  // a list endpoint's query
-	kindOther = "other" // by _id or a unique key, or a write
+	kindOther = "other" // an operation's read by _id or a unique key, count or small read, or a write
 )
 
 type exercise struct {
@@ -160,6 +162,28 @@ func queryExercises(now time.Time) map[string]exercise {
 			_, err := s.DeliverableNotifications(ctx, now, 200)
 			return 0, err
 		}},
+		"Store.SilentRefunds": {kindTimer, func(ctx context.Context, s *Store) (int, error) {
+			return none2(s.SilentRefunds(ctx, now, 200))
+		}},
+		"Store.DueTransfers": {kindTimer, func(ctx context.Context, s *Store) (int, error) {
+			for _, state := range []string{market.TransferPending, market.TransferSubmitted} {
+				if _, err := s.DueTransfers(ctx, state, now, 200); err != nil {
+					return 0, err
+				}
+			}
+			return 0, nil
+		}},
+		"Store.ExitingProviders": {kindTimer, func(ctx context.Context, s *Store) (int, error) {
+			return none2(s.ExitingProviders(ctx, 200))
+		}},
+		"Store.UnrefundedOrders": {kindTimer, func(ctx context.Context, s *Store) (int, error) {
+			for _, after := range []string{"", "ord_x"} {
+				if _, err := s.UnrefundedOrders(ctx, "prv_1", after, 200); err != nil {
+					return 0, err
+				}
+			}
+			return 0, nil
+		}},
 		// List endpoints.
 		"Store.Applications": {kindList, func(ctx context.Context, s *Store) (int, error) {
 			for _, status := range []string{"", "submitted"} {
@@ -193,7 +217,10 @@ func queryExercises(now time.Time) map[string]exercise {
 			return 0, nil
 		}},
 		"Store.Events": {kindList, func(ctx context.Context, s *Store) (int, error) {
-			for _, q := range []EventQuery{{}, {ProviderID: "prv_1"}, {Subject: "app_1"}} {
+			// GET /v1/events filters by provider and type (a provider must
+			// name itself); the operations read a subject's trail.
+			typ := string(market.EventDepositPaymentUnapplied)
+			for _, q := range []EventQuery{{}, {ProviderID: "prv_1"}, {Type: typ}, {ProviderID: "prv_1", Type: typ}, {Subject: "app_1"}} {
 				for _, after := range []string{"", "evt_x"} {
 					q.After, q.Limit = after, 21
 					if _, err := s.Events(ctx, q); err != nil {
@@ -202,6 +229,41 @@ func queryExercises(now time.Time) map[string]exercise {
 				}
 			}
 			return 0, nil
+		}},
+		"Store.Refunds": {kindList, func(ctx context.Context, s *Store) (int, error) {
+			// operation.ListRefunds: operators filter by status and provider,
+			// a provider lists its own (by status too), a buyer its own.
+			var qs []RefundQuery
+			for _, status := range []string{"", string(market.RefundArbitrating)} {
+				qs = append(qs, RefundQuery{Status: status}, RefundQuery{Status: status, ProviderID: "prv_1"}, RefundQuery{Status: status, BuyerAccount: "acct_9"})
+			}
+			for _, q := range qs {
+				for _, after := range []string{"", "rfd_x"} {
+					q.AfterID, q.Limit = after, 21
+					if _, err := s.Refunds(ctx, q); err != nil {
+						return 0, err
+					}
+				}
+			}
+			return 0, nil
+		}},
+		"Store.Notices": {kindList, func(ctx context.Context, s *Store) (int, error) {
+			// GET /v1/deposit-notices: status (open, matched or any) and
+			// provider, each optional; the cursor is (filedAt, id).
+			for _, status := range []market.NoticeStatus{"", market.NoticeOpen, market.NoticeMatched} {
+				for _, prov := range []string{"", "prv_1"} {
+					for _, after := range []string{"", "ntc_x"} {
+						q := NoticeQuery{Status: string(status), ProviderID: prov, AfterAt: now, AfterID: after, Limit: 21}
+						if _, err := s.Notices(ctx, q); err != nil {
+							return 0, err
+						}
+					}
+				}
+			}
+			return 0, nil
+		}},
+		"Store.Clawbacks": {kindList, func(ctx context.Context, s *Store) (int, error) {
+			return none2(s.Clawbacks(ctx, "prv_1"))
 		}},
 		"Store.DepositEntries": {kindList, func(ctx context.Context, s *Store) (int, error) {
 			return none2(s.DepositEntries(ctx, "prv_1"))
@@ -217,6 +279,7 @@ func queryExercises(now time.Time) map[string]exercise {
 		"Store.Provider":    {kindOther, func(ctx context.Context, s *Store) (int, error) { return none2(s.Provider(ctx, "prv_1")) }},
 		"Store.Product":     {kindOther, func(ctx context.Context, s *Store) (int, error) { return none2(s.Product(ctx, "prd_1")) }},
 		"Store.Order":       {kindOther, func(ctx context.Context, s *Store) (int, error) { return none2(s.Order(ctx, "ord_1")) }},
+		"Store.Refund":      {kindOther, func(ctx context.Context, s *Store) (int, error) { return none2(s.Refund(ctx, "rfd_1")) }},
 		"Store.PaymentNotification": {kindOther, func(ctx context.Context, s *Store) (int, error) {
 			return none(notFoundOK(second(s.PaymentNotification(ctx, "tx_1"))))
 		}},
@@ -235,13 +298,19 @@ func queryExercises(now time.Time) map[string]exercise {
 		"Store.MarkNotificationFailed": {kindOther, func(ctx context.Context, s *Store) (int, error) {
 			return none(s.MarkNotificationFailed(ctx, market.Notification{ID: "ntf_x"}, "test"))
 		}},
+		// A key's first record is an insert, no query; the repeat reads the
+		// stored record (Replayed), and a repeat after expiry replaces it.
 		"Store.RecordIdempotent": {kindOther, func(ctx context.Context, s *Store) (int, error) {
-			return none(s.RecordIdempotent(ctx, &IdempotencyClaim{Caller: "1", Key: "k", RequestHash: "h", Now: now}, Reply{Status: 200}))
+			return none(recordThrice(now, func(at time.Time) error {
+				return s.RecordIdempotent(ctx, &IdempotencyClaim{Caller: "1", Key: "k", RequestHash: "h", Now: at}, Reply{Status: 200})
+			}))
 		}},
 		"Transact": {kindOther, func(ctx context.Context, s *Store) (int, error) {
-			c := &IdempotencyClaim{Caller: "1", Key: "k2", RequestHash: "h", Now: now, Render: func(any) (Reply, error) { return Reply{Status: 200}, nil }}
-			_, err := Transact(WithIdempotency(ctx, c), s, func(*Tx) (int, error) { return 1, nil })
-			return 0, err
+			return none(recordThrice(now, func(at time.Time) error {
+				c := &IdempotencyClaim{Caller: "1", Key: "k2", RequestHash: "h", Now: at, Render: func(any) (Reply, error) { return Reply{Status: 200}, nil }}
+				_, err := Transact(WithIdempotency(ctx, c), s, func(*Tx) (int, error) { return 1, nil })
+				return err
+			}))
 		}},
 		"Tx.Application":       {kindOther, tx(func(tx *Tx) error { return second(tx.Application("app_1")) })},
 		"Tx.SaveApplication":   {kindOther, tx(func(tx *Tx) error { return saveAfter(tx.Application("app_1"))(tx.SaveApplication) })},
@@ -272,10 +341,10 @@ func queryExercises(now time.Time) map[string]exercise {
 			}
 			return tx.SetStoreOpen("prv_1", true)
 		})},
-		"Tx.Order":              {kindOther, tx(func(tx *Tx) error { return second(tx.Order("ord_1")) })},
-		"Tx.SaveOrder":          {kindOther, tx(func(tx *Tx) error { return saveAfter(tx.Order("ord_1"))(tx.SaveOrder) })},
-		"Tx.OrderByOutTradeNo":  {kindOther, tx(func(tx *Tx) error { return notFoundOK(second(tx.OrderByOutTradeNo("out_1"))) })},
-		"Tx.NextReceiptNo":      {kindOther, tx(func(tx *Tx) error { return second(tx.NextReceiptNo(2026)) })},
+		"Tx.Order":             {kindOther, tx(func(tx *Tx) error { return second(tx.Order("ord_1")) })},
+		"Tx.SaveOrder":         {kindOther, tx(func(tx *Tx) error { return saveAfter(tx.Order("ord_1"))(tx.SaveOrder) })},
+		"Tx.OrderByOutTradeNo": {kindOther, tx(func(tx *Tx) error { return notFoundOK(second(tx.OrderByOutTradeNo("out_1"))) })},
+		"Tx.NextReceiptNo":     {kindOther, tx(func(tx *Tx) error { return second(tx.NextReceiptNo(2026)) })},
 		"Tx.PaymentNotification": {kindOther, tx(func(tx *Tx) error {
 			return notFoundOK(second(tx.PaymentNotification("tx_1")))
 		})},
@@ -286,10 +355,46 @@ func queryExercises(now time.Time) map[string]exercise {
 			}
 			return 0, err
 		}},
+		"Tx.DepositEntries": {kindOther, tx(func(tx *Tx) error { return second(tx.DepositEntries("prv_1")) })},
+		"Tx.Notice":         {kindOther, tx(func(tx *Tx) error { return second(tx.Notice("ntc_1")) })},
+		"Tx.SaveNotice":     {kindOther, tx(func(tx *Tx) error { return saveAfter(tx.Notice("ntc_1"))(tx.SaveNotice) })},
+		// Refunds.
+		"Tx.Refund":     {kindOther, tx(func(tx *Tx) error { return second(tx.Refund("rfd_1")) })},
+		"Tx.SaveRefund": {kindOther, tx(func(tx *Tx) error { return saveAfter(tx.Refund("rfd_1"))(tx.SaveRefund) })},
+		"Tx.RefundByOutRefundNo": {kindOther, tx(func(tx *Tx) error {
+			return notFoundOK(second(tx.RefundByOutRefundNo("rfdno_1")))
+		})},
+		"Tx.CountOpenRefunds":      {kindOther, tx(func(tx *Tx) error { return second(tx.CountOpenRefunds("prv_1")) })},
+		"Tx.CountUnfinishedOrders": {kindOther, tx(func(tx *Tx) error { return second(tx.CountUnfinishedOrders("prv_1")) })},
+		"Tx.UnfinishedOrders":      {kindOther, tx(func(tx *Tx) error { return second(tx.UnfinishedOrders("prv_1", 200)) })},
+		"Tx.HasExitRefund":         {kindOther, tx(func(tx *Tx) error { return second(tx.HasExitRefund("ord_1")) })},
+		"Tx.RefundNotification": {kindOther, tx(func(tx *Tx) error {
+			return notFoundOK(second(tx.RefundNotification("wxrfd_1")))
+		})},
+		"Tx.FinishRefundNotification": {kindOther, func(ctx context.Context, s *Store) (int, error) {
+			_, err := Transact(ctx, s, func(tx *Tx) (struct{}, error) { return struct{}{}, tx.FinishRefundNotification("wxrfd_1", "applied") })
+			if errors.Is(err, ErrConflict) { // nothing to finish: the query ran all the same
+				err = nil
+			}
+			return 0, err
+		}},
 	}
 }
 
 func none2[T any](_ T, err error) (int, error) { return 0, err }
+
+// recordThrice records an idempotency key, records it again (which must be
+// refused as a replay) and records it once more after it expired.
+func recordThrice(now time.Time, record func(at time.Time) error) error {
+	if err := record(now); err != nil {
+		return err
+	}
+	var replayed *Replayed
+	if err := record(now); !errors.As(err, &replayed) {
+		return fmt.Errorf("repeat: want Replayed, got %v", err)
+	}
+	return record(now.Add(IdempotencyTTL))
+}
 
 func second[T any](_ T, err error) error { return err }
 
@@ -337,6 +442,10 @@ func seedSwept(t *testing.T, s *Store, now time.Time) {
 	completed.StartDueAt, completed.ReviewPeriodEndsAt, completed.ExpiresAt = past, past, past
 
 	product := &market.Product{ID: "prd_1", ProviderID: "prv_1", Status: market.ProductListed, CreatedAt: past, UpdatedAt: past}
+	refund := &market.Refund{ID: "rfd_1", OrderID: "ord_4", ProviderID: "prv_1", BuyerAccount: "acct_9", Status: market.RefundDenied,
+		Basis: market.BasisReviewPeriod, RequestedAt: past, UpdatedAt: past}
+	notice := &market.DepositNotice{ID: "ntc_1", ProviderID: "prv_1", AmountFen: 400000, Channel: "bank_transfer", Reference: "ref_1",
+		PaidAt: past, Status: market.NoticeOpen, FiledAt: past}
 
 	_, err := Transact(ctx, s, func(tx *Tx) (struct{}, error) {
 		for _, a := range []*market.Application{flagged, notDue, decided} {
@@ -353,6 +462,12 @@ func seedSwept(t *testing.T, s *Store, now time.Time) {
 			if err := tx.InsertOrder(o); err != nil {
 				return struct{}{}, err
 			}
+		}
+		if err := tx.InsertRefund(refund); err != nil {
+			return struct{}{}, err
+		}
+		if err := tx.InsertNotice(notice); err != nil {
+			return struct{}{}, err
 		}
 		return struct{}{}, tx.InsertProduct(product, true)
 	})
@@ -629,13 +744,20 @@ func (q recordedQuery) shapes(t *testing.T) []queryShape {
 					continue
 				}
 				if ops, ok := v.(bson.M); ok {
-					for op := range ops {
-						switch op {
-						case "$lt", "$lte", "$gt", "$gte":
+					for op, arg := range ops {
+						switch {
+						case op == "$lt" || op == "$lte" || op == "$gt" || op == "$gte":
 							if sh.rng != "" && sh.rng != k {
 								t.Errorf("%s: two ranges (%s, %s): no index serves both", q.col, sh.rng, k)
 							}
 							sh.rng = k
+						case op == "$in" && len(asA(arg)) < 200, op == "$exists" && arg == false:
+							// Point bounds, so equality: a short $in list is
+							// scanned value by value and, under a sort, the
+							// runs are merged in index order (SORT_MERGE);
+							// $exists: false is the null point, checked on
+							// the fetched document.
+							sh.eq = append(sh.eq, k)
 						default:
 							t.Errorf("%s: %s on %s is not checked here", q.col, op, k)
 						}
@@ -705,6 +827,11 @@ func servingIndex(q queryShape) (string, bool) {
 		return b.String(), true
 	}
 	return "", false
+}
+
+func asA(v any) bson.A {
+	a, _ := v.(bson.A)
+	return a
 }
 
 func asM(v any) bson.M {
