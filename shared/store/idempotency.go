@@ -98,36 +98,50 @@ type Replayed struct{ Record IdempotencyRecord }
 
 func (r *Replayed) Error() string { return "store: idempotency key already used" }
 
-// recordIdempotent inserts the key's record first: the unique _id is the
-// check, so the usual case costs one insert and no read. Only on a duplicate
-// is the old record read; expired (by the functions' clock, which the
-// emulator may move) it is replaced, otherwise the transaction is aborted with
-// Replayed.
+// errKeyTaken aborts a transaction whose idempotency record could not be
+// inserted because the key already holds one; Transact settles it outside.
+var errKeyTaken = errors.New("store: idempotency key taken")
+
+// recordIdempotent inserts the key's record: the unique _id is the check, so
+// the usual case costs one insert and no read. A duplicate aborts the
+// transaction (its work is rolled back) for Transact to settle.
 func (tx *Tx) recordIdempotent(c *IdempotencyClaim, reply Reply) error {
-	id := idempotencyID(c.Caller, c.Key)
 	doc := bson.M{
-		"_id": id, "caller": c.Caller, "key": c.Key, "requestHash": c.RequestHash,
+		"_id": idempotencyID(c.Caller, c.Key), "caller": c.Caller, "key": c.Key, "requestHash": c.RequestHash,
 		"status": reply.Status, "body": reply.Body,
 		"createdAt": ms(c.Now), "expireAt": ms(c.Now.Add(IdempotencyTTL)),
 		// purgeAt drives the TTL index, which runs on the database's wall
-		// clock; expiry itself is decided by expireAt on the functions' clock.
+		// clock; expiry itself is decided by expireAt on the functions' clock
+		// (the emulator's may be anywhere).
 		"purgeAt": ms(time.Now().Add(IdempotencyTTL)),
 	}
 	_, err := tx.col(colIdempotency).InsertOne(tx.ctx, doc)
-	if err == nil {
-		return nil
+	if IsDuplicate(err) {
+		return errKeyTaken
 	}
-	if !IsDuplicate(err) {
+	if err != nil {
 		return fmt.Errorf("store: idempotency record: %w", err)
 	}
+	return nil
+}
+
+// settleTakenKey reads the record that made an insert fail: unexpired, it is
+// the outcome to replay (Replayed); expired by the functions' clock, it is
+// removed (only if still expired) so the operation may run again (nil).
+func (s *Store) settleTakenKey(ctx context.Context, c *IdempotencyClaim) error {
+	id := idempotencyID(c.Caller, c.Key)
 	var old idempotencyDoc
-	if err := tx.col(colIdempotency).FindOne(tx.ctx, bson.M{"_id": id}).Decode(&old); err != nil {
+	err := s.col(colIdempotency).FindOne(ctx, bson.M{"_id": id}).Decode(&old)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return nil // purged meanwhile: run again
+	}
+	if err != nil {
 		return fmt.Errorf("store: idempotency record: %w", err)
 	}
 	if c.Now.Before(old.ExpireAt) {
 		return &Replayed{Record: old.record()}
 	}
-	if _, err := tx.col(colIdempotency).ReplaceOne(tx.ctx, bson.M{"_id": id}, doc); err != nil {
+	if _, err := s.col(colIdempotency).DeleteOne(ctx, bson.M{"_id": id, "expireAt": old.ExpireAt}); err != nil {
 		return fmt.Errorf("store: idempotency record: %w", err)
 	}
 	return nil
@@ -137,9 +151,19 @@ func (tx *Tx) recordIdempotent(c *IdempotencyClaim, reply Reply) error {
 // (so no transaction of its own recorded it). A Replayed error carries the
 // outcome stored before.
 func (s *Store) RecordIdempotent(ctx context.Context, c *IdempotencyClaim, reply Reply) error {
-	_, err := Transact(context.WithoutCancel(ctx), s, func(tx *Tx) (struct{}, error) {
-		return struct{}{}, tx.recordIdempotent(c, reply)
-	})
+	ctx = context.WithoutCancel(ctx)
+	var err error
+	for attempt := 0; attempt < conflictRetries; attempt++ {
+		_, err = Transact(ctx, s, func(tx *Tx) (struct{}, error) {
+			return struct{}{}, tx.recordIdempotent(c, reply)
+		})
+		if !errors.Is(err, errKeyTaken) {
+			break
+		}
+		if err = s.settleTakenKey(ctx, c); err != nil {
+			return err
+		}
+	}
 	if err == nil {
 		c.recorded, c.reply = true, reply
 	}

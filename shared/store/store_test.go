@@ -217,3 +217,36 @@ func TestNotificationClaimedOnce(t *testing.T) {
 		t.Fatal("sent notification still deliverable")
 	}
 }
+
+// A keyed write inserts its record first; a repeat inside the TTL rolls its
+// own work back and replays the first outcome; once expired by the functions'
+// clock (not the database's) the key runs again.
+func TestIdempotencyInsertFirstReplayThenExpiry(t *testing.T) {
+	s := open(t)
+	ctx := context.Background()
+	now := time.Date(2026, 10, 8, 10, 0, 0, 0, time.UTC)
+	write := func(at time.Time, id string, status int) error {
+		claim := &IdempotencyClaim{Caller: "300001", Key: "k-1", RequestHash: "h", Now: at,
+			Render: func(any) (Reply, error) { return Reply{Status: status, Body: []byte(id)}, nil }}
+		_, err := Transact(WithIdempotency(ctx, claim), s, func(tx *Tx) (int, error) {
+			return 0, tx.InsertApplication(sampleApplication(id, at))
+		})
+		return err
+	}
+	if err := write(now, "app_1", 201); err != nil {
+		t.Fatal(err)
+	}
+	var r *Replayed
+	if err := write(now.Add(30*time.Second), "app_2", 200); !errors.As(err, &r) || string(r.Record.Reply.Body) != "app_1" || r.Record.Reply.Status != 201 {
+		t.Fatalf("repeat: %v", err)
+	}
+	if _, err := s.Application(ctx, "app_2"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("the repeat's work was kept: %v", err)
+	}
+	if err := write(now.Add(IdempotencyTTL+time.Second), "app_3", 201); err != nil {
+		t.Fatalf("after expiry: %v", err)
+	}
+	if rec, err := s.LookupIdempotent(ctx, "300001", "k-1", now.Add(IdempotencyTTL+2*time.Second)); err != nil || string(rec.Reply.Body) != "app_3" {
+		t.Fatalf("after expiry the key holds %q, %v", rec.Reply.Body, err)
+	}
+}

@@ -55,7 +55,18 @@ func Transact[T any](ctx context.Context, s *Store, fn func(tx *Tx) (T, error)) 
 	}
 	var err error
 	for attempt := 0; attempt < conflictRetries; attempt++ {
-		if err = once(); !errors.Is(err, ErrConflict) {
+		err = once()
+		if errors.Is(err, errKeyTaken) && claim != nil {
+			// The key holds a record: read it outside the aborted transaction
+			// (MongoDB refuses reads in a transaction after a failed write).
+			// Unexpired, the first outcome stands; expired, it is removed and
+			// the operation runs again.
+			err = s.settleTakenKey(ctx, claim)
+			if err == nil {
+				continue
+			}
+		}
+		if !errors.Is(err, ErrConflict) {
 			break
 		}
 	}
