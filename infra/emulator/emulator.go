@@ -1,9 +1,10 @@
 // Package emulator is the local shape of the whole system in one process
 // (DESIGN.md "Local shape"): the lungo file store, an in-process S3 (gofakes3),
-// the outbox, every HTTP function behind one port, timers per their cron in
-// serverless.yml, and the local-only routes of API.md. Each request becomes
-// exactly the Function URL event SCF would deliver, handed to the same handler
-// value the function's main starts.
+// the outbox, every function of the catalogue (shared/app) behind one port,
+// timers per their cron, Kafka (kfake) with CKafka-shaped delivery, and the
+// local-only routes of API.md. Each request becomes exactly the Function URL
+// event SCF would deliver, handed to the same handler value the function's
+// main starts, wired with only the clients its catalogue row names.
 package emulator
 
 import (
@@ -34,7 +35,9 @@ import (
 	"cloudmarket/shared/httpapi"
 	"cloudmarket/shared/ids"
 	"cloudmarket/shared/notify"
+	"cloudmarket/shared/operation"
 	"cloudmarket/shared/payments"
+	"cloudmarket/shared/payments/simulator"
 	"cloudmarket/shared/queue"
 	"cloudmarket/shared/store"
 )
@@ -43,11 +46,12 @@ import (
 type Options struct {
 	Config   app.Config // Mode must be local
 	Listener net.Listener
-	Memory   bool   // keep everything in memory (tests)
-	Manifest string // serverless.yml, for the timers' cron; empty: no scheduled timers
+	Memory   bool // keep everything in memory (tests)
+	Schedule bool // fire the timers per their cron (make run); tests fire them on demand
 	Log      *slog.Logger
 	// QueueRetries is how often a failing batch is delivered again before its
-	// failing records go to the dead-letter topic (default 3).
+	// failing records go to the dead-letter topic (default: the consumer's
+	// Retries in the catalogue).
 	QueueRetries int
 	// CrashBeforeCommit, when set, is asked after each delivered batch whether
 	// the consumer dies before committing its offsets (fault injection).
@@ -56,9 +60,12 @@ type Options struct {
 
 // Emulator is a running local system.
 type Emulator struct {
-	App       *app.App
-	Clock     *clock.Adjustable
-	URL       string
+	App   *app.App
+	Clock *clock.Adjustable
+	URL   string
+	// Simulator is the local payment system (nil with real WeChat Pay keys).
+	Simulator *simulator.Simulator
+	routes    []httpapi.Route // every HTTP route, in catalogue order
 	handlers  map[string]cloudfunction.Handler
 	consumers []*consumer
 	timers    map[string]cloudfunction.Handler
@@ -131,37 +138,49 @@ func New(ctx context.Context, o Options) (*Emulator, error) {
 	if o.Memory {
 		cfg.DataDir = "" // simulator keys in memory too
 	}
-	if e.App, err = app.New(ctx, cfg, app.Options{Clock: e.Clock, Store: st, Queue: producer, Log: log}); err != nil {
+	clients := app.AllClients()
+	clients.Queue = func(*app.App) (operation.Queue, error) { return producer, nil }
+	if cfg.WechatAPIv3Key == "" {
+		dir := ""
+		if cfg.DataDir != "" {
+			dir = filepath.Join(cfg.DataDir, "wechatpay")
+		}
+		if e.Simulator, err = simulator.Open(dir); err != nil {
+			return nil, err
+		}
+		clients.Payments = func(*app.App) (operation.NotificationReader, error) { return payments.NewReader(e.Simulator.Keys()) }
+	}
+	if e.App, err = app.New(ctx, cfg, app.Options{Clock: e.Clock, Store: st, Clients: clients, Log: log}); err != nil {
 		return nil, err
 	}
 	e.handlers, e.timers = map[string]cloudfunction.Handler{}, map[string]cloudfunction.Handler{}
-	for _, name := range e.App.FunctionNames() {
-		h, err := e.App.Function(name)
+	for _, fn := range app.Catalogue {
+		h, err := e.App.Function(fn.Name)
 		if err != nil {
 			return nil, err
 		}
-		if _, timer := e.App.Timers()[name]; timer {
-			e.timers[name] = h
-		} else {
-			e.handlers[name] = h
+		switch {
+		case fn.Timer != nil:
+			e.timers[fn.Name] = h
+		case fn.Consumer != nil:
+			retries := o.QueueRetries
+			if retries == 0 {
+				retries = fn.Consumer.Retries
+			}
+			e.consumers = append(e.consumers, &consumer{name: fn.Name, topic: fn.Consumer.Topic, batch: fn.Consumer.BatchSize,
+				brokers: cluster.ListenAddrs(), handler: h, retries: retries, dlq: producer, store: st, clock: e.Clock, log: log,
+				crash: o.CrashBeforeCommit})
+		default:
+			e.handlers[fn.Name] = h
+			for _, rt := range fn.Routes {
+				e.routes = append(e.routes, httpapi.Route{Method: rt.Method, Pattern: rt.Pattern, Function: fn.Name})
+			}
 		}
 	}
-	if o.Manifest != "" {
-		if err := e.schedule(o.Manifest, log); err != nil {
+	if o.Schedule {
+		if err := e.schedule(log); err != nil {
 			return nil, err
 		}
-	}
-	retries := o.QueueRetries
-	if retries == 0 {
-		retries = 3
-	}
-	for name, c := range e.App.Consumers() {
-		h, err := e.App.Function(name)
-		if err != nil {
-			return nil, err
-		}
-		e.consumers = append(e.consumers, &consumer{name: name, topic: c.Topic, brokers: cluster.ListenAddrs(), handler: h,
-			retries: retries, dlq: producer, store: st, log: log, crash: o.CrashBeforeCommit})
 	}
 	e.server = &http.Server{Handler: e, ReadHeaderTimeout: 10 * time.Second}
 	return e, nil
@@ -195,12 +214,19 @@ func (e *Emulator) Serve() error {
 	return nil
 }
 
-// Close stops serving and releases the stores.
+// Close stops serving and releases the stores. Requests in flight get a
+// moment to finish; a connection that never sent a request is not waited for
+// (Shutdown would give it 5 s).
 func (e *Emulator) Close() error {
 	if e.cron != nil {
 		<-e.cron.Stop().Done()
 	}
-	err := e.server.Shutdown(context.Background())
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	err := e.server.Shutdown(ctx)
+	if errors.Is(err, context.DeadlineExceeded) {
+		err = e.server.Close()
+	}
 	if e.stop != nil {
 		e.stop()
 		e.running.Wait()
@@ -211,23 +237,18 @@ func (e *Emulator) Close() error {
 	return err
 }
 
-// schedule fires every timer of serverless.yml per its cron.
-func (e *Emulator) schedule(manifest string, log *slog.Logger) error {
-	m, err := app.ReadManifest(manifest)
-	if err != nil {
-		return err
-	}
+// schedule fires every timer of the catalogue per its cron.
+func (e *Emulator) schedule(log *slog.Logger) error {
 	e.cron = cron.New(cron.WithSeconds())
-	for _, t := range m.Timers() {
-		spec, err := app.CronWithoutYear(t.Cron)
+	for _, fn := range app.Catalogue {
+		if fn.Timer == nil {
+			continue
+		}
+		spec, err := app.CronWithoutYear(fn.Timer.Cron)
 		if err != nil {
-			return fmt.Errorf("emulator: timer %s: %w", t.Function, err)
+			return fmt.Errorf("emulator: timer %s: %w", fn.Name, err)
 		}
-		h, ok := e.timers[t.Function]
-		if !ok {
-			return fmt.Errorf("emulator: serverless.yml has a timer for unknown function %s", t.Function)
-		}
-		name := t.Function
+		h, name := e.timers[fn.Name], fn.Name
 		if _, err := e.cron.AddFunc(spec, func() {
 			if _, err := e.fire(context.Background(), h); err != nil {
 				log.Error("timer failed; it runs again at its next tick", "timer", name, "err", err)
@@ -267,7 +288,7 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // serveFunction builds the Function URL event and invokes the route's function.
 func (e *Emulator) serveFunction(w http.ResponseWriter, r *http.Request) {
 	fn := ""
-	for _, rt := range e.App.API.Routes() {
+	for _, rt := range e.routes {
 		if _, ok := rt.Match(r.URL.Path); ok {
 			fn = rt.Function
 			if rt.Method == r.Method {
@@ -369,7 +390,7 @@ func (e *Emulator) serveFire(w http.ResponseWriter, r *http.Request) {
 	name := strings.TrimSuffix(strings.TrimPrefix(r.URL.Path, "/_local/timers/"), "/fire")
 	h, ok := e.timers[name]
 	if r.Method != http.MethodPost || !ok {
-		writeError(w, http.StatusNotFound, "ResourceNotFound.Timer", fmt.Sprintf("No timer %q; POST /_local/timers/{name}/fire with one of the timers in serverless.yml.", name))
+		writeError(w, http.StatusNotFound, "ResourceNotFound.Timer", fmt.Sprintf("No timer %q; POST /_local/timers/{name}/fire with one of the timers of the catalogue.", name))
 		return
 	}
 	out, err := e.fire(r.Context(), h)
@@ -428,16 +449,19 @@ func (e *Emulator) serveSimulate(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "InvalidParameter", `Send {"outTradeNo": "…", "amountFen": 1} (or "attach": "deposit:{providerId}" instead of outTradeNo), optionally "transactionId".`)
 		return
 	}
-	if e.App.Simulator == nil {
+	if e.Simulator == nil {
 		writeError(w, http.StatusConflict, "FailedOperation.RealPaymentKeys", "Real WeChat Pay keys are configured; the simulator cannot sign for them.")
 		return
 	}
 	if in.TransactionID == "" {
 		in.TransactionID = "42000" + strings.ReplaceAll(ids.New("", time.Now())[1:], "-", "")
 	}
-	header, body, err := e.App.Simulator.Notification(payments.Transaction{
-		TransactionID: in.TransactionID, OutTradeNo: in.OutTradeNo, AmountFen: *in.AmountFen, Attach: in.Attach, SuccessTime: e.Clock.Now(),
-	}, time.Now())
+	// Created and paid on the emulator's clock; signed in real time, which is
+	// what the verifier's 5-minute window is checked against.
+	now := e.Clock.Now()
+	header, body, err := e.Simulator.Notification(simulator.Transaction{
+		TransactionID: in.TransactionID, OutTradeNo: in.OutTradeNo, AmountFen: *in.AmountFen, Attach: in.Attach, SuccessTime: now,
+	}, now, time.Now())
 	if err != nil {
 		writeError(w, http.StatusInternalServerError, "InternalError", err.Error())
 		return

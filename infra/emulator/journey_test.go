@@ -20,7 +20,7 @@ import (
 	"cloudmarket/shared/app"
 	"cloudmarket/shared/httpapi"
 	"cloudmarket/shared/market"
-	"cloudmarket/shared/payments"
+	"cloudmarket/shared/payments/simulator"
 	"cloudmarket/shared/store"
 )
 
@@ -579,8 +579,8 @@ func TestConcurrentDecisionsAndApplications(t *testing.T) {
 	}
 }
 
-func paymentsTx(trade string, amount int64, txID string) payments.Transaction {
-	return payments.Transaction{TransactionID: txID, OutTradeNo: trade, AmountFen: amount, SuccessTime: time.Now()}
+func paymentsTx(trade string, amount int64, txID string) simulator.Transaction {
+	return simulator.Transaction{TransactionID: txID, OutTradeNo: trade, AmountFen: amount, SuccessTime: time.Now()}
 }
 
 // countOutbox counts the delivered messages that match.

@@ -213,7 +213,7 @@ func TestPaymentRefusalsChangeNothing(t *testing.T) {
 	id, trade := o["id"].(string), o["outTradeNo"].(string)
 
 	// One flipped byte: 401 in the payment system's terms, nothing stored or queued.
-	header, body, err := e.emu.App.Simulator.Notification(paymentsTx(trade, 1000, "4200000000FLIP"), time.Now())
+	header, body, err := e.emu.Simulator.Notification(paymentsTx(trade, 1000, "4200000000FLIP"), e.emu.Clock.Now(), time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}

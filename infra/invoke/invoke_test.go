@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"cloudmarket/shared/app"
@@ -54,6 +56,34 @@ func TestInvokeBinariesAsSCFDoes(t *testing.T) {
 	}
 	if _, ok := rep["reviewsOverdue"]; !ok {
 		t.Fatalf("timer report %s", out)
+	}
+
+	// A function links the SDKs of its own clients only, and no local-only
+	// code: query-applications needs none, enforce-deadlines the sender.
+	linked := func(binary string) string {
+		out, err := exec.Command("go", "tool", "nm", binary).Output()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(out)
+	}
+	localOnly := []string{"github.com/johannesboyne/gofakes3", "github.com/twmb/franz-go/pkg/kfake", "cloudmarket/shared/payments/simulator", "cloudmarket/infra/"}
+	sdks := []string{" github.com/aws/aws-sdk-go-v2/service/s3.New\n", " github.com/twmb/franz-go/pkg/kgo.NewClient\n",
+		" github.com/wechatpay-apiv3/wechatpay-go/core/notify.NewRSANotifyHandler\n", "tencentcloud/sms/v20210111.NewClient\n"}
+	symbols := linked(query)
+	for _, s := range append(localOnly, sdks...) {
+		if strings.Contains(symbols, s) {
+			t.Errorf("query-applications links %s", strings.TrimSpace(s))
+		}
+	}
+	symbols = linked(timer)
+	for _, s := range append(localOnly, sdks[:3]...) {
+		if strings.Contains(symbols, s) {
+			t.Errorf("enforce-deadlines links %s", strings.TrimSpace(s))
+		}
+	}
+	if !strings.Contains(symbols, sdks[3]) {
+		t.Error("enforce-deadlines does not link the SMS client it needs")
 	}
 }
 
