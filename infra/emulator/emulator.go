@@ -76,6 +76,8 @@ type Emulator struct {
 	listener  net.Listener
 	stop      context.CancelFunc
 	running   sync.WaitGroup
+	connMu    sync.Mutex
+	unused    map[net.Conn]bool // accepted, no request read yet
 }
 
 // New wires an emulator on the given listener. Call Serve to start it.
@@ -182,7 +184,8 @@ func New(ctx context.Context, o Options) (*Emulator, error) {
 			return nil, err
 		}
 	}
-	e.server = &http.Server{Handler: e, ReadHeaderTimeout: 10 * time.Second}
+	e.unused = map[net.Conn]bool{}
+	e.server = &http.Server{Handler: e, ReadHeaderTimeout: 10 * time.Second, ConnState: e.track}
 	return e, nil
 }
 
@@ -214,13 +217,30 @@ func (e *Emulator) Serve() error {
 	return nil
 }
 
-// Close stops serving and releases the stores. Requests in flight get a
-// moment to finish; a connection that never sent a request is not waited for
-// (Shutdown would give it 5 s).
+// track notes the connections that have not sent a request yet.
+func (e *Emulator) track(c net.Conn, state http.ConnState) {
+	e.connMu.Lock()
+	defer e.connMu.Unlock()
+	if state == http.StateNew {
+		e.unused[c] = true
+	} else {
+		delete(e.unused, c)
+	}
+}
+
+// Close stops serving and releases the stores. Requests in flight get up to
+// 2 s to finish. A connection a client opened but never used is closed at
+// once: Shutdown would wait 5 s for it (an S3 or HTTP client that dialled one
+// connection too many in a burst of requests leaves one behind).
 func (e *Emulator) Close() error {
 	if e.cron != nil {
 		<-e.cron.Stop().Done()
 	}
+	e.connMu.Lock()
+	for c := range e.unused {
+		_ = c.Close()
+	}
+	e.connMu.Unlock()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	err := e.server.Shutdown(ctx)

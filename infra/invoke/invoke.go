@@ -22,23 +22,25 @@ import (
 	"cloudmarket/shared/httpapi"
 )
 
-// Build compiles functions/<name> for linux/amd64 into dir/<name>/main, the
-// layout serverless.yml deploys. ldflags are passed on (make build strips
-// with "-s -w"; a test that reads the symbol table keeps them).
-func Build(ctx context.Context, root, name, dir string, ldflags ...string) (string, error) {
-	return BuildPackage(ctx, root, "./functions/"+name, filepath.Join(dir, name, "main"), ldflags...)
+// SCF is how a function is built for SCF: linux/amd64, static (no cgo).
+var SCF = []string{"GOOS=linux", "GOARCH=amd64", "CGO_ENABLED=0"}
+
+// Build compiles functions/<name> as SCF runs it into dir/<name>/main, the
+// layout serverless.yml deploys, with -trimpath and flags (make build adds
+// -ldflags "-s -w").
+func Build(ctx context.Context, root, name, dir string, flags ...string) (string, error) {
+	return BuildPackage(ctx, root, "./functions/"+name, filepath.Join(dir, name, "main"), SCF, append([]string{"-trimpath"}, flags...)...)
 }
 
-// BuildPackage compiles a main package as SCF runs it: linux/amd64, no cgo,
-// -trimpath.
-func BuildPackage(ctx context.Context, root, pkg, out string, ldflags ...string) (string, error) {
-	args := []string{"build", "-trimpath", "-o", out}
-	if len(ldflags) > 0 {
-		args = append(args, "-ldflags", strings.Join(ldflags, " "))
-	}
-	cmd := exec.CommandContext(ctx, "go", append(args, pkg)...)
+// BuildPackage compiles a main package with env added to this process's
+// environment. With no env and no flags it builds for this machine with the
+// go command's defaults, so every package comes from the cache that go vet
+// filled and only the link is left: the tests use that.
+func BuildPackage(ctx context.Context, root, pkg, out string, env []string, flags ...string) (string, error) {
+	args := append(append([]string{"build", "-o", out}, flags...), pkg)
+	cmd := exec.CommandContext(ctx, "go", args...)
 	cmd.Dir = root
-	cmd.Env = append(os.Environ(), "GOOS=linux", "GOARCH=amd64", "CGO_ENABLED=0")
+	cmd.Env = append(os.Environ(), env...)
 	if msg, err := cmd.CombinedOutput(); err != nil {
 		return "", fmt.Errorf("build %s: %v\n%s", pkg, err, msg)
 	}

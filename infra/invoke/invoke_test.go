@@ -13,7 +13,10 @@ import (
 )
 
 // The production entry path: build the real binaries, start them as SCF does
-// (_LAMBDA_SERVER_PORT) and call scf-go-lib's RPC Function.Invoke.
+// (_LAMBDA_SERVER_PORT) and call scf-go-lib's RPC Function.Invoke. They are
+// built for this machine with the go command's defaults, which only links
+// packages go vet already compiled (make build and make bench build them the
+// SCF way).
 func TestInvokeBinariesAsSCFDoes(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds binaries")
@@ -23,7 +26,10 @@ func TestInvokeBinariesAsSCFDoes(t *testing.T) {
 	bin := t.TempDir()
 	env := []string{"CLOUDMARKET_MODE=local", "CLOUDMARKET_DATA_DIR=" + t.TempDir()}
 
-	query, err := Build(ctx, root, "query-applications", bin)
+	build := func(name string) (string, error) {
+		return BuildPackage(ctx, root, "./functions/"+name, filepath.Join(bin, name, "main"), nil)
+	}
+	query, err := build("query-applications")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -41,7 +47,7 @@ func TestInvokeBinariesAsSCFDoes(t *testing.T) {
 		t.Fatalf("HTTP function answered %s (%v)", out, err)
 	}
 
-	timer, err := Build(ctx, root, "enforce-deadlines", bin)
+	timer, err := build("enforce-deadlines")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -38,12 +38,13 @@ func run(docs, runs int) error {
 		return err
 	}
 	defer os.RemoveAll(tmp)
-	strip := []string{"-s", "-w"}
+	strip := []string{"-ldflags", "-s -w"}
 	fn, err := invoke.Build(ctx, ".", "place-order", filepath.Join(tmp, "bin"), strip...)
 	if err != nil {
 		return err
 	}
-	hello, err := invoke.BuildPackage(ctx, ".", "./infra/cmd/coldstart/hello", filepath.Join(tmp, "bin", "hello", "main"), strip...)
+	hello, err := invoke.BuildPackage(ctx, ".", "./infra/cmd/coldstart/hello", filepath.Join(tmp, "bin", "hello", "main"),
+		invoke.SCF, append([]string{"-trimpath"}, strip...)...)
 	if err != nil {
 		return err
 	}
