@@ -63,8 +63,10 @@ type Emulator struct {
 	App   *app.App
 	Clock *clock.Adjustable
 	URL   string
-	// Simulator is the local payment system (nil with real WeChat Pay keys).
-	Simulator *simulator.Simulator
+	// simulator is the local payment system, its keys made on first use (a
+	// 2048-bit RSA key is not free, and most runs never pay); nil with real
+	// WeChat Pay keys.
+	simulator func() (*simulator.Simulator, error)
 	routes    []httpapi.Route // every HTTP route, in catalogue order
 	handlers  map[string]cloudfunction.Handler
 	consumers []*consumer
@@ -147,10 +149,14 @@ func New(ctx context.Context, o Options) (*Emulator, error) {
 		if cfg.DataDir != "" {
 			dir = filepath.Join(cfg.DataDir, "wechatpay")
 		}
-		if e.Simulator, err = simulator.Open(dir); err != nil {
-			return nil, err
+		e.simulator = sync.OnceValues(func() (*simulator.Simulator, error) { return simulator.Open(dir) })
+		clients.Payments = func(*app.App) (operation.NotificationReader, error) {
+			sim, err := e.simulator()
+			if err != nil {
+				return nil, err
+			}
+			return payments.NewReader(sim.Keys())
 		}
-		clients.Payments = func(*app.App) (operation.NotificationReader, error) { return payments.NewReader(e.Simulator.Keys()) }
 	}
 	if e.App, err = app.New(ctx, cfg, app.Options{Clock: e.Clock, Store: st, Clients: clients, Log: log}); err != nil {
 		return nil, err
@@ -187,6 +193,15 @@ func New(ctx context.Context, o Options) (*Emulator, error) {
 	e.unused = map[net.Conn]bool{}
 	e.server = &http.Server{Handler: e, ReadHeaderTimeout: 10 * time.Second, ConnState: e.track}
 	return e, nil
+}
+
+// Simulator is the local payment system; an error with real WeChat Pay keys,
+// which it cannot sign for.
+func (e *Emulator) Simulator() (*simulator.Simulator, error) {
+	if e.simulator == nil {
+		return nil, errors.New("real WeChat Pay keys are configured; the simulator cannot sign for them")
+	}
+	return e.simulator()
 }
 
 // baseURL is how clients reach the listener: a wildcard address (":8080") is
@@ -469,8 +484,13 @@ func (e *Emulator) serveSimulate(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "InvalidParameter", `Send {"outTradeNo": "…", "amountFen": 1} (or "attach": "deposit:{providerId}" instead of outTradeNo), optionally "transactionId".`)
 		return
 	}
-	if e.Simulator == nil {
+	if e.simulator == nil {
 		writeError(w, http.StatusConflict, "FailedOperation.RealPaymentKeys", "Real WeChat Pay keys are configured; the simulator cannot sign for them.")
+		return
+	}
+	sim, err := e.simulator()
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, "InternalError", err.Error())
 		return
 	}
 	if in.TransactionID == "" {
@@ -479,7 +499,7 @@ func (e *Emulator) serveSimulate(w http.ResponseWriter, r *http.Request) {
 	// Created and paid on the emulator's clock; signed in real time, which is
 	// what the verifier's 5-minute window is checked against.
 	now := e.Clock.Now()
-	header, body, err := e.Simulator.Notification(simulator.Transaction{
+	header, body, err := sim.Notification(simulator.Transaction{
 		TransactionID: in.TransactionID, OutTradeNo: in.OutTradeNo, AmountFen: *in.AmountFen, Attach: in.Attach, SuccessTime: now,
 	}, now, time.Now())
 	if err != nil {

@@ -217,7 +217,11 @@ func TestPaymentRefusalsChangeNothing(t *testing.T) {
 	id, trade := o["id"].(string), o["outTradeNo"].(string)
 
 	// One flipped byte: 401 in the payment system's terms, nothing stored or queued.
-	header, body, err := e.emu.Simulator.Notification(paymentsTx(trade, 1000, "4200000000FLIP"), e.emu.Clock.Now(), time.Now())
+	sim, err := e.emu.Simulator()
+	if err != nil {
+		t.Fatal(err)
+	}
+	header, body, err := sim.Notification(paymentsTx(trade, 1000, "4200000000FLIP"), e.emu.Clock.Now(), time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
