@@ -49,7 +49,7 @@ type Timer struct {
 type Consumer struct {
 	Topic     string
 	BatchSize int // records per invocation at most (the trigger's maxMsgNum)
-	Retries   int // deliveries of a failing batch before its failing records are dead letters
+	Retries   int // how often a failing batch is delivered again before its failing records are dead letters
 	Apply     func(s *operation.Service, ctx context.Context, key, body []byte) error
 }
 
