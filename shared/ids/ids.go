@@ -26,22 +26,48 @@ const (
 
 var (
 	mu sync.Mutex
-	// One monotonic source per prefix: IDs of one type made in the same
-	// millisecond sort in the order they were made, whatever other types are
-	// made in between.
-	entropy = map[string]*ulid.MonotonicEntropy{}
+	// One monotonic source per prefix and millisecond: IDs of one type made
+	// in the same millisecond sort in the order they were made, whatever is
+	// made in between, other types or other milliseconds. The latter happens
+	// when several clocks share a process (the emulator's tests, each with its
+	// own clock, run in parallel), so a source per prefix alone is not enough.
+	sources = map[string]*recent{}
 )
+
+// recent keeps the sources of the last few milliseconds a prefix was used in.
+type recent struct {
+	byMs  map[uint64]*ulid.MonotonicEntropy
+	order []uint64 // oldest first
+}
+
+// keepMs bounds how many interleaved milliseconds keep their order.
+const keepMs = 256
+
+func (r *recent) source(ms uint64) *ulid.MonotonicEntropy {
+	if src, ok := r.byMs[ms]; ok {
+		return src
+	}
+	if len(r.order) == keepMs {
+		delete(r.byMs, r.order[0])
+		r.order = r.order[1:]
+	}
+	src := ulid.Monotonic(rand.Reader, 0)
+	r.byMs[ms] = src
+	r.order = append(r.order, ms)
+	return src
+}
 
 // New returns prefix_ULID with the ULID's time part taken from at.
 func New(prefix string, at time.Time) string {
 	mu.Lock()
 	defer mu.Unlock()
-	src, ok := entropy[prefix]
+	r, ok := sources[prefix]
 	if !ok {
-		src = ulid.Monotonic(rand.Reader, 0)
-		entropy[prefix] = src
+		r = &recent{byMs: map[uint64]*ulid.MonotonicEntropy{}}
+		sources[prefix] = r
 	}
-	return prefix + "_" + ulid.MustNew(ulid.Timestamp(at), src).String()
+	ms := ulid.Timestamp(at)
+	return prefix + "_" + ulid.MustNew(ms, r.source(ms)).String()
 }
 
 // Valid tells whether s is an identifier of the given prefix.
