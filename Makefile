@@ -12,8 +12,8 @@ run: ## the whole system on :8080 (PORT to change), data in .data/
 test: vet ## everything, no network, no services
 	$(GO) test -race -count=1 ./...
 
-vet:
-	$(GO) vet ./...
+vet: # -race: vet then compiles the packages as the tests do, once for both
+	$(GO) vet -race ./...
 	@test -z "$$(gofmt -l shared functions infra)" || (echo "gofmt needed:"; gofmt -l shared functions infra; exit 1)
 
 bench: ## benchmarks print their figures, then binary size and cold start against a hello-world function

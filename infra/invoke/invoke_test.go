@@ -14,9 +14,9 @@ import (
 
 // The production entry path: build the real binaries, start them as SCF does
 // (_LAMBDA_SERVER_PORT) and call scf-go-lib's RPC Function.Invoke. They are
-// built for this machine with the go command's defaults, which only links
-// packages go vet already compiled (make build and make bench build them the
-// SCF way).
+// built for this machine with this test's own settings (-race or not), which
+// only links packages already compiled for the tests (make build and make
+// bench build them the SCF way).
 func TestInvokeBinariesAsSCFDoes(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds binaries")
@@ -27,7 +27,7 @@ func TestInvokeBinariesAsSCFDoes(t *testing.T) {
 	env := []string{"CLOUDMARKET_MODE=local", "CLOUDMARKET_DATA_DIR=" + t.TempDir()}
 
 	build := func(name string) (string, error) {
-		return BuildPackage(ctx, root, "./functions/"+name, filepath.Join(bin, name, "main"), nil)
+		return BuildPackage(ctx, root, "./functions/"+name, filepath.Join(bin, name, "main"), nil, raceFlags...)
 	}
 	query, err := build("query-applications")
 	if err != nil {
