@@ -4,7 +4,7 @@ GO ?= go
 FUNCTIONS := $(notdir $(wildcard functions/*))
 export CLOUDMARKET_MODE ?= local
 
-.PHONY: run test vet bench build invoke token fuzz clean console console-check
+.PHONY: run test vet bench build generate invoke token fuzz clean console console-check
 
 run: ## the whole system on :8080 (PORT to change), data in .data/
 	$(GO) run ./infra/cmd/emulator
@@ -12,12 +12,13 @@ run: ## the whole system on :8080 (PORT to change), data in .data/
 test: vet ## everything, no network, no services
 	$(GO) test -race -count=1 ./...
 
-vet:
-	$(GO) vet ./...
+vet: # -race: vet then compiles the packages as the tests do, once for both
+	$(GO) vet -race ./...
 	@test -z "$$(gofmt -l shared functions infra)" || (echo "gofmt needed:"; gofmt -l shared functions infra; exit 1)
 
-bench: ## benchmarks print their figures
+bench: ## benchmarks print their figures, then binary size and cold start against a hello-world function
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+	$(GO) run ./infra/cmd/coldstart
 
 fuzz: ## a short run of every fuzz target
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 20s ./shared/orgcode
@@ -28,8 +29,11 @@ fuzz: ## a short run of every fuzz target
 build: ## every function as linux/amd64 binary .build/<name>/main
 	@for fn in $(FUNCTIONS); do \
 		echo "build $$fn"; \
-		GOOS=linux GOARCH=amd64 CGO_ENABLED=0 $(GO) build -trimpath -o .build/$$fn/main ./functions/$$fn || exit 1; \
+		GOOS=linux GOARCH=amd64 CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-s -w" -o .build/$$fn/main ./functions/$$fn || exit 1; \
 	done
+
+generate: ## serverless.yml, infra/terraform/routes.json and functions/*/main.go from shared/app/catalogue.go
+	$(GO) run ./infra/cmd/generate
 
 invoke: ## e.g. make invoke FN=create-license-upload EVENT=events/http-create-license-upload-png.json
 	$(GO) run ./infra/cmd/invoke -fn $(FN) -event $(EVENT)

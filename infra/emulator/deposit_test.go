@@ -46,6 +46,7 @@ func storeStatus(e *env, pid, tok string) string {
 // still open → +7 working days → timer → closed → top up 1,200 → open → exit →
 // receipt returned → return due 15 working days later.
 func TestJourney_DepositLedger_R_DP(t *testing.T) {
+	t.Parallel()
 	e := start(t, true, "")
 	e.must(e.call("POST", "/_local/clock", "", map[string]string{"set": "2026-10-08T09:00:00+08:00"}), 200)
 	finance := e.token("800001", market.RoleFinance)
@@ -191,6 +192,7 @@ func TestJourney_DepositLedger_R_DP(t *testing.T) {
 }
 
 func TestDepositBadInputs_R_DP(t *testing.T) {
+	t.Parallel()
 	e := start(t, true, "")
 	finance := e.token("800001", market.RoleFinance)
 	pid, prov := approved(e, "100001", creditCode)
@@ -242,6 +244,7 @@ func TestDepositBadInputs_R_DP(t *testing.T) {
 }
 
 func TestDeductionBeyondBalanceIsOwed_R_VI11(t *testing.T) {
+	t.Parallel()
 	e := start(t, true, "")
 	finance := e.token("800001", market.RoleFinance)
 	pid, prov := approved(e, "100001", creditCode, "api")
@@ -277,6 +280,7 @@ func TestDeductionBeyondBalanceIsOwed_R_VI11(t *testing.T) {
 }
 
 func TestChangeReports_R_ON4(t *testing.T) {
+	t.Parallel()
 	e := start(t, true, "")
 	e.must(e.call("POST", "/_local/clock", "", map[string]string{"set": "2026-11-26T10:00:00+08:00"}), 200)
 	pid, prov := approved(e, "100001", creditCode)
@@ -314,6 +318,7 @@ func TestChangeReports_R_ON4(t *testing.T) {
 // equals the sum of entries, never goes below zero, and every accepted request
 // has exactly one entry.
 func TestConcurrentLedgerInvariants(t *testing.T) {
+	t.Parallel()
 	e := start(t, true, "")
 	finance := e.token("800001", market.RoleFinance)
 	pid, prov := approved(e, "100001", creditCode)

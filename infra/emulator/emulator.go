@@ -1,9 +1,10 @@
 // Package emulator is the local shape of the whole system in one process
 // (DESIGN.md "Local shape"): the lungo file store, an in-process S3 (gofakes3),
-// the outbox, every HTTP function behind one port, timers per their cron in
-// serverless.yml, and the local-only routes of API.md. Each request becomes
-// exactly the Function URL event SCF would deliver, handed to the same handler
-// value the function's main starts.
+// the outbox, every function of the catalogue (shared/app) behind one port,
+// timers per their cron, Kafka (kfake) with CKafka-shaped delivery, and the
+// local-only routes of API.md. Each request becomes exactly the Function URL
+// event SCF would deliver, handed to the same handler value the function's
+// main starts, wired with only the clients its catalogue row names.
 package emulator
 
 import (
@@ -34,7 +35,9 @@ import (
 	"cloudmarket/shared/httpapi"
 	"cloudmarket/shared/ids"
 	"cloudmarket/shared/notify"
+	"cloudmarket/shared/operation"
 	"cloudmarket/shared/payments"
+	"cloudmarket/shared/payments/simulator"
 	"cloudmarket/shared/queue"
 	"cloudmarket/shared/store"
 )
@@ -43,11 +46,12 @@ import (
 type Options struct {
 	Config   app.Config // Mode must be local
 	Listener net.Listener
-	Memory   bool   // keep everything in memory (tests)
-	Manifest string // serverless.yml, for the timers' cron; empty: no scheduled timers
+	Memory   bool // keep everything in memory (tests)
+	Schedule bool // fire the timers per their cron (make run); tests fire them on demand
 	Log      *slog.Logger
 	// QueueRetries is how often a failing batch is delivered again before its
-	// failing records go to the dead-letter topic (default 3).
+	// failing records go to the dead-letter topic (default: the consumer's
+	// Retries in the catalogue).
 	QueueRetries int
 	// CrashBeforeCommit, when set, is asked after each delivered batch whether
 	// the consumer dies before committing its offsets (fault injection).
@@ -56,9 +60,14 @@ type Options struct {
 
 // Emulator is a running local system.
 type Emulator struct {
-	App       *app.App
-	Clock     *clock.Adjustable
-	URL       string
+	App   *app.App
+	Clock *clock.Adjustable
+	URL   string
+	// simulator is the local payment system, its keys made on first use (a
+	// 2048-bit RSA key is not free, and most runs never pay); nil with real
+	// WeChat Pay keys.
+	simulator func() (*simulator.Simulator, error)
+	routes    []httpapi.Route // every HTTP route, in catalogue order
 	handlers  map[string]cloudfunction.Handler
 	consumers []*consumer
 	timers    map[string]cloudfunction.Handler
@@ -69,6 +78,8 @@ type Emulator struct {
 	listener  net.Listener
 	stop      context.CancelFunc
 	running   sync.WaitGroup
+	connMu    sync.Mutex
+	unused    map[net.Conn]bool // accepted, no request read yet
 	// The local refund API (refunds.go).
 	refunds     *refundSystem
 	refundsOnce sync.Once
@@ -136,43 +147,79 @@ func New(ctx context.Context, o Options) (*Emulator, error) {
 	if o.Memory {
 		cfg.DataDir = "" // simulator keys in memory too
 	}
+	clients := app.AllClients()
+	clients.Queue = func(*app.App) (operation.Queue, error) { return producer, nil }
 	if cfg.WechatAPIv3Key == "" {
-		cfg.Refunds.BaseURL = e.URL // the refund client calls the local refund API (refunds.go)
+		dir := ""
+		if cfg.DataDir != "" {
+			dir = filepath.Join(cfg.DataDir, "wechatpay")
+		}
+		e.simulator = sync.OnceValues(func() (*simulator.Simulator, error) { return simulator.Open(dir) })
+		clients.Payments = func(*app.App) (operation.NotificationReader, error) {
+			sim, err := e.simulator()
+			if err != nil {
+				return nil, err
+			}
+			return payments.NewReader(sim.Keys())
+		}
+		// The same refund client as production, calling the local refund API
+		// (refunds.go) as the simulator's merchant.
+		clients.Refunds = func(*app.App) (operation.RefundAPI, error) {
+			sim, err := e.simulator()
+			if err != nil {
+				return nil, err
+			}
+			m, err := sim.LocalMerchant(e.URL)
+			if err != nil {
+				return nil, err
+			}
+			return payments.NewRefundClient(ctx, m, sim.Keys())
+		}
 	}
-	if e.App, err = app.New(ctx, cfg, app.Options{Clock: e.Clock, Store: st, Queue: producer, Log: log}); err != nil {
+	if e.App, err = app.New(ctx, cfg, app.Options{Clock: e.Clock, Store: st, Clients: clients, Log: log}); err != nil {
 		return nil, err
 	}
 	e.handlers, e.timers = map[string]cloudfunction.Handler{}, map[string]cloudfunction.Handler{}
-	for _, name := range e.App.FunctionNames() {
-		h, err := e.App.Function(name)
+	for _, fn := range app.Catalogue {
+		h, err := e.App.Function(fn.Name)
 		if err != nil {
 			return nil, err
 		}
-		if _, timer := e.App.Timers()[name]; timer {
-			e.timers[name] = h
-		} else {
-			e.handlers[name] = h
+		switch {
+		case fn.Timer != nil:
+			e.timers[fn.Name] = h
+		case fn.Consumer != nil:
+			retries := o.QueueRetries
+			if retries == 0 {
+				retries = fn.Consumer.Retries
+			}
+			e.consumers = append(e.consumers, &consumer{name: fn.Name, topic: fn.Consumer.Topic, batch: fn.Consumer.BatchSize,
+				brokers: cluster.ListenAddrs(), handler: h, retries: retries, dlq: producer, store: st, clock: e.Clock, log: log,
+				crash: o.CrashBeforeCommit})
+		default:
+			e.handlers[fn.Name] = h
+			for _, rt := range fn.Routes {
+				e.routes = append(e.routes, httpapi.Route{Method: rt.Method, Pattern: rt.Pattern, Function: fn.Name})
+			}
 		}
 	}
-	if o.Manifest != "" {
-		if err := e.schedule(o.Manifest, log); err != nil {
+	if o.Schedule {
+		if err := e.schedule(log); err != nil {
 			return nil, err
 		}
 	}
-	retries := o.QueueRetries
-	if retries == 0 {
-		retries = 3
-	}
-	for name, c := range e.App.Consumers() {
-		h, err := e.App.Function(name)
-		if err != nil {
-			return nil, err
-		}
-		e.consumers = append(e.consumers, &consumer{name: name, topic: c.Topic, brokers: cluster.ListenAddrs(), handler: h,
-			retries: retries, dlq: producer, store: st, log: log, crash: o.CrashBeforeCommit})
-	}
-	e.server = &http.Server{Handler: e, ReadHeaderTimeout: 10 * time.Second}
+	e.unused = map[net.Conn]bool{}
+	e.server = &http.Server{Handler: e, ReadHeaderTimeout: 10 * time.Second, ConnState: e.track}
 	return e, nil
+}
+
+// Simulator is the local payment system; an error with real WeChat Pay keys,
+// which it cannot sign for.
+func (e *Emulator) Simulator() (*simulator.Simulator, error) {
+	if e.simulator == nil {
+		return nil, errors.New("real WeChat Pay keys are configured; the simulator cannot sign for them")
+	}
+	return e.simulator()
 }
 
 // baseURL is how clients reach the listener: a wildcard address (":8080") is
@@ -203,12 +250,36 @@ func (e *Emulator) Serve() error {
 	return nil
 }
 
-// Close stops serving and releases the stores.
+// track notes the connections that have not sent a request yet.
+func (e *Emulator) track(c net.Conn, state http.ConnState) {
+	e.connMu.Lock()
+	defer e.connMu.Unlock()
+	if state == http.StateNew {
+		e.unused[c] = true
+	} else {
+		delete(e.unused, c)
+	}
+}
+
+// Close stops serving and releases the stores. Requests in flight get up to
+// 2 s to finish. A connection a client opened but never used is closed at
+// once: Shutdown would wait 5 s for it (an S3 or HTTP client that dialled one
+// connection too many in a burst of requests leaves one behind).
 func (e *Emulator) Close() error {
 	if e.cron != nil {
 		<-e.cron.Stop().Done()
 	}
-	err := e.server.Shutdown(context.Background())
+	e.connMu.Lock()
+	for c := range e.unused {
+		_ = c.Close()
+	}
+	e.connMu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	err := e.server.Shutdown(ctx)
+	if errors.Is(err, context.DeadlineExceeded) {
+		err = e.server.Close()
+	}
 	if e.stop != nil {
 		e.stop()
 		e.running.Wait()
@@ -219,23 +290,18 @@ func (e *Emulator) Close() error {
 	return err
 }
 
-// schedule fires every timer of serverless.yml per its cron.
-func (e *Emulator) schedule(manifest string, log *slog.Logger) error {
-	m, err := app.ReadManifest(manifest)
-	if err != nil {
-		return err
-	}
+// schedule fires every timer of the catalogue per its cron.
+func (e *Emulator) schedule(log *slog.Logger) error {
 	e.cron = cron.New(cron.WithSeconds())
-	for _, t := range m.Timers() {
-		spec, err := app.CronWithoutYear(t.Cron)
+	for _, fn := range app.Catalogue {
+		if fn.Timer == nil {
+			continue
+		}
+		spec, err := app.CronWithoutYear(fn.Timer.Cron)
 		if err != nil {
-			return fmt.Errorf("emulator: timer %s: %w", t.Function, err)
+			return fmt.Errorf("emulator: timer %s: %w", fn.Name, err)
 		}
-		h, ok := e.timers[t.Function]
-		if !ok {
-			return fmt.Errorf("emulator: serverless.yml has a timer for unknown function %s", t.Function)
-		}
-		name := t.Function
+		h, name := e.timers[fn.Name], fn.Name
 		if _, err := e.cron.AddFunc(spec, func() {
 			if _, err := e.fire(context.Background(), h); err != nil {
 				log.Error("timer failed; it runs again at its next tick", "timer", name, "err", err)
@@ -282,7 +348,7 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // serveFunction builds the Function URL event and invokes the route's function.
 func (e *Emulator) serveFunction(w http.ResponseWriter, r *http.Request) {
 	fn := ""
-	for _, rt := range e.App.API.Routes() {
+	for _, rt := range e.routes {
 		if _, ok := rt.Match(r.URL.Path); ok {
 			fn = rt.Function
 			if rt.Method == r.Method {
@@ -384,7 +450,7 @@ func (e *Emulator) serveFire(w http.ResponseWriter, r *http.Request) {
 	name := strings.TrimSuffix(strings.TrimPrefix(r.URL.Path, "/_local/timers/"), "/fire")
 	h, ok := e.timers[name]
 	if r.Method != http.MethodPost || !ok {
-		writeError(w, http.StatusNotFound, "ResourceNotFound.Timer", fmt.Sprintf("No timer %q; POST /_local/timers/{name}/fire with one of the timers in serverless.yml.", name))
+		writeError(w, http.StatusNotFound, "ResourceNotFound.Timer", fmt.Sprintf("No timer %q; POST /_local/timers/{name}/fire with one of the timers of the catalogue.", name))
 		return
 	}
 	out, err := e.fire(r.Context(), h)
@@ -443,16 +509,24 @@ func (e *Emulator) serveSimulate(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "InvalidParameter", `Send {"outTradeNo": "…", "amountFen": 1} (or "attach": "deposit:{providerId}" instead of outTradeNo), optionally "transactionId".`)
 		return
 	}
-	if e.App.Simulator == nil {
+	if e.simulator == nil {
 		writeError(w, http.StatusConflict, "FailedOperation.RealPaymentKeys", "Real WeChat Pay keys are configured; the simulator cannot sign for them.")
+		return
+	}
+	sim, err := e.simulator()
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, "InternalError", err.Error())
 		return
 	}
 	if in.TransactionID == "" {
 		in.TransactionID = "42000" + strings.ReplaceAll(ids.New("", time.Now())[1:], "-", "")
 	}
-	header, body, err := e.App.Simulator.Notification(payments.Transaction{
-		TransactionID: in.TransactionID, OutTradeNo: in.OutTradeNo, AmountFen: *in.AmountFen, Attach: in.Attach, SuccessTime: e.Clock.Now(),
-	}, time.Now())
+	// Created and paid on the emulator's clock; signed in real time, which is
+	// what the verifier's 5-minute window is checked against.
+	now := e.Clock.Now()
+	header, body, err := sim.Notification(simulator.Transaction{
+		TransactionID: in.TransactionID, OutTradeNo: in.OutTradeNo, AmountFen: *in.AmountFen, Attach: in.Attach, SuccessTime: now,
+	}, now, time.Now())
 	if err != nil {
 		writeError(w, http.StatusInternalServerError, "InternalError", err.Error())
 		return

@@ -7,6 +7,8 @@ import (
 	"sort"
 	"testing"
 
+	"cloudmarket/shared/app"
+	"cloudmarket/shared/httpapi"
 	"cloudmarket/shared/market"
 )
 
@@ -24,9 +26,11 @@ func keyed(e *env, covered map[string]bool, path, token string, body any, status
 	if again.Status != first.Status || again.Raw != first.Raw {
 		e.t.Fatalf("POST %s replay differs:\n%d %s\n%d %s", path, first.Status, first.Raw, again.Status, again.Raw)
 	}
-	for _, rt := range e.emu.App.API.Routes() {
-		if _, ok := rt.Match(path); ok && rt.Method == http.MethodPost {
-			covered[rt.Pattern] = true
+	for _, f := range app.Catalogue {
+		for _, rt := range f.Routes {
+			if _, ok := (httpapi.Route{Pattern: rt.Pattern}).Match(path); ok && rt.Method == http.MethodPost {
+				covered[rt.Pattern] = true
+			}
 		}
 	}
 	return first
@@ -47,8 +51,8 @@ func TestEveryPOSTWithIdempotencyKey(t *testing.T) {
 
 	up := keyed(e, covered, "/v1/license-uploads", prov, map[string]any{"contentType": "image/png", "sizeBytes": len(pngBytes(t))}, 201)
 	putTo(e, up.Body["uploadUrl"].(string), "image/png", pngBytes(t))
-	app := keyed(e, covered, "/v1/applications", prov, form(up.Body["objectKey"].(string), creditCode), 201).Body
-	pid := keyed(e, covered, "/v1/applications/"+app["id"].(string)+"/decision", reviewer, map[string]string{"decision": "approve"}, 200).Body["providerId"].(string)
+	application := keyed(e, covered, "/v1/applications", prov, form(up.Body["objectKey"].(string), creditCode), 201).Body
+	pid := keyed(e, covered, "/v1/applications/"+application["id"].(string)+"/decision", reviewer, map[string]string{"decision": "approve"}, 200).Body["providerId"].(string)
 	base := "/v1/providers/" + pid
 	keyed(e, covered, base+"/contract/sign", prov, map[string]string{"signatoryName": "张三"}, 200)
 	keyed(e, covered, base+"/changes", prov, map[string]string{"field": "contact.name", "newValue": "李四", "changedOn": "2026-01-01"}, 201)
@@ -94,9 +98,11 @@ func TestEveryPOSTWithIdempotencyKey(t *testing.T) {
 	keyed(e, covered, base+"/deposit/return", finance, map[string]string{"reference": "BACK-1"}, 200)
 
 	var missing []string
-	for _, rt := range e.emu.App.API.Routes() {
-		if rt.Method == http.MethodPost && !rt.Public && !covered[rt.Pattern] {
-			missing = append(missing, rt.Pattern)
+	for _, f := range app.Catalogue {
+		for _, rt := range f.Routes {
+			if rt.Method == http.MethodPost && !rt.Public && !covered[rt.Pattern] {
+				missing = append(missing, rt.Pattern)
+			}
 		}
 	}
 	sort.Strings(missing)

@@ -20,7 +20,7 @@ import (
 	"cloudmarket/shared/app"
 	"cloudmarket/shared/httpapi"
 	"cloudmarket/shared/market"
-	"cloudmarket/shared/payments"
+	"cloudmarket/shared/payments/simulator"
 	"cloudmarket/shared/store"
 )
 
@@ -37,6 +37,9 @@ type env struct {
 	emu *Emulator
 }
 
+// start gives a test its own emulator: its own clock, store, S3 and Kafka.
+// Nothing is shared between tests, so those that move the clock run in
+// parallel with the rest (t.Parallel) without seeing each other's time.
 func start(t testing.TB, memory bool, dataDir string) *env {
 	t.Helper()
 	return startOpts(t, memory, dataDir, Options{})
@@ -192,6 +195,7 @@ func outbox(e *env) []map[string]any {
 }
 
 func TestJourney_ApplyApproveSMS_R_ON1_R_ON2(t *testing.T) {
+	t.Parallel()
 	e := start(t, true, "")
 	prov := e.token("100001", market.RoleProvider)
 	reviewer := e.token("900001", market.RoleReviewer)
@@ -254,6 +258,7 @@ func TestJourney_ApplyApproveSMS_R_ON1_R_ON2(t *testing.T) {
 }
 
 func TestReviewDueAtExample_R_WD2(t *testing.T) {
+	t.Parallel()
 	e := start(t, true, "")
 	e.must(e.call("POST", "/_local/clock", "", map[string]string{"set": "2026-09-29T10:00:00+08:00"}), 200)
 	prov := e.token("100001", market.RoleProvider)
@@ -268,6 +273,7 @@ func TestReviewDueAtExample_R_WD2(t *testing.T) {
 }
 
 func TestBadInputsGetTheirCodes_R_EN(t *testing.T) {
+	t.Parallel()
 	e := start(t, true, "")
 	prov := e.token("100001", market.RoleProvider)
 	good := e.upload(prov, pngBytes(t), len(pngBytes(t)))
@@ -328,6 +334,7 @@ func TestBadInputsGetTheirCodes_R_EN(t *testing.T) {
 }
 
 func TestRejectNeedsReasonAndFreesTheOrganisation_R_ON1(t *testing.T) {
+	t.Parallel()
 	e := start(t, true, "")
 	prov := e.token("100001", market.RoleProvider)
 	reviewer := e.token("900001", market.RoleReviewer)
@@ -354,6 +361,7 @@ func TestRejectNeedsReasonAndFreesTheOrganisation_R_ON1(t *testing.T) {
 }
 
 func TestExpelledOrganisationIsRefused_R_EN7(t *testing.T) {
+	t.Parallel()
 	e := start(t, true, "")
 	ctx := context.Background()
 	_, err := store.Transact(ctx, e.emu.App.Store, func(tx *store.Tx) (struct{}, error) {
@@ -371,6 +379,7 @@ func TestExpelledOrganisationIsRefused_R_EN7(t *testing.T) {
 }
 
 func TestIdempotencyKey(t *testing.T) {
+	t.Parallel()
 	e := start(t, true, "")
 	prov := e.token("100001", market.RoleProvider)
 	key := e.upload(prov, pngBytes(t), len(pngBytes(t)))
@@ -421,6 +430,7 @@ func TestIdempotencyKey(t *testing.T) {
 }
 
 func TestOverdueReviewFlaggedOnce_R_ON1(t *testing.T) {
+	t.Parallel()
 	e := start(t, true, "")
 	e.must(e.call("POST", "/_local/clock", "", map[string]string{"set": "2026-09-29T10:00:00+08:00"}), 200)
 	prov := e.token("100001", market.RoleProvider)
@@ -463,6 +473,7 @@ func TestOverdueReviewFlaggedOnce_R_ON1(t *testing.T) {
 }
 
 func TestReviewQueueOldestDueFirstWithPaging(t *testing.T) {
+	t.Parallel()
 	e := start(t, true, "")
 	reviewer := e.token("900001", market.RoleReviewer)
 	orgs := []string{creditCode, otherOrg, "MA5U0Y3C-3"}
@@ -501,6 +512,7 @@ func TestReviewQueueOldestDueFirstWithPaging(t *testing.T) {
 }
 
 func TestRestartKeepsData(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	e := start(t, false, dir)
 	prov := e.token("100001", market.RoleProvider)
@@ -525,6 +537,7 @@ func TestRestartKeepsData(t *testing.T) {
 // decisions exactly one wins; of many racing applications of one organisation
 // exactly one is accepted.
 func TestConcurrentDecisionsAndApplications(t *testing.T) {
+	t.Parallel()
 	e := start(t, true, "")
 	reviewer := e.token("900001", market.RoleReviewer)
 	provs := make([]string, 12)
@@ -586,8 +599,8 @@ func TestConcurrentDecisionsAndApplications(t *testing.T) {
 	}
 }
 
-func paymentsTx(trade string, amount int64, txID string) payments.Transaction {
-	return payments.Transaction{TransactionID: txID, OutTradeNo: trade, AmountFen: amount, SuccessTime: time.Now()}
+func paymentsTx(trade string, amount int64, txID string) simulator.Transaction {
+	return simulator.Transaction{TransactionID: txID, OutTradeNo: trade, AmountFen: amount, SuccessTime: time.Now()}
 }
 
 // countOutbox counts the delivered messages that match.

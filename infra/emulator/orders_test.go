@@ -53,6 +53,7 @@ func simulate(e *env, outTradeNo string, amount int64, txID string) result {
 }
 
 func TestJourney_OrderPaidThroughQueue_R_FE1_R_RF1_R_SV2(t *testing.T) {
+	t.Parallel()
 	e := start(t, true, "")
 	e.must(e.call("POST", "/_local/clock", "", map[string]string{"set": "2026-07-01T09:30:00+08:00"}), 200)
 	buyer := e.token("300001", market.RoleBuyer)
@@ -116,6 +117,7 @@ func TestJourney_OrderPaidThroughQueue_R_FE1_R_RF1_R_SV2(t *testing.T) {
 }
 
 func TestOpsOrderFlowAndLateStart_R_SV2(t *testing.T) {
+	t.Parallel()
 	e := start(t, true, "")
 	e.must(e.call("POST", "/_local/clock", "", map[string]string{"set": "2026-07-01T09:30:00+08:00"}), 200)
 	buyer := e.token("300001", market.RoleBuyer)
@@ -164,6 +166,7 @@ func TestOpsOrderFlowAndLateStart_R_SV2(t *testing.T) {
 }
 
 func TestOrderRefusals(t *testing.T) {
+	t.Parallel()
 	e := start(t, true, "")
 	buyer := e.token("300001", market.RoleBuyer)
 	prd, _, prov := onSale(e, "100001", creditCode, "software", 1000)
@@ -206,6 +209,7 @@ func TestOrderRefusals(t *testing.T) {
 }
 
 func TestPaymentRefusalsChangeNothing(t *testing.T) {
+	t.Parallel()
 	e := start(t, true, "")
 	buyer := e.token("300001", market.RoleBuyer)
 	prd, _, _ := onSale(e, "100001", creditCode, "software", 1000)
@@ -213,7 +217,11 @@ func TestPaymentRefusalsChangeNothing(t *testing.T) {
 	id, trade := o["id"].(string), o["outTradeNo"].(string)
 
 	// One flipped byte: 401 in the payment system's terms, nothing stored or queued.
-	header, body, err := e.emu.App.Simulator.Notification(paymentsTx(trade, 1000, "4200000000FLIP"), time.Now())
+	sim, err := e.emu.Simulator()
+	if err != nil {
+		t.Fatal(err)
+	}
+	header, body, err := sim.Notification(paymentsTx(trade, 1000, "4200000000FLIP"), e.emu.Clock.Now(), time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -258,6 +266,7 @@ func TestPaymentRefusalsChangeNothing(t *testing.T) {
 }
 
 func TestHundredConcurrentNotifications(t *testing.T) {
+	t.Parallel()
 	e := start(t, true, "")
 	buyer := e.token("300001", market.RoleBuyer)
 	prd, _, _ := onSale(e, "100001", creditCode, "api", 500)
@@ -292,6 +301,7 @@ func TestHundredConcurrentNotifications(t *testing.T) {
 // A consumer that dies after applying a batch but before committing its
 // offsets gets the batch again: it is applied once.
 func TestCrashBeforeCommitAppliesOnce(t *testing.T) {
+	t.Parallel()
 	var crashes atomic.Int32
 	e := startWith(t, Options{CrashBeforeCommit: func() bool { return crashes.Add(1) == 1 }})
 	buyer := e.token("300001", market.RoleBuyer)
@@ -317,6 +327,7 @@ func TestCrashBeforeCommitAppliesOnce(t *testing.T) {
 }
 
 func TestDepositPaidThroughPaymentSystem_R_DP2(t *testing.T) {
+	t.Parallel()
 	e := start(t, true, "")
 	pid, prov := signed(e, "100001", creditCode)
 	r := e.call("POST", "/_local/payments/simulate", "", map[string]any{"attach": "deposit:" + pid, "amountFen": 500000, "transactionId": "4200000000DEP1"})

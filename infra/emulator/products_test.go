@@ -26,6 +26,7 @@ func signed(e *env, sub, org string) (string, string) {
 }
 
 func TestJourney_ListingWaitsForDeposit_R_ON3_R_LS1(t *testing.T) {
+	t.Parallel()
 	e := start(t, true, "")
 	reviewer := e.token("900001", market.RoleReviewer)
 	finance := e.token("800001", market.RoleFinance)
@@ -125,6 +126,7 @@ func TestJourney_ListingWaitsForDeposit_R_ON3_R_LS1(t *testing.T) {
 }
 
 func TestProductRules_R_CAT1_R_LS3(t *testing.T) {
+	t.Parallel()
 	e := start(t, true, "")
 	pid, prov := approved(e, "100001", creditCode)
 	if r := e.call("POST", "/v1/products", prov, productBody("x")); r.Status != 409 || r.code() != "FailedOperation.ContractNotSigned" {
@@ -176,6 +178,7 @@ func TestProductRules_R_CAT1_R_LS3(t *testing.T) {
 }
 
 func TestPublishingRestrictionAndStoreClosure(t *testing.T) {
+	t.Parallel()
 	e := start(t, true, "")
 	e.must(e.call("POST", "/_local/clock", "", map[string]string{"set": "2026-10-08T09:00:00+08:00"}), 200)
 	reviewer := e.token("900001", market.RoleReviewer)

@@ -11,6 +11,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"cloudmarket/shared/clock"
 	"cloudmarket/shared/market"
 	"cloudmarket/shared/operation"
 	"cloudmarket/shared/queue"
@@ -44,11 +45,13 @@ func startKafka(dataDir string) (*kfake.Cluster, error) {
 type consumer struct {
 	name    string
 	topic   string
+	batch   int // records per invocation at most
 	brokers []string
 	handler cloudfunction.Handler
 	retries int
 	dlq     *queue.Producer
 	store   *store.Store
+	clock   clock.Clock
 	log     *slog.Logger
 	// crash, when set, is asked after each successful batch whether to die
 	// before committing (fault injection in tests).
@@ -73,7 +76,7 @@ func (c *consumer) run(ctx context.Context) {
 // with a new client, which resumes from the last committed offsets.
 func (c *consumer) consume(ctx context.Context, client *kgo.Client) {
 	for ctx.Err() == nil {
-		fetches := client.PollRecords(ctx, 100)
+		fetches := client.PollRecords(ctx, c.batch)
 		if ctx.Err() != nil {
 			return
 		}
@@ -145,7 +148,7 @@ func (c *consumer) deadLetter(ctx context.Context, r *kgo.Record, reason error) 
 	}
 	if err := c.store.RecordDeadLetter(ctx, market.DeadLetter{
 		ID: fmt.Sprintf("%s-%d-%d", r.Topic, r.Partition, r.Offset), Topic: r.Topic, Key: string(r.Key), Body: string(r.Value),
-		Reason: reason.Error(), Attempts: c.retries + 1, At: time.Now(),
+		Reason: reason.Error(), Attempts: c.retries + 1, At: c.clock.Now(),
 	}); err != nil {
 		c.log.Error("queue: record dead letter", "err", err)
 	}

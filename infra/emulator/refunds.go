@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"cloudmarket/shared/ids"
-	"cloudmarket/shared/payments"
+	"cloudmarket/shared/payments/simulator"
 )
 
 // refundSystem is the payment system's refund API as the emulator serves it
@@ -22,7 +22,7 @@ import (
 // POST /_local/payments/refund-outcome scripts the next outcomes.
 type refundSystem struct {
 	mu       sync.Mutex
-	refunds  map[string]*payments.RefundResult // by out_refund_no
+	refunds  map[string]*simulator.RefundResult // by out_refund_no
 	script   []refundOutcome
 	delivery sync.WaitGroup
 }
@@ -33,7 +33,7 @@ type refundOutcome struct {
 }
 
 func (e *Emulator) refundAPI() *refundSystem {
-	e.refundsOnce.Do(func() { e.refunds = &refundSystem{refunds: map[string]*payments.RefundResult{}} })
+	e.refundsOnce.Do(func() { e.refunds = &refundSystem{refunds: map[string]*simulator.RefundResult{}} })
 	return e.refunds
 }
 
@@ -87,7 +87,12 @@ func (e *Emulator) serveRefundOutcome(w http.ResponseWriter, r *http.Request) {
 // answer writes a signed answer, as the payment system signs its answers.
 func (e *Emulator) answerSigned(w http.ResponseWriter, status int, v any) {
 	body, _ := json.Marshal(v)
-	h, err := e.App.Simulator.Sign(body, time.Now())
+	sim, err := e.Simulator()
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, "SYSTEM_ERROR", err.Error())
+		return
+	}
+	h, err := sim.Sign(body, time.Now())
 	if err != nil {
 		writeError(w, http.StatusInternalServerError, "SYSTEM_ERROR", err.Error())
 		return
@@ -100,7 +105,7 @@ func (e *Emulator) answerSigned(w http.ResponseWriter, status int, v any) {
 }
 
 func (e *Emulator) serveCreateRefund(w http.ResponseWriter, r *http.Request) {
-	if e.App.Simulator == nil {
+	if e.simulator == nil {
 		writeError(w, http.StatusConflict, "FailedOperation.RealPaymentKeys", "Real WeChat Pay keys are configured; the local refund API is off.")
 		return
 	}
@@ -140,7 +145,7 @@ func (e *Emulator) serveCreateRefund(w http.ResponseWriter, r *http.Request) {
 		e.answerSigned(w, http.StatusOK, res.Resource())
 		return
 	}
-	res := &payments.RefundResult{RefundID: "50000" + strings.ToUpper(ids.New("", time.Now())[1:]), OutRefundNo: in.OutRefundNo,
+	res := &simulator.RefundResult{RefundID: "50000" + strings.ToUpper(ids.New("", time.Now())[1:]), OutRefundNo: in.OutRefundNo,
 		TransactionID: in.TransactionID, OutTradeNo: in.OutTradeNo, RefundFen: in.Amount.Refund, TotalFen: in.Amount.Total,
 		Status: "PROCESSING", CreateTime: e.Clock.Now()}
 	rs.refunds[in.OutRefundNo] = res
@@ -174,8 +179,12 @@ func (e *Emulator) serveCreateRefund(w http.ResponseWriter, r *http.Request) {
 	}()
 }
 
-func (e *Emulator) postRefundNotification(url string, res payments.RefundResult) error {
-	h, body, err := e.App.Simulator.RefundNotification(res, time.Now())
+func (e *Emulator) postRefundNotification(url string, res simulator.RefundResult) error {
+	sim, err := e.Simulator()
+	if err != nil {
+		return err
+	}
+	h, body, err := sim.RefundNotification(res, time.Now())
 	if err != nil {
 		return err
 	}
@@ -197,14 +206,14 @@ func (e *Emulator) postRefundNotification(url string, res payments.RefundResult)
 }
 
 func (e *Emulator) serveQueryRefund(w http.ResponseWriter, r *http.Request, outRefundNo string) {
-	if e.App.Simulator == nil {
+	if e.simulator == nil {
 		writeError(w, http.StatusConflict, "FailedOperation.RealPaymentKeys", "Real WeChat Pay keys are configured; the local refund API is off.")
 		return
 	}
 	rs := e.refundAPI()
 	rs.mu.Lock()
 	res, ok := rs.refunds[outRefundNo]
-	var out payments.RefundResult
+	var out simulator.RefundResult
 	if ok {
 		out = *res
 	}

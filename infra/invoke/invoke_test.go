@@ -4,14 +4,19 @@ import (
 	"context"
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"cloudmarket/shared/app"
 )
 
 // The production entry path: build the real binaries, start them as SCF does
-// (_LAMBDA_SERVER_PORT) and call scf-go-lib's RPC Function.Invoke.
+// (_LAMBDA_SERVER_PORT) and call scf-go-lib's RPC Function.Invoke. They are
+// built for this machine with this test's own settings (-race or not), which
+// only links packages already compiled for the tests (make build and make
+// bench build them the SCF way).
 func TestInvokeBinariesAsSCFDoes(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds binaries")
@@ -21,7 +26,10 @@ func TestInvokeBinariesAsSCFDoes(t *testing.T) {
 	bin := t.TempDir()
 	env := []string{"CLOUDMARKET_MODE=local", "CLOUDMARKET_DATA_DIR=" + t.TempDir()}
 
-	query, err := Build(ctx, root, "query-applications", bin)
+	build := func(name string) (string, error) {
+		return BuildPackage(ctx, root, "./functions/"+name, filepath.Join(bin, name, "main"), nil, raceFlags...)
+	}
+	query, err := build("query-applications")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -39,7 +47,7 @@ func TestInvokeBinariesAsSCFDoes(t *testing.T) {
 		t.Fatalf("HTTP function answered %s (%v)", out, err)
 	}
 
-	timer, err := Build(ctx, root, "enforce-deadlines", bin)
+	timer, err := build("enforce-deadlines")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,6 +62,34 @@ func TestInvokeBinariesAsSCFDoes(t *testing.T) {
 	}
 	if _, ok := rep["reviewsOverdue"]; !ok {
 		t.Fatalf("timer report %s", out)
+	}
+
+	// A function links the SDKs of its own clients only, and no local-only
+	// code: query-applications needs none, enforce-deadlines the sender.
+	linked := func(binary string) string {
+		out, err := exec.Command("go", "tool", "nm", binary).Output()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(out)
+	}
+	localOnly := []string{"github.com/johannesboyne/gofakes3", "github.com/twmb/franz-go/pkg/kfake", "cloudmarket/shared/payments/simulator", "cloudmarket/infra/"}
+	sdks := []string{" github.com/aws/aws-sdk-go-v2/service/s3.New\n", " github.com/twmb/franz-go/pkg/kgo.NewClient\n",
+		" github.com/wechatpay-apiv3/wechatpay-go/core/notify.NewRSANotifyHandler\n", "tencentcloud/sms/v20210111.NewClient\n"}
+	symbols := linked(query)
+	for _, s := range append(localOnly, sdks...) {
+		if strings.Contains(symbols, s) {
+			t.Errorf("query-applications links %s", strings.TrimSpace(s))
+		}
+	}
+	symbols = linked(timer)
+	for _, s := range append(localOnly, sdks[:3]...) {
+		if strings.Contains(symbols, s) {
+			t.Errorf("enforce-deadlines links %s", strings.TrimSpace(s))
+		}
+	}
+	if !strings.Contains(symbols, sdks[3]) {
+		t.Error("enforce-deadlines does not link the SMS client it needs")
 	}
 }
 

@@ -21,8 +21,8 @@ resource "tencentcloud_cos_bucket" "licences" {
 }
 
 # The API Gateway product is retired: each HTTP function has a Function URL and
-# the TSE gateway maps the public routes onto it. routes.json is checked against
-# the route table in shared/httpapi/routes.go by shared/app's tests.
+# the TSE gateway maps the public routes onto it. routes.json is generated from
+# the function catalogue, shared/app/catalogue.go (make generate).
 locals {
   routes    = jsondecode(file("${path.module}/routes.json"))
   functions = toset([for r in local.routes : r.function])

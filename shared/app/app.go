@@ -2,51 +2,47 @@ package app
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
-	"slices"
-	"sort"
 
-	"github.com/golang-jwt/jwt/v5"
 	"github.com/tencentyun/scf-go-lib/cloudfunction"
 
 	"cloudmarket/shared/clock"
 	"cloudmarket/shared/httpapi"
 	"cloudmarket/shared/market"
-	"cloudmarket/shared/notify"
-	"cloudmarket/shared/objstore"
 	"cloudmarket/shared/operation"
-	"cloudmarket/shared/payments"
-	"cloudmarket/shared/queue"
 	"cloudmarket/shared/scf"
 	"cloudmarket/shared/store"
 	"cloudmarket/shared/workday"
 )
 
-// App is one process's wiring.
+// App is one process's wiring: the store, the clock and the token verifier
+// every function shares, and the outside-world clients this process was given
+// constructors for, each built on first use.
 type App struct {
-	Config     Config
-	Store      *store.Store
-	Clock      clock.Clock
-	Operations *operation.Service
-	API        *httpapi.API
-	Verifier   *httpapi.Verifier
-	Objects    *objstore.Bucket
-	// Simulator is the local payment system (nil with real WeChat Pay keys).
-	Simulator *payments.Simulator
-	Log       *slog.Logger
+	Config   Config
+	Store    *store.Store
+	Clock    clock.Clock
+	Verifier *httpapi.Verifier
+	Log      *slog.Logger
+	Objects  operation.Objects
+	Sender   operation.Sender
+	Queue    operation.Queue
+	Payments operation.NotificationReader
+	Refunds  operation.RefundAPI
+	calendar *workday.Calendar
 }
 
 // Options let the emulator and tests replace parts of the wiring.
 type Options struct {
-	Clock  clock.Clock      // default: system clock
-	Store  *store.Store     // default: from Config
-	Sender operation.Sender // default: SMS if configured, else the outbox
-	Queue  operation.Queue  // default: KAFKA_BROKERS
-	Log    *slog.Logger
+	Clock clock.Clock  // default: system clock
+	Store *store.Store // default: from Config
+	Log   *slog.Logger
+	// Clients are the constructors of the clients this process may build;
+	// a function's main passes those of its catalogue row.
+	Clients Clients
 }
 
 // New builds an App from a Config.
@@ -81,89 +77,28 @@ func New(ctx context.Context, cfg Config, opt Options) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	sender := opt.Sender
-	if sender == nil {
-		router := notify.Router{Outbox: notify.Outbox{Log: log}}
-		if cfg.SMS != nil {
-			if router.SMS, err = notify.NewSMS(*cfg.SMS); err != nil {
-				return nil, err
-			}
-		}
-		if cfg.Email != nil {
-			if router.Email, err = notify.NewEmail(*cfg.Email); err != nil {
-				return nil, err
-			}
-		}
-		sender = router
-	}
 	var verifier *httpapi.Verifier
 	if cfg.Mode == ModeLocal {
 		verifier = httpapi.HS256([]byte(cfg.JWTSecret))
 	} else {
 		verifier = httpapi.RS256(cfg.JWTPublicKey)
 	}
-	objects := objstore.New(cfg.Objects, clk.Now)
-	q := opt.Queue
-	if q == nil {
-		if q, err = newQueue(cfg); err != nil {
-			return nil, err
-		}
-	}
-	reader, sim, err := paymentKeys(cfg)
-	if err != nil {
-		return nil, err
-	}
-	refunds, err := refundAPI(ctx, cfg, sim)
-	if err != nil {
-		return nil, err
-	}
-	svc := &operation.Service{Refunds: refunds,
-		Store: st, Clock: clk, Calendar: cal, Objects: objects, Sender: sender, Log: log,
-		Queue: q, Notifications: reader,
-		Config: operation.Config{ReviewerPhones: cfg.ReviewerPhones, FinancePhones: cfg.FinancePhones, RiskPhones: cfg.RiskPhones,
-			Products: cfg.Products, ConsignmentRate: cfg.ConsignmentRate},
-	}
-	return &App{Config: cfg, Store: st, Clock: clk, Operations: svc, API: &httpapi.API{Operations: svc}, Verifier: verifier, Objects: objects, Simulator: sim, Log: log}, nil
+	a := &App{Config: cfg, Store: st, Clock: clk, Verifier: verifier, Log: log, calendar: cal}
+	a.Objects = lazyObjects{build(a, opt.Clients.Objects, "COS client")}
+	a.Sender = lazySender{build(a, opt.Clients.Sender, "SMS and e-mail sender")}
+	a.Queue = lazyQueue{build(a, opt.Clients.Queue, "Kafka producer")}
+	a.Payments = lazyReader{build(a, opt.Clients.Payments, "WeChat Pay reader")}
+	a.Refunds = lazyRefunds{build(a, opt.Clients.Refunds, "WeChat Pay refund client")}
+	return a, nil
 }
 
-// newQueue connects the producer: CKafka when KAFKA_BROKERS is set. Without
-// brokers (a function run alone, outside the emulator) publishing fails
-// plainly, and the payment system retries the notification later.
-func newQueue(cfg Config) (operation.Queue, error) {
-	if len(cfg.KafkaBrokers) == 0 {
-		return noQueue{}, nil
+// build makes a's lazy client from its constructor; without one, the client
+// is unavailable in this process.
+func build[T any](a *App, construct func(*App) (T, error), what string) *lazy[T] {
+	if construct == nil {
+		return unavailable[T](fmt.Errorf("this process builds no %s", what))
 	}
-	return queue.NewProducer(cfg.KafkaBrokers)
-}
-
-type noQueue struct{}
-
-func (noQueue) Publish(context.Context, string, string, []byte) error {
-	return errors.New("no queue configured: set KAFKA_BROKERS, or run the emulator (make run)")
-}
-
-// paymentKeys builds the notification reader: the merchant's configured WeChat
-// Pay keys, or locally the simulator's (generated under DataDir/wechatpay on
-// first run), whose Simulator the emulator uses to pay.
-func paymentKeys(cfg Config) (*payments.Reader, *payments.Simulator, error) {
-	if cfg.WechatAPIv3Key != "" {
-		pub, err := jwt.ParseRSAPublicKeyFromPEM([]byte(cfg.WechatPublicKeyPEM))
-		if err != nil {
-			return nil, nil, fmt.Errorf("WECHATPAY_PUBLIC_KEY: %w", err)
-		}
-		r, err := payments.NewReader(payments.Keys{APIv3Key: cfg.WechatAPIv3Key, PublicKey: pub, PublicKeyID: cfg.WechatPublicKeyID})
-		return r, nil, err
-	}
-	dir := ""
-	if cfg.DataDir != "" {
-		dir = filepath.Join(cfg.DataDir, "wechatpay")
-	}
-	sim, err := payments.LocalKeys(dir)
-	if err != nil {
-		return nil, nil, err
-	}
-	r, err := payments.NewReader(sim.Keys())
-	return r, sim, err
+	return newLazy(func() (T, error) { return construct(a) })
 }
 
 // calendar loads lunar-go's tables plus any override year files (R-WD1) and
@@ -192,54 +127,53 @@ func calendar(dir string, log *slog.Logger) (*workday.Calendar, error) {
 	return workday.New(opts...), nil
 }
 
-// Timers are the timer functions and what each runs.
-func (a *App) Timers() map[string]func(context.Context) (any, error) {
-	return map[string]func(context.Context) (any, error){
-		"enforce-deadlines": func(ctx context.Context) (any, error) { return a.Operations.EnforceDeadlines(ctx) },
+// service is the operations as fn sees them: only the clients its catalogue
+// row needs, so a function that reaches for another fails plainly here, in the
+// emulator and in tests, as it would in production.
+func (a *App) service(fn Function) *operation.Service {
+	svc := &operation.Service{
+		Store: a.Store, Clock: a.Clock, Calendar: a.calendar, Log: a.Log,
+		Objects:       lazyObjects{unavailable[operation.Objects](notNeeded(fn, "the COS client", "Objects"))},
+		Sender:        lazySender{unavailable[operation.Sender](notNeeded(fn, "the SMS and e-mail sender", "Sender"))},
+		Queue:         lazyQueue{unavailable[operation.Queue](notNeeded(fn, "the Kafka producer", "Queue"))},
+		Notifications: lazyReader{unavailable[operation.NotificationReader](notNeeded(fn, "the WeChat Pay reader", "Payments"))},
+		Refunds:       lazyRefunds{unavailable[operation.RefundAPI](notNeeded(fn, "the WeChat Pay refund client", "Refunds"))},
+		Config: operation.Config{ReviewerPhones: a.Config.ReviewerPhones, FinancePhones: a.Config.FinancePhones, RiskPhones: a.Config.RiskPhones,
+			Products: a.Config.Products, ConsignmentRate: a.Config.ConsignmentRate},
 	}
+	if fn.Needs.Objects {
+		svc.Objects = a.Objects
+	}
+	if fn.Needs.Sender {
+		svc.Sender = a.Sender
+	}
+	if fn.Needs.Queue {
+		svc.Queue = a.Queue
+	}
+	if fn.Needs.Payments {
+		svc.Notifications = a.Payments
+	}
+	if fn.Needs.Refunds {
+		svc.Refunds = a.Refunds
+	}
+	return svc
 }
 
-// Consumers are the queue-triggered functions: topic and what each applies.
-func (a *App) Consumers() map[string]Consumer {
-	return map[string]Consumer{
-		"apply-payment": {Topic: operation.PaymentTopic, Apply: func(ctx context.Context, _, body []byte) error {
-			return a.Operations.ApplyPaymentEvent(ctx, body) // payments and refund results
-		}},
-	}
-}
-
-// Consumer is a queue-triggered function.
-type Consumer struct {
-	Topic string
-	Apply func(ctx context.Context, key, body []byte) error
-}
-
-// FunctionNames lists every function: the HTTP ones of the route table and
-// the timers, sorted.
-func (a *App) FunctionNames() []string {
-	var names []string
-	for _, rt := range a.API.Routes() {
-		if !slices.Contains(names, rt.Function) {
-			names = append(names, rt.Function)
-		}
-	}
-	for name := range a.Timers() {
-		names = append(names, name)
-	}
-	for name := range a.Consumers() {
-		names = append(names, name)
-	}
-	sort.Strings(names)
-	return names
-}
-
-// Function returns the handler of one function by name.
+// Function returns the handler of one function of the catalogue by name.
 func (a *App) Function(name string) (cloudfunction.Handler, error) {
-	if run, ok := a.Timers()[name]; ok {
-		return &scf.TimerHandler{Name: name, Run: run, Log: a.Log}, nil
+	fn, ok := Lookup(name)
+	if !ok {
+		return nil, fmt.Errorf("no function named %q in the catalogue", name)
 	}
-	if c, ok := a.Consumers()[name]; ok {
-		return &scf.KafkaHandler{Name: name, Apply: c.Apply, Permanent: operation.IsPermanent, Log: a.Log,
+	svc := a.service(fn)
+	switch {
+	case fn.Timer != nil:
+		run := fn.Timer.Run
+		return &scf.TimerHandler{Name: name, Run: func(ctx context.Context) (any, error) { return run(svc, ctx) }, Log: a.Log}, nil
+	case fn.Consumer != nil:
+		apply := fn.Consumer.Apply
+		return &scf.KafkaHandler{Name: name, Permanent: operation.IsPermanent, Log: a.Log,
+			Apply: func(ctx context.Context, key, body []byte) error { return apply(svc, ctx, key, body) },
 			Dead: func(ctx context.Context, r scf.KafkaRecord, reason error) error {
 				return a.Store.RecordDeadLetter(ctx, market.DeadLetter{
 					ID: fmt.Sprintf("%s-%d-%d", r.Ckafka.Topic, r.Ckafka.Partition, r.Ckafka.Offset), Topic: r.Ckafka.Topic,
@@ -247,36 +181,47 @@ func (a *App) Function(name string) (cloudfunction.Handler, error) {
 				})
 			}}, nil
 	}
+	api := &httpapi.API{Operations: svc}
 	var routes []httpapi.Route
-	for _, rt := range a.API.Routes() {
-		if rt.Function == name {
-			routes = append(routes, rt)
-		}
+	for _, rt := range fn.Routes {
+		handle := rt.Handle
+		routes = append(routes, httpapi.Route{Method: rt.Method, Pattern: rt.Pattern, Function: name, Roles: rt.Roles,
+			Public: rt.Public, PaymentSystem: rt.PaymentSystem,
+			Handle: func(ctx context.Context, r *httpapi.Request) (httpapi.Reply, error) { return handle(api, ctx, r) }})
 	}
-	if len(routes) == 0 {
-		return nil, fmt.Errorf("no function named %q", name)
-	}
-	return &httpapi.Handler{Routes: routes, Verifier: a.Verifier, Operations: a.Operations, Clock: a.Clock, Log: a.Log}, nil
+	return &httpapi.Handler{Routes: routes, Verifier: a.Verifier, Operations: svc, Clock: a.Clock, Log: a.Log}, nil
 }
 
-// Start is a function main's whole body: wire from the environment, then hand
-// the named function's handler to scf-go-lib, which serves SCF's RPC.
-func Start(name string) {
+// Start is a function main's whole body: wire from the environment with the
+// constructors of the clients its catalogue row needs, then hand the named
+// function's handler to scf-go-lib, which serves SCF's RPC.
+func Start(name string, clients Clients) {
 	log := slog.New(slog.NewJSONHandler(os.Stderr, nil)).With("function", name)
-	cfg, err := ConfigFromEnv()
-	if err != nil {
-		log.Error("configuration", "err", err)
+	fail := func(stage string, err error) {
+		log.Error(stage, "err", err)
 		os.Exit(1)
 	}
-	a, err := New(context.Background(), cfg, Options{Log: log})
+	fn, ok := Lookup(name)
+	if !ok {
+		fail("start", fmt.Errorf("no function named %q in shared/app/catalogue.go", name))
+	}
+	if err := clients.missing(fn); err != nil {
+		fail("start", err)
+	}
+	cfg, err := ConfigFromEnv()
+	if err == nil {
+		err = cfg.Require(fn)
+	}
 	if err != nil {
-		log.Error("start", "err", err)
-		os.Exit(1)
+		fail("configuration", err)
+	}
+	a, err := New(context.Background(), cfg, Options{Log: log, Clients: clients})
+	if err != nil {
+		fail("start", err)
 	}
 	h, err := a.Function(name)
 	if err != nil {
-		log.Error("start", "err", err)
-		os.Exit(1)
+		fail("start", err)
 	}
 	cloudfunction.StartHandler(h)
 }

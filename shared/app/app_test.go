@@ -2,17 +2,22 @@ package app
 
 import (
 	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
 	"encoding/json"
+	"encoding/pem"
 	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
-	"sort"
 	"strings"
 	"testing"
 
 	"cloudmarket/infra/invoke"
+	"cloudmarket/shared/httpapi"
+	"cloudmarket/shared/operation"
 	"cloudmarket/shared/store"
 )
 
@@ -25,78 +30,52 @@ func testApp(t *testing.T) *App {
 	cfg := Config{Mode: ModeLocal, JWTSecret: DefaultJWTSecret}
 	cfg.Objects.Endpoint, cfg.Objects.Bucket, cfg.Objects.Region, cfg.Objects.PathStyle = "http://127.0.0.1:1/_local/s3", "b", "ap-guangzhou", true
 	cfg.Objects.SecretID, cfg.Objects.SecretKey = "local", "local"
-	a, err := New(context.Background(), cfg, Options{Store: st, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	a, err := New(context.Background(), cfg, Options{Store: st, Clients: AllClients(), Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return a
 }
 
-// functions/, serverless.yml and the route table must name the same functions.
-func TestFunctionsManifestAndRoutesAgree(t *testing.T) {
+func TestCatalogueIsDeployable(t *testing.T) {
+	t.Parallel()
+	if err := CheckCatalogue(Catalogue); err != nil {
+		t.Fatal(err)
+	}
+	bad := []Function{
+		{Name: "Place_Order", Routes: []Route{{Method: "GET", Pattern: "/x", Handle: (*httpapi.API).GetOrder}}},
+		{Name: "twice", Routes: []Route{{Method: "GET", Pattern: "/x", Handle: (*httpapi.API).GetOrder}}, Timer: &Timer{Trigger: "t", Cron: "0 * * * * * *"}},
+		{Name: "no-trigger"},
+		{Name: "bad-cron", Timer: &Timer{Trigger: "t", Cron: "0 * * * *", Run: func(*operation.Service, context.Context) (any, error) { return nil, nil }}},
+	}
+	err := CheckCatalogue(bad)
+	for _, want := range []string{`"Place_Order"`, "route GET /x is served by Place_Order and twice", "twice: exactly one", "no-trigger: exactly one", "bad-cron"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("CheckCatalogue missed %q: %v", want, err)
+		}
+	}
+}
+
+// A function wired with only its row's clients fails plainly, naming the
+// fix, when an operation reaches for another one.
+func TestFunctionSeesOnlyTheClientsItNeeds(t *testing.T) {
+	t.Parallel()
 	a := testApp(t)
-	entries, err := os.ReadDir("../../functions")
-	if err != nil {
+	fn, _ := Lookup("place-order")
+	err := a.service(fn).Queue.Publish(context.Background(), "t", "k", nil)
+	if err == nil || !strings.Contains(err.Error(), "set Needs.Queue in its row") {
+		t.Fatalf("place-order published: %v", err)
+	}
+	fn, _ = Lookup("payment-notify")
+	if err := a.service(fn).Queue.Publish(context.Background(), "t", "k", nil); err == nil || !strings.Contains(err.Error(), "KAFKA_BROKERS") {
+		t.Fatalf("payment-notify's queue: %v", err)
+	}
+	// A main that does not build a client its row needs refuses to start.
+	if err := (Clients{}).missing(fn); err == nil || !strings.Contains(err.Error(), "run make generate") {
+		t.Fatalf("missing clients: %v", err)
+	}
+	if err := (Clients{Queue: NewQueue, Payments: NewPayments}).missing(fn); err != nil {
 		t.Fatal(err)
-	}
-	var dirs []string
-	for _, e := range entries {
-		if e.IsDir() {
-			if _, err := os.Stat(filepath.Join("../../functions", e.Name(), "main.go")); err != nil {
-				t.Errorf("functions/%s has no main.go", e.Name())
-			}
-			dirs = append(dirs, e.Name())
-		}
-	}
-	m, err := ReadManifest("../../serverless.yml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if m.Component != "multi-scf" || m.Inputs.Runtime != "Go1" {
-		t.Errorf("serverless.yml: component %q runtime %q", m.Component, m.Inputs.Runtime)
-	}
-	want := a.FunctionNames()
-	if got := m.FunctionNames(); !slices.Equal(got, want) {
-		t.Errorf("serverless.yml functions %v, catalogue %v", got, want)
-	}
-	if !slices.Equal(dirs, want) {
-		t.Errorf("functions/ %v, catalogue %v", dirs, want)
-	}
-	for key, f := range m.Inputs.Functions {
-		if f.Handler != "main" {
-			t.Errorf("function %s: handler %q, want main", key, f.Handler)
-		}
-	}
-	var httpFns []string
-	for _, rt := range a.API.Routes() {
-		if !slices.Contains(httpFns, rt.Function) {
-			httpFns = append(httpFns, rt.Function)
-		}
-	}
-	sort.Strings(httpFns)
-	if got := m.TriggerFunctions("http"); !slices.Equal(got, httpFns) {
-		t.Errorf("http triggers %v, routed functions %v", got, httpFns)
-	}
-	var timers []string
-	for _, tm := range m.Timers() {
-		timers = append(timers, tm.Function)
-		if _, err := CronWithoutYear(tm.Cron); err != nil {
-			t.Error(err)
-		}
-		if _, ok := a.Timers()[tm.Function]; !ok {
-			t.Errorf("timer trigger for %s, which is not a timer function", tm.Function)
-		}
-	}
-	if len(timers) != len(a.Timers()) {
-		t.Errorf("timer triggers %v, timer functions %d", timers, len(a.Timers()))
-	}
-	var consumers []string
-	for name := range a.Consumers() {
-		consumers = append(consumers, name)
-	}
-	sort.Strings(consumers)
-	if got := m.TriggerFunctions("ckafka"); !slices.Equal(got, consumers) {
-		t.Errorf("ckafka triggers %v, consumer functions %v", got, consumers)
 	}
 }
 
@@ -182,50 +161,88 @@ func TestEventSamplesReplay(t *testing.T) {
 		t.Errorf("replayed %d samples, events/expected.json names %d", replayed, len(expected))
 	}
 	// Every function has at least one sample.
-	for _, fn := range a.FunctionNames() {
+	for _, fn := range Catalogue {
 		has := false
 		for _, exp := range expected {
-			has = has || exp.Function == fn
+			has = has || exp.Function == fn.Name
 		}
 		if !has {
-			t.Errorf("function %s has no sample event in events/", fn)
+			t.Errorf("function %s has no sample event in events/", fn.Name)
 		}
 	}
 }
 
 func TestProductionConfigRefusesLocalSecret(t *testing.T) {
 	t.Setenv("CLOUDMARKET_MODE", "production")
+	t.Setenv("MONGODB_URI", "mongodb://db:27017/?replicaSet=rs0")
 	t.Setenv("CLOUDMARKET_JWT_SECRET", "local-dev-secret")
 	if _, err := ConfigFromEnv(); err == nil {
 		t.Fatal("production accepted an HS256 secret")
 	}
 	t.Setenv("CLOUDMARKET_JWT_SECRET", "")
-	if _, err := ConfigFromEnv(); err == nil {
-		t.Fatal("production started without a public key")
-	}
-}
-
-// The gateway routes deployed by infra/terraform are the route table's.
-func TestTerraformRoutesMatchRouteTable(t *testing.T) {
-	a := testApp(t)
-	raw, err := os.ReadFile("../../infra/terraform/routes.json")
+	cfg, err := ConfigFromEnv()
 	if err != nil {
 		t.Fatal(err)
 	}
-	var deployed []struct{ Method, Path, Function string }
-	if err := json.Unmarshal(raw, &deployed); err != nil {
+	fn, _ := Lookup("query-events")
+	if err := cfg.Require(fn); err == nil || !strings.Contains(err.Error(), "CLOUDMARKET_JWT_PUBLIC_KEY") {
+		t.Fatalf("production started without a public key: %v", err)
+	}
+}
+
+// Production demands a function's own settings, no others: query-events
+// needs no Kafka brokers or WeChat keys, payment-notify no token key; only
+// the functions that may pay a refund need the merchant's refund credentials.
+func TestProductionConfigDemandsOnlyWhatAFunctionUses(t *testing.T) {
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
 		t.Fatal(err)
 	}
-	var got, want []string
-	for _, r := range deployed {
-		got = append(got, r.Method+" "+r.Path+" "+r.Function)
+	der, _ := x509.MarshalPKIXPublicKey(&key.PublicKey)
+	pubPEM := string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}))
+	t.Setenv("CLOUDMARKET_MODE", "production")
+	t.Setenv("MONGODB_URI", "mongodb://db:27017/?replicaSet=rs0")
+	t.Setenv("CLOUDMARKET_JWT_PUBLIC_KEY", pubPEM)
+	cfg, err := ConfigFromEnv()
+	if err != nil {
+		t.Fatal(err)
 	}
-	for _, r := range a.API.Routes() {
-		want = append(want, r.Method+" "+r.Pattern+" "+r.Function)
+	need := func(name string) error {
+		fn, ok := Lookup(name)
+		if !ok {
+			t.Fatalf("no %s", name)
+		}
+		return cfg.Require(fn)
 	}
-	sort.Strings(got)
-	sort.Strings(want)
-	if !slices.Equal(got, want) {
-		t.Fatalf("infra/terraform/routes.json:\n%v\nroute table:\n%v", got, want)
+	for _, name := range []string{"query-events", "place-order", "decide-application", "request-refund"} {
+		if err := need(name); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	// Functions that may pay a refund back through the payment system (R-RF7).
+	for _, name := range []string{"arbitrate-refund", "respond-refund", "request-exit", "apply-payment", "enforce-deadlines"} {
+		if err := need(name); err == nil || !strings.Contains(err.Error(), "WECHATPAY_MCHID") {
+			t.Errorf("%s without refund credentials: %v", name, err)
+		}
+	}
+	if err := need("create-license-upload"); err == nil || !strings.Contains(err.Error(), "COS_BUCKET") {
+		t.Errorf("create-license-upload without a bucket: %v", err)
+	}
+	err = need("payment-notify")
+	for _, want := range []string{"KAFKA_BROKERS", "WECHATPAY_APIV3_KEY"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("payment-notify without %s: %v", want, err)
+		}
+	}
+	t.Setenv("CLOUDMARKET_JWT_PUBLIC_KEY", "")
+	t.Setenv("KAFKA_BROKERS", "ckafka:9092")
+	t.Setenv("WECHATPAY_APIV3_KEY", "0123456789abcdef0123456789abcdef")
+	t.Setenv("WECHATPAY_PUBLIC_KEY", pubPEM)
+	t.Setenv("WECHATPAY_PUBLIC_KEY_ID", "PUB_KEY_ID_0001")
+	if cfg, err = ConfigFromEnv(); err != nil {
+		t.Fatal(err)
+	}
+	if err := need("payment-notify"); err != nil {
+		t.Errorf("payment-notify (public, no token key): %v", err)
 	}
 }

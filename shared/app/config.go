@@ -5,6 +5,7 @@ package app
 
 import (
 	"crypto/rsa"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -118,31 +119,19 @@ func ConfigFromEnv() (Config, error) {
 		if c.JWTSecret != "" {
 			return c, fmt.Errorf("CLOUDMARKET_JWT_SECRET is only accepted in local mode; production verifies RS256 tokens with CLOUDMARKET_JWT_PUBLIC_KEY")
 		}
-		pem := env("CLOUDMARKET_JWT_PUBLIC_KEY", "")
-		if pem == "" {
-			return c, fmt.Errorf("CLOUDMARKET_JWT_PUBLIC_KEY (PEM of the identity provider's RS256 key) is required in production")
+		if pem := env("CLOUDMARKET_JWT_PUBLIC_KEY", ""); pem != "" {
+			key, err := jwt.ParseRSAPublicKeyFromPEM([]byte(pem))
+			if err != nil {
+				return c, fmt.Errorf("CLOUDMARKET_JWT_PUBLIC_KEY: %w", err)
+			}
+			c.JWTPublicKey = key
 		}
-		key, err := jwt.ParseRSAPublicKeyFromPEM([]byte(pem))
-		if err != nil {
-			return c, fmt.Errorf("CLOUDMARKET_JWT_PUBLIC_KEY: %w", err)
-		}
-		c.JWTPublicKey = key
 		if c.MongoURI == "" {
 			return c, fmt.Errorf("MONGODB_URI is required in production")
 		}
-		bucket := env("COS_BUCKET", "")
-		if bucket == "" {
-			return c, fmt.Errorf("COS_BUCKET (name-appid) is required in production")
-		}
 		c.Objects = objstore.Config{
 			Endpoint: env("COS_ENDPOINT", objstore.COSEndpoint(env("COS_REGION", region))), Region: env("COS_REGION", region),
-			Bucket: bucket, SecretID: secretID, SecretKey: secretKey, Token: token,
-		}
-		if len(c.KafkaBrokers) == 0 {
-			return c, fmt.Errorf("KAFKA_BROKERS (the CKafka instance's address) is required in production")
-		}
-		if c.WechatAPIv3Key == "" || c.WechatPublicKeyPEM == "" || c.WechatPublicKeyID == "" {
-			return c, fmt.Errorf("WECHATPAY_APIV3_KEY, WECHATPAY_PUBLIC_KEY and WECHATPAY_PUBLIC_KEY_ID are required in production")
+			Bucket: env("COS_BUCKET", ""), SecretID: secretID, SecretKey: secretKey, Token: token,
 		}
 		c.ReviewerPhones = splitList(env("CLOUDMARKET_REVIEWER_PHONES", ""))
 		c.FinancePhones = splitList(env("CLOUDMARKET_FINANCE_PHONES", ""))
@@ -162,6 +151,39 @@ func ConfigFromEnv() (Config, error) {
 		}
 	}
 	return c, nil
+}
+
+// Require demands, in production, the settings of what fn uses and nothing
+// more: a function that never produces to Kafka starts without its brokers.
+// Locally everything has a default.
+func (c Config) Require(fn Function) error {
+	if c.Mode != ModeProduction {
+		return nil
+	}
+	var errs []error
+	if fn.VerifiesTokens() && c.JWTPublicKey == nil {
+		errs = append(errs, fmt.Errorf("CLOUDMARKET_JWT_PUBLIC_KEY (PEM of the identity provider's RS256 key) is required in production"))
+	}
+	if fn.Needs.Objects && c.Objects.Bucket == "" {
+		errs = append(errs, fmt.Errorf("COS_BUCKET (name-appid) is required in production"))
+	}
+	if fn.Needs.Queue && len(c.KafkaBrokers) == 0 {
+		errs = append(errs, fmt.Errorf("KAFKA_BROKERS (the CKafka instance's address) is required in production"))
+	}
+	if fn.Needs.Payments {
+		if c.WechatAPIv3Key == "" || c.WechatPublicKeyPEM == "" || c.WechatPublicKeyID == "" {
+			errs = append(errs, fmt.Errorf("WECHATPAY_APIV3_KEY, WECHATPAY_PUBLIC_KEY and WECHATPAY_PUBLIC_KEY_ID are required in production"))
+		} else if _, err := jwt.ParseRSAPublicKeyFromPEM([]byte(c.WechatPublicKeyPEM)); err != nil {
+			errs = append(errs, fmt.Errorf("WECHATPAY_PUBLIC_KEY: %w", err))
+		}
+	}
+	if fn.Needs.Refunds {
+		r := c.Refunds
+		if r.MchID == "" || r.KeyPEM == "" || r.CertSerial == "" || r.PublicURL == "" || c.WechatAPIv3Key == "" || c.WechatPublicKeyPEM == "" {
+			errs = append(errs, fmt.Errorf("WECHATPAY_MCHID, WECHATPAY_MERCHANT_PRIVATE_KEY, WECHATPAY_MERCHANT_CERT_SERIAL, CLOUDMARKET_PUBLIC_URL, WECHATPAY_APIV3_KEY and WECHATPAY_PUBLIC_KEY are required in production (platform refunds, R-RF7)"))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // LocalFile is the embedded database file.

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -28,24 +29,15 @@ func refundSettingsFromEnv(env func(k, def string) string) RefundSettings {
 		CertSerial: env("WECHATPAY_MERCHANT_CERT_SERIAL", ""), PublicURL: strings.TrimRight(env("CLOUDMARKET_PUBLIC_URL", ""), "/")}
 }
 
-// refundAPI builds the refund client: the merchant's credentials with the real
-// keys, or the simulator's local merchant against the emulator. Without
-// either, refunds wait as intents (and the sweep logs each retry) until it is
-// configured.
-func refundAPI(ctx context.Context, cfg Config, sim *payments.Simulator) (operation.RefundAPI, error) {
+// NewRefunds builds the refund client from the merchant's credentials. The
+// emulator passes its own constructor (the local payment system's merchant).
+// Without credentials refunds wait as intents, retried by the sweep, until it
+// is configured (production refuses to start without them: Config.Require).
+func NewRefunds(a *App) (operation.RefundAPI, error) {
+	cfg := a.Config
 	rs := cfg.Refunds
-	if sim != nil {
-		if rs.BaseURL == "" {
-			return nil, nil
-		}
-		m, err := sim.LocalMerchant(rs.BaseURL)
-		if err != nil {
-			return nil, err
-		}
-		return payments.NewRefundClient(ctx, m, sim.Keys())
-	}
 	if rs.MchID == "" {
-		return nil, nil
+		return nil, errors.New("no refund API configured: set WECHATPAY_MCHID, WECHATPAY_MERCHANT_PRIVATE_KEY, WECHATPAY_MERCHANT_CERT_SERIAL")
 	}
 	key, err := jwt.ParseRSAPrivateKeyFromPEM([]byte(rs.KeyPEM))
 	if err != nil {
@@ -59,5 +51,5 @@ func refundAPI(ctx context.Context, cfg Config, sim *payments.Simulator) (operat
 	if rs.PublicURL != "" {
 		m.RefundNotifyURL = rs.PublicURL + "/v1/payments/refund-notify"
 	}
-	return payments.NewRefundClient(ctx, m, payments.Keys{APIv3Key: cfg.WechatAPIv3Key, PublicKey: pub, PublicKeyID: cfg.WechatPublicKeyID})
+	return payments.NewRefundClient(context.Background(), m, payments.Keys{APIv3Key: cfg.WechatAPIv3Key, PublicKey: pub, PublicKeyID: cfg.WechatPublicKeyID})
 }

@@ -1,8 +1,8 @@
 // Package payments reads WeChat Pay API v3 notifications with wechatpay-go:
 // the signature over "timestamp\nnonce\nbody\n" is checked against the
 // platform public key (and a timestamp older than 5 minutes is refused), then
-// the AEAD_AES_256_GCM resource is decrypted with the APIv3 key. It also
-// builds such notifications for the local simulator.
+// the AEAD_AES_256_GCM resource is decrypted with the APIv3 key. The local
+// payment system that builds such notifications is the simulator subpackage.
 package payments
 
 import (

@@ -41,8 +41,10 @@ type KafkaReport struct {
 	Dead    int `json:"dead"`
 }
 
-// Invoke implements cloudfunction.Handler.
-func (h *KafkaHandler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
+// Invoke implements cloudfunction.Handler. A panic while applying is logged
+// with its stack and fails the batch, so the trigger delivers it again.
+func (h *KafkaHandler) Invoke(ctx context.Context, payload []byte) (out []byte, err error) {
+	defer recovered(h.Log, "consumer", h.Name, &out, &err)
 	var ev KafkaEvent
 	if err := json.Unmarshal(payload, &ev); err != nil {
 		h.Log.Error("queue: unreadable batch", "consumer", h.Name, "err", err)

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"runtime/debug"
 )
 
 // TimerEvent is what an SCF timer trigger sends.
@@ -26,8 +27,10 @@ type TimerHandler struct {
 	Log  *slog.Logger
 }
 
-// Invoke implements cloudfunction.Handler.
-func (h *TimerHandler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
+// Invoke implements cloudfunction.Handler. A panic in the job is logged
+// with its stack and returned as an error, so SCF retries the call.
+func (h *TimerHandler) Invoke(ctx context.Context, payload []byte) (out []byte, err error) {
+	defer recovered(h.Log, "timer", h.Name, &out, &err)
 	var ev TimerEvent
 	if len(payload) > 0 {
 		if err := json.Unmarshal(payload, &ev); err != nil {
@@ -47,4 +50,14 @@ func (h *TimerHandler) Invoke(ctx context.Context, payload []byte) ([]byte, erro
 	}
 	h.Log.Info("timer: done", "timer", h.Name, "result", res)
 	return json.Marshal(res)
+}
+
+// recovered turns a panic of a trigger handler into a logged error: the
+// runtime would otherwise lose the process, and SCF retries an error.
+// key names the handler in the log line ("timer", "consumer").
+func recovered(log *slog.Logger, key, name string, out *[]byte, err *error) {
+	if p := recover(); p != nil {
+		log.Error("panic, will be retried", key, name, "panic", p, "stack", string(debug.Stack()))
+		*out, *err = nil, fmt.Errorf("%s %s: panic: %v", key, name, p)
+	}
 }

@@ -1,10 +1,12 @@
 package scf
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
 	"log/slog"
+	"strings"
 	"testing"
 )
 
@@ -29,5 +31,25 @@ func TestTimerHandler(t *testing.T) {
 	h.Run = func(context.Context) (any, error) { return nil, errors.New("db down") }
 	if _, err := h.Invoke(context.Background(), nil); err == nil {
 		t.Fatal("failure swallowed")
+	}
+}
+
+// A panicking job or consumer is an error (SCF retries), logged with its stack.
+func TestHandlersRecoverPanics(t *testing.T) {
+	t.Parallel()
+	var logged bytes.Buffer
+	log := slog.New(slog.NewTextHandler(&logged, nil))
+	timer := &TimerHandler{Name: "t", Log: log, Run: func(context.Context) (any, error) { panic("boom") }}
+	if out, err := timer.Invoke(context.Background(), nil); err == nil || out != nil || !strings.Contains(err.Error(), "boom") {
+		t.Fatalf("timer: %s %v", out, err)
+	}
+	consumer := &KafkaHandler{Name: "c", Log: log, Permanent: func(error) bool { return false },
+		Apply: func(context.Context, []byte, []byte) error { var m map[string]int; m["x"]++; return nil }}
+	batch := `{"Records":[{"Ckafka":{"topic":"t","partition":0,"offset":1,"msgKey":"k","msgBody":"{}"}}]}`
+	if out, err := consumer.Invoke(context.Background(), []byte(batch)); err == nil || out != nil {
+		t.Fatalf("consumer: %s %v", out, err)
+	}
+	if n := strings.Count(logged.String(), "stack="); n != 2 || !strings.Contains(logged.String(), "timer_test.go") {
+		t.Fatalf("%d stacks logged:\n%s", n, logged.String())
 	}
 }

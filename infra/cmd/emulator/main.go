@@ -39,7 +39,7 @@ func main() {
 		log.Error("listen", "err", err)
 		os.Exit(1)
 	}
-	emu, err := emulator.New(context.Background(), emulator.Options{Config: cfg, Listener: lis, Manifest: "serverless.yml", Log: log})
+	emu, err := emulator.New(context.Background(), emulator.Options{Config: cfg, Listener: lis, Schedule: true, Log: log})
 	if err != nil {
 		log.Error("start", "err", err)
 		os.Exit(1)

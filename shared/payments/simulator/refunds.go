@@ -1,4 +1,4 @@
-package payments
+package simulator
 
 import (
 	"crypto/aes"
@@ -8,11 +8,10 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
-	"strconv"
 	"sync"
 	"time"
 
-	"github.com/wechatpay-apiv3/wechatpay-go/utils"
+	"cloudmarket/shared/payments"
 )
 
 var (
@@ -24,34 +23,13 @@ var (
 // LocalMerchant is the merchant identity the local system signs its refund
 // requests with (a key made per process: the local payment system checks that
 // requests are signed, not by whom).
-func (s *Simulator) LocalMerchant(baseURL string) (Merchant, error) {
+func (s *Simulator) LocalMerchant(baseURL string) (payments.Merchant, error) {
 	merchantOnce.Do(func() { merchantKey, merchantErr = rsa.GenerateKey(rand.Reader, 2048) })
 	if merchantErr != nil {
-		return Merchant{}, merchantErr
+		return payments.Merchant{}, merchantErr
 	}
-	return Merchant{MchID: "1900000001", CertSerial: "LOCAL_MERCHANT_CERT_SERIAL", PrivateKey: merchantKey,
+	return payments.Merchant{MchID: "1900000001", CertSerial: "LOCAL_MERCHANT_CERT_SERIAL", PrivateKey: merchantKey,
 		RefundNotifyURL: baseURL + "/v1/payments/refund-notify", BaseURL: baseURL}, nil
-}
-
-// Sign signs an answer or notification body as the payment system does:
-// "timestamp\nnonce\nbody\n" with the platform key, at real time at (the
-// merchant refuses timestamps more than 5 minutes off).
-func (s *Simulator) Sign(body []byte, at time.Time) (http.Header, error) {
-	ts := strconv.FormatInt(at.Unix(), 10)
-	nonce := randomKey()
-	sig, err := utils.SignSHA256WithRSA(ts+"\n"+nonce+"\n"+string(body)+"\n", s.key)
-	if err != nil {
-		return nil, err
-	}
-	h := http.Header{}
-	h.Set("Content-Type", "application/json")
-	h.Set("Request-Id", "LOCAL-"+nonce[:16])
-	h.Set("Wechatpay-Timestamp", ts)
-	h.Set("Wechatpay-Nonce", nonce)
-	h.Set("Wechatpay-Signature", sig)
-	h.Set("Wechatpay-Serial", s.keyID)
-	h.Set("Wechatpay-Signature-Type", "WECHATPAY2-SHA256-RSA2048")
-	return h, nil
 }
 
 // RefundResult is a refund as the local payment system holds it.
@@ -95,8 +73,8 @@ func (s *Simulator) RefundNotification(r RefundResult, at time.Time) (http.Heade
 	if err != nil {
 		return nil, nil, err
 	}
-	nonce := randomKey()[:12]
-	block, err := aes.NewCipher([]byte(s.apiV3Key))
+	nonce := payments.RandomKey()[:12]
+	block, err := aes.NewCipher([]byte(s.keys.APIv3Key))
 	if err != nil {
 		return nil, nil, err
 	}
