@@ -94,6 +94,9 @@ func TestEveryPOSTWithIdempotencyKey(t *testing.T) {
 	keyed(e, covered, "/v1/products/"+prd+"/delist", prov, map[string]string{"reason": "停售"}, 200)
 
 	keyed(e, covered, base+"/exit", prov, map[string]string{"reason": "业务调整"}, 200)
+	// The exit refunds what is left of the partly refunded order (R-EX2); the
+	// return waits for it (R-DP6).
+	waitOrder(e, o2["id"].(string), buyer, "refunded")
 	keyed(e, covered, base+"/deposit/receipt-returned", finance, nil, 200)
 	keyed(e, covered, base+"/deposit/return", finance, map[string]string{"reference": "BACK-1"}, 200)
 

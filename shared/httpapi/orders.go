@@ -59,7 +59,7 @@ type orderView struct {
 
 func viewOrder(o *market.Order) any {
 	v := orderView{
-		ID: o.ID, Status: string(o.Status), OutTradeNo: o.OutTradeNo, BuyerAccountID: o.BuyerAccount, ProviderID: o.ProviderID,
+		ID: o.ID, Status: string(o.ShownStatus()), OutTradeNo: o.OutTradeNo, BuyerAccountID: o.BuyerAccount, ProviderID: o.ProviderID,
 		ProductID: o.ProductID, ProductName: o.ProductName, Category: string(o.Category), Tool: o.Tool,
 		PlanID: o.Plan.ID, PlanName: o.Plan.Name, Period: o.Plan.Period, DurationDays: o.Plan.DurationDays, Quantity: o.Quantity,
 		UnitPriceFen: int64(o.Plan.PriceFen), AmountFen: int64(o.AmountFen), FeeMode: string(o.Fee.Mode), FeeRateBps: int64(o.Fee.RateBps),

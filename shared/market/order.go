@@ -158,6 +158,17 @@ func NewOrder(id, outTradeNo, buyer string, prod *Product, prov *Provider, planI
 	return o, nil
 }
 
+// ShownStatus is the status API.md shows: partially_refunded once part of the
+// amount went back and the order is not cancelled or wholly refunded; the
+// order's own status, which drives its life (start, completion, sweeps),
+// stays as it was.
+func (o *Order) ShownStatus() OrderStatus {
+	if o.RefundedFen > 0 && o.RefundedFen < o.AmountFen && o.Status != OrderCancelled && o.Status != OrderRefunded {
+		return OrderPartiallyRefunded
+	}
+	return o.Status
+}
+
 // ReviewPeriodEnd is R-RF1 for the non-ops categories: from the purchase day
 // (Asia/Shanghai) through the 5th day, to its last millisecond.
 func ReviewPeriodEnd(paidAt time.Time) time.Time {

@@ -595,7 +595,7 @@ type PaidOutcome struct {
 }
 
 // MarkPaid records that the buyer got the money back, once: the order's
-// refunded totals move and its status becomes refunded or partially_refunded.
+// refunded totals move; a whole refund makes it refunded.
 // A platform refund of an order already settled recovers the provider's share
 // by a clawback, or from the deposit when the ruling says so — never both.
 func (r *Refund) MarkPaid(o *Order, paidAt, now time.Time) (PaidOutcome, error) {
@@ -610,10 +610,11 @@ func (r *Refund) MarkPaid(o *Order, paidAt, now time.Time) (PaidOutcome, error) 
 	o.PlatformFeeRefunded += r.FeeReversed
 	o.ProviderNetRefunded += r.NetReversed
 	if o.RefundedFen == o.AmountFen {
-		o.Status = OrderRefunded
-	} else {
-		o.Status = OrderPartiallyRefunded
+		o.Status = OrderRefunded // nothing left to serve or settle
 	}
+	// A partial refund leaves the order where it is in its life (paid, in
+	// service, completed): it still starts, completes and settles; the API
+	// shows it as partially_refunded (Order.ShownStatus).
 	if o.OpenRefundID == r.ID {
 		o.OpenRefundID = ""
 	}

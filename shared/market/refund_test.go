@@ -233,7 +233,7 @@ func TestRefundStateMachine_R_RF3_R_RF7(t *testing.T) {
 	if _, err := r.RecordProviderPayment(o, "BANK-1", later.Add(time.Hour), later); !fault.HasCode(err, "InvalidParameterValue.PaidAt") {
 		t.Fatalf("future paidAt: %v", err)
 	}
-	if out, err := r.RecordProviderPayment(o, "BANK-1", later, later); err != nil || out.ProviderShare != ShareProvider || o.Status != OrderPartiallyRefunded {
+	if out, err := r.RecordProviderPayment(o, "BANK-1", later, later); err != nil || out.ProviderShare != ShareProvider || o.ShownStatus() != OrderPartiallyRefunded || o.Status != OrderCompleted {
 		t.Fatalf("provider paid: %v %+v %s", err, out, o.Status)
 	}
 
@@ -390,3 +390,37 @@ func TestRefundSequencesKeepSums(t *testing.T) {
 }
 
 func ids(run, step int) string { return "rfd_" + time.Duration(run*100+step).String() }
+
+// A partial refund does not end an order's life: a software order partly
+// refunded inside its review period still completes when the period ends
+// (and settles), shown as partially_refunded all along; a later refund is
+// then the provider's to pay (R-RF7).
+func TestPartialRefundKeepsTheOrderAlive_R_RF1_R_RF7(t *testing.T) {
+	paid := sh(2026, 7, 1, 10, 0, 0, 0)
+	o := paidOrder(CategorySoftware, false, "month", 30, 1, "", paid)
+	amount := money.Fen(10000)
+	r, err := RequestRefund("rfd_p1", o, &amount, "少用了", paid.Add(time.Hour), workday.New())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Respond(o, "accept", "", paid.Add(2*time.Hour)); err != nil || r.Payer != PayerPlatform {
+		t.Fatalf("accept before completion: %v %s", err, r.Payer)
+	}
+	if _, err := r.MarkPaid(o, paid.Add(3*time.Hour), paid.Add(3*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if o.ShownStatus() != OrderPartiallyRefunded || o.Status != OrderInService {
+		t.Fatalf("after the partial refund: shown %s, status %s", o.ShownStatus(), o.Status)
+	}
+	if !o.CompleteIfReviewOver(sh(2026, 7, 6, 0, 0, 0, 0)) || o.Status != OrderCompleted || o.ShownStatus() != OrderPartiallyRefunded {
+		t.Fatalf("review period over: status %s, shown %s", o.Status, o.ShownStatus())
+	}
+	later := sh(2026, 7, 10, 10, 0, 0, 0)
+	r2, err := RequestRefund("rfd_p2", o, nil, "不用了", later, workday.New())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r2.Respond(o, "accept", "", later); err != nil || r2.Payer != PayerProvider {
+		t.Fatalf("accept after completion: %v %s", err, r2.Payer)
+	}
+}

@@ -600,7 +600,7 @@ func TestProviderPaysAfterCompletion_R_RF7(t *testing.T) {
 		t.Fatalf("paid by the provider: %+v", done)
 	}
 	wantTime(t, "paidAt", done.PaidAt, paidAt)
-	if got := f.order(o.ID); got.Status != market.OrderPartiallyRefunded || got.RefundedFen != 24_000 || got.OpenRefundID != "" {
+	if got := f.order(o.ID); got.ShownStatus() != market.OrderPartiallyRefunded || got.RefundedFen != 24_000 || got.OpenRefundID != "" {
 		t.Errorf("order: %+v", got)
 	}
 	if d := f.eventData(r.ID, "refund.paid"); d["payer"] != "provider" || d["providerShare"] != "paid_by_provider" || d["reference"] != "BANK-1" ||
