@@ -282,6 +282,9 @@ type DeductionResult struct {
 // A shortfall starts the 7-working-day top-up clock and tells the provider
 // (R-DP5). Penalties and refund compensation use the same operation.
 func (s *Service) DeductDeposit(ctx context.Context, who market.Actor, providerID string, d Deduction) (DeductionResult, error) {
+	if !who.Has(market.RoleFinance, market.RoleRisk) { // whoever calls it, not only through its route
+		return DeductionResult{}, fault.Forbidden("Deducting from a deposit is for finance or the risk team.")
+	}
 	now := s.now()
 	if err := market.ValidateDeduction(d.AmountFen, d.Reason); err != nil {
 		return DeductionResult{}, err
