@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"path"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -189,6 +190,11 @@ func TestServerlessYAMLSchema(t *testing.T) {
 		t.Fatalf("serverless.yml does not match the component's schema: %v", err)
 	}
 	in := f.Inputs
+	for _, e := range in.Environments {
+		if slices.Contains(RefundSettings, e.Key) {
+			t.Errorf("%s is given to every function, not only those that pay refunds", e.Key)
+		}
+	}
 	if f.Component != "multi-scf" || f.Stage != "${env:STAGE}" || in.Runtime != "Go1" {
 		t.Fatalf("component %q stage %q runtime %q", f.Component, f.Stage, in.Runtime)
 	}
@@ -223,6 +229,19 @@ func TestServerlessYAMLSchema(t *testing.T) {
 		}
 		if n := strings.ReplaceAll(fs.Name, "${env:STAGE}", longest); !scfName.MatchString(n) {
 			t.Errorf("%s: %q is no SCF function name for a %d-character stage", fn.Name, n, pack.MaxStage)
+		}
+		// The component replaces, not merges, a function's environments.
+		want := 0
+		if fn.Needs.Refunds {
+			want = len(in.Environments) + len(RefundSettings)
+		}
+		if len(fs.Environments) != want || want > 0 && !slices.Equal(fs.Environments[:len(in.Environments)], in.Environments) {
+			t.Errorf("%s: %d environments, want %d (every function's, then the refund settings)", fn.Name, len(fs.Environments), want)
+		}
+		for i, k := range RefundSettings {
+			if want > 0 && fs.Environments[len(in.Environments)+i] != (slsKeyValue{k, "${env:" + k + "}"}) {
+				t.Errorf("%s: environments lack %s", fn.Name, k)
+			}
 		}
 		if fs.Handler != "main" || fs.Timeout != fn.Timeout || fs.Timeout < 0 || fs.Timeout > 900 {
 			t.Errorf("%s: handler %q timeout %d", fn.Name, fs.Handler, fs.Timeout)
