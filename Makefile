@@ -4,7 +4,7 @@ GO ?= go
 FUNCTIONS := $(notdir $(wildcard functions/*))
 export CLOUDMARKET_MODE ?= local
 
-.PHONY: run test vet bench build generate invoke token fuzz clean console console-check
+.PHONY: run test vet bench build package generate invoke token fuzz clean console console-check
 
 run: ## the whole system on :8080 (PORT to change), data in .data/
 	$(GO) run ./infra/cmd/emulator
@@ -31,6 +31,11 @@ build: ## every function as linux/amd64 binary .build/<name>/main
 		echo "build $$fn"; \
 		GOOS=linux GOARCH=amd64 CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-s -w" -o .build/$$fn/main ./functions/$$fn || exit 1; \
 	done
+
+STAGE ?=
+package: ## for deployment: .build/<STAGE>/ holds src/<name>/main (what serverless.yml deploys), <name>.zip and manifest.json
+	@test -n "$(STAGE)" || (echo "usage: make package STAGE=dev"; exit 1)
+	$(GO) run ./infra/cmd/package -stage $(STAGE)
 
 generate: ## serverless.yml, infra/terraform/routes.json and functions/*/main.go from shared/app/catalogue.go
 	$(GO) run ./infra/cmd/generate

@@ -106,8 +106,32 @@ func Key(name string) string {
 	return strings.Join(parts, "")
 }
 
+// RefundSettings are the environment variables only the functions that pay
+// refunds get (shared/app's production check demands them there).
+var RefundSettings = []string{"WECHATPAY_MCHID", "WECHATPAY_MERCHANT_PRIVATE_KEY", "WECHATPAY_MERCHANT_CERT_SERIAL", "CLOUDMARKET_PUBLIC_URL"}
+
 func serverless(catalogue []app.Function) ([]byte, error) {
+	var t *template.Template
+	indent := func(n int, text string) string {
+		lines := strings.Split(strings.Trim(text, "\n"), "\n")
+		for i, l := range lines {
+			lines[i] = strings.Repeat(" ", n) + l
+		}
+		return strings.Join(lines, "\n")
+	}
 	t, err := template.New("serverless.yml").Funcs(template.FuncMap{
+		"environments": func(n int) (string, error) {
+			var b strings.Builder
+			err := t.ExecuteTemplate(&b, "environments", nil)
+			return indent(n, b.String()), err
+		},
+		"refundEnvironments": func(n int) string {
+			var b strings.Builder
+			for _, k := range RefundSettings {
+				fmt.Fprintf(&b, "- key: %s\n  value: ${env:%s}\n", k, k)
+			}
+			return indent(n, b.String())
+		},
 		"key": Key,
 		"timeout": func(f app.Function) int {
 			if f.Timeout == 0 {

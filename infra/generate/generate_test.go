@@ -9,8 +9,6 @@ import (
 	"strings"
 	"testing"
 
-	"gopkg.in/yaml.v3"
-
 	"cloudmarket/shared/app"
 )
 
@@ -63,60 +61,6 @@ func TestFunctionFoldersMatchCatalogue(t *testing.T) {
 	slices.Sort(names)
 	if !slices.Equal(dirs, names) {
 		t.Fatalf("functions/ holds %v, the catalogue names %v: run make generate", dirs, names)
-	}
-}
-
-// serverless.yml is read by the deploy tool, not by us: check that the text
-// template made the YAML it means.
-func TestServerlessYAML(t *testing.T) {
-	t.Parallel()
-	files, err := Files(app.Catalogue)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var m struct {
-		Component string `yaml:"component"`
-		Inputs    struct {
-			Runtime   string `yaml:"runtime"`
-			Functions map[string]struct {
-				Name    string `yaml:"name"`
-				Src     string `yaml:"src"`
-				Handler string `yaml:"handler"`
-				Timeout int    `yaml:"timeout"`
-			} `yaml:"functions"`
-			Triggers []struct {
-				Type       string         `yaml:"type"`
-				Function   string         `yaml:"function"`
-				Parameters map[string]any `yaml:"parameters"`
-			} `yaml:"triggers"`
-		} `yaml:"inputs"`
-	}
-	if err := yaml.Unmarshal(files["serverless.yml"], &m); err != nil {
-		t.Fatal(err)
-	}
-	if m.Component != "multi-scf" || m.Inputs.Runtime != "Go1" || len(m.Inputs.Functions) != len(app.Catalogue) || len(m.Inputs.Triggers) != len(app.Catalogue) {
-		t.Fatalf("component %q runtime %q, %d functions, %d triggers", m.Component, m.Inputs.Runtime, len(m.Inputs.Functions), len(m.Inputs.Triggers))
-	}
-	for i, fn := range app.Catalogue {
-		f := m.Inputs.Functions[Key(fn.Name)]
-		if f.Name != fn.Name || f.Src != "./.build/"+fn.Name || f.Handler != "main" || f.Timeout != fn.Timeout {
-			t.Errorf("%s: %+v", fn.Name, f)
-		}
-		tr := m.Inputs.Triggers[i]
-		want := map[bool]string{fn.Timer != nil: "timer", fn.Consumer != nil: "ckafka", len(fn.Routes) > 0: "http"}[true]
-		if tr.Type != want || tr.Function != Key(fn.Name) {
-			t.Errorf("%s: trigger %s of %s", fn.Name, tr.Type, tr.Function)
-		}
-		switch {
-		case fn.Timer != nil:
-			if tr.Parameters["cronExpression"] != fn.Timer.Cron || tr.Parameters["name"] != fn.Timer.Trigger {
-				t.Errorf("%s: %v", fn.Name, tr.Parameters)
-			}
-		case fn.Consumer != nil:
-			if tr.Parameters["topic"] != fn.Consumer.Topic || tr.Parameters["maxMsgNum"] != fn.Consumer.BatchSize || tr.Parameters["retry"] != fn.Consumer.Retries {
-				t.Errorf("%s: %v", fn.Name, tr.Parameters)
-			}
-		}
 	}
 }
 

@@ -26,7 +26,7 @@ import (
 var SCF = []string{"GOOS=linux", "GOARCH=amd64", "CGO_ENABLED=0"}
 
 // Build compiles functions/<name> as SCF runs it into dir/<name>/main, the
-// layout serverless.yml deploys, with -trimpath and flags (make build adds
+// layout of make package's src folder, with -trimpath and flags (make package adds
 // -ldflags "-s -w").
 func Build(ctx context.Context, root, name, dir string, flags ...string) (string, error) {
 	return BuildPackage(ctx, root, "./functions/"+name, filepath.Join(dir, name, "main"), SCF, append([]string{"-trimpath"}, flags...)...)

@@ -40,7 +40,7 @@ resource "tencentcloud_tse_cngw_service" "fn" {
   upstream_info {
     scf_type             = "event"
     scf_namespace        = var.scf_namespace
-    scf_lambda_name      = each.key
+    scf_lambda_name      = "cloudmarket-${var.stage}-${each.key}" # serverless.yml's function name
     scf_lambda_qualifier = "$DEFAULT"
   }
 }

@@ -35,3 +35,8 @@ variable "scf_namespace" {
   type    = string
   default = "default"
 }
+
+variable "stage" {
+  description = "The stage the functions were deployed with (STAGE of make package and serverless.yml): their names are cloudmarket-<stage>-<function>."
+  type        = string
+}
