@@ -157,6 +157,10 @@ func TestConsoleJourney(t *testing.T) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
+	voucher, err := filepath.Abs(filepath.Join("..", "..", "samples", "voucher.pdf"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	licence := filepath.Join(t.TempDir(), "licence.png")
 	if err := os.WriteFile(licence, licencePNG(t), 0o644); err != nil {
 		t.Fatal(err)
@@ -238,19 +242,51 @@ func TestConsoleJourney(t *testing.T) {
 	)
 	b.shot("06-provider-contract-signed")
 
-	// Finance records the deposit transfer.
+	// The provider files the payment notice with its transfer voucher.
+	b.open("/provider/deposit-notice", tid("fileNotice"))
+	b.run("file the deposit notice",
+		set(field("noticeAmount"), "5000"),
+		set(field("noticeReference"), "NB-20261015-0001"),
+		set(field("noticePayer"), "张三"),
+		chromedp.SetUploadFiles(tid("voucherFile"), []string{voucher}, chromedp.ByQuery),
+		chromedp.WaitVisible(tid("voucherUploaded"), chromedp.ByQuery),
+		set(field("mailAddress"), "深圳市南山区科技园科苑路 1 号"),
+		set(field("mailRecipient"), "张三"),
+		set(field("mailPhone"), "+8613800000000"),
+		chromedp.Click(tid("fileNotice"), chromedp.ByQuery),
+		chromedp.WaitVisible(tid("noticeFiled"), chromedp.ByQuery),
+	)
+	b.shot("06a-provider-deposit-notice")
+
+	// Finance records the money against the notice and posts the receipt.
 	b.signIn("operator:finance", "800001")
+	b.open("/finance/notices", `[data-testid^="match-dnt_"]`)
+	b.shot("07a-finance-notice-queue")
+	b.run("record the payment from the notice",
+		chromedp.Click(`[data-testid^="match-dnt_"]`, chromedp.ByQuery),
+		chromedp.WaitVisible(tid("noticeOk"), chromedp.ByQuery),
+	)
+	b.run("show matched notices", clickText("t-radio-button", "已到账"), chromedp.WaitVisible(`[data-testid^="dispatch-dnt_"]`, chromedp.ByQuery))
+	b.run("record the receipt dispatch",
+		set(`[data-testid^="courier-dnt_"] input, input[data-testid^="courier-dnt_"]`, "顺丰速运"),
+		set(`[data-testid^="trackingNo-dnt_"] input, input[data-testid^="trackingNo-dnt_"]`, "SF1234567890"),
+		chromedp.Click(`[data-testid^="dispatch-dnt_"]`, chromedp.ByQuery),
+		chromedp.WaitVisible(tid("noticeOk"), chromedp.ByQuery),
+		chromedp.WaitNotPresent(`[data-testid^="dispatch-dnt_"]`, chromedp.ByQuery),
+	)
+	b.shot("07b-finance-notice-matched")
 	b.open("/finance/deposits", `[data-testid^="deposit-prv_"]`)
 	b.shot("07-finance-deposits")
-	b.run("record the payment",
+	b.run("open the deposit",
 		chromedp.Click(`[data-testid^="deposit-prv_"]`, chromedp.ByQuery),
-		chromedp.WaitVisible(tid("recordPayment"), chromedp.ByQuery),
-		set(field("payAmount"), "5000"),
-		set(field("payReference"), "WIRE-0001"),
-		chromedp.Click(tid("recordPayment"), chromedp.ByQuery),
-		chromedp.WaitVisible(tid("depositOk"), chromedp.ByQuery),
 		chromedp.WaitVisible(`[data-testid="ledger"] tbody tr`, chromedp.ByQuery),
+		chromedp.WaitVisible(`[data-testid="depositBalance"]`, chromedp.ByQuery),
 	)
+	var balance string
+	b.run("read the balance", chromedp.Text(tid("depositBalance"), &balance, chromedp.ByQuery))
+	if balance != "¥5,000.00" {
+		t.Fatalf("deposit balance %q after the notice's payment, want ¥5,000.00", balance)
+	}
 	b.shot("08-finance-deposit-recorded")
 
 	// The provider creates a product and submits it for review.
@@ -313,6 +349,65 @@ func TestConsoleJourney(t *testing.T) {
 	b.open("/dashboard", tid("statOrders"))
 	b.run("charts drawn", chromedp.WaitVisible(`.chart canvas`, chromedp.ByQuery), chromedp.Sleep(600*time.Millisecond))
 	b.shot("13-dashboard")
+
+	// The buyer asks for its money back, the provider declines, the risk team
+	// rules a partial refund: the platform pays it back.
+	b.signIn("buyer", "300001")
+	b.open("/buyer/orders", `[data-testid^="refund-ord_"]`)
+	b.run("quote and request a refund",
+		chromedp.Click(`[data-testid^="refund-ord_"]`, chromedp.ByQuery),
+		chromedp.WaitVisible(tid("submitRefund"), chromedp.ByQuery),
+		set(field("refundAmount"), "99999"),
+		set(field("refundReason"), "不需要了"),
+		chromedp.Click(tid("submitRefund"), chromedp.ByQuery),
+		chromedp.WaitVisible(tid("err-amountFen"), chromedp.ByQuery), // above the quote: beside the field
+	)
+	var quote string
+	b.run("read the quote", chromedp.Text(tid("quoteMax"), &quote, chromedp.ByQuery))
+	if quote != "¥1,000.00" {
+		t.Fatalf("refund quote %q, want the whole ¥1,000.00 inside the review period", quote)
+	}
+	b.shot("14-buyer-refund-quote")
+	b.run("request the refund",
+		set(field("refundAmount"), ""),
+		chromedp.Click(tid("submitRefund"), chromedp.ByQuery),
+		chromedp.WaitVisible(`[data-testid="myRefunds"] [data-status="requested"]`, chromedp.ByQuery),
+	)
+
+	b.signIn("provider", "100001")
+	b.open("/provider/refunds", `[data-testid^="decline-rfd_"]`)
+	b.run("decline without a reason",
+		chromedp.Click(`[data-testid^="decline-rfd_"]`, chromedp.ByQuery),
+		chromedp.WaitVisible(`[data-testid^="err-reason-rfd_"]`, chromedp.ByQuery),
+	)
+	b.shot("15-provider-refunds")
+	b.run("decline",
+		set(`[data-testid^="responseReason-rfd_"] input, input[data-testid^="responseReason-rfd_"]`, "已按需求完成部署"),
+		chromedp.Click(`[data-testid^="decline-rfd_"]`, chromedp.ByQuery),
+		chromedp.WaitVisible(`[data-testid="providerRefunds"] [data-status="arbitrating"]`, chromedp.ByQuery),
+	)
+
+	b.signIn("operator:risk", "700001")
+	b.open("/risk/refunds", `[data-testid^="rule-rfd_"]`)
+	b.run("rule a partial refund",
+		clickText("t-radio-button", "部分退款"),
+		set(`[data-testid^="rulingAmount-rfd_"] input, input[data-testid^="rulingAmount-rfd_"]`, "200"),
+		set(`[data-testid^="rulingReason-rfd_"] textarea, textarea[data-testid^="rulingReason-rfd_"]`, "部分服务已完成"),
+	)
+	b.shot("16-risk-arbitration")
+	b.run("submit the ruling",
+		chromedp.Click(`[data-testid^="rule-rfd_"]`, chromedp.ByQuery),
+		chromedp.WaitVisible(tid("rulingOk"), chromedp.ByQuery),
+	)
+
+	b.signIn("buyer", "300001")
+	b.open("/buyer/orders", `[data-testid="myRefunds"] [data-status="accepted"], [data-testid="myRefunds"] [data-status="paid"]`)
+	var amount string
+	b.run("read the refund", chromedp.Text(`[data-testid="myRefunds"] [data-testid^="refundAmount-rfd_"]`, &amount, chromedp.ByQuery))
+	if amount != "¥200.00" {
+		t.Fatalf("refund amount %q after the ruling, want ¥200.00", amount)
+	}
+	b.shot("17-buyer-refund-ruled")
 }
 
 func TestConsoleServedWithFallback(t *testing.T) {

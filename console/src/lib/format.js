@@ -83,6 +83,16 @@ export const labels = {
     pending_payment: '待支付', paid: '已支付', in_service: '服务中', completed: '已完成', refunding: '退款中',
     refunded: '已退款', partially_refunded: '部分退款', cancelled: '已取消',
   },
+  refundStatus: { requested: '待服务商处理', accepted: '已同意（待退款）', arbitrating: '平台仲裁中', denied: '已驳回', paid: '已退款', failed: '退款失败' },
+  refundBasis: { review_period: '审核期内全额', pro_rata: '按未使用时长', not_refundable: '不可退款' },
+  payer: { platform: '平台经支付系统退款', provider: '服务商自行转账' },
+  ruling: { full: '全额退款', partial: '部分退款', deny: '驳回' },
+  providerFault: {
+    late_service: '未按时提供服务', not_as_described: '与描述不符', cannot_deliver: '无法交付', business_ended: '停止经营',
+    unreachable: '无法联系', quality_loss: '质量问题造成损失', missed_delivery: '未按约交付',
+  },
+  invoiceAction: { return_invoice: '退回发票', red_letter_form: '开具红字信息表', none: '无需处理', between_provider_and_buyer: '由服务商与买家自行处理' },
+  noticeStatus: { open: '待核对', matched: '已到账' },
 }
 
 export function label(kind, v) {
@@ -95,4 +105,12 @@ export const statusTheme = {
   returned: 'default', active: 'success', contract_pending: 'warning', exiting: 'primary', exited: 'default', expelled: 'danger',
   pending_payment: 'warning', paid: 'success', in_service: 'primary', completed: 'success', cancelled: 'default',
   open: 'success', closed: 'danger', blocked: 'danger',
+  requested: 'warning', accepted: 'primary', arbitrating: 'warning', denied: 'danger', failed: 'danger',
+  refunding: 'warning', refunded: 'default', partially_refunded: 'primary', matched: 'success',
+}
+
+// shanghaiText is a date-picker value (YYYY-MM-DD HH:mm:ss) in Asia/Shanghai.
+export function shanghaiText(date) {
+  const parts = new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false }).format(date)
+  return parts.replace(',', '').replace(/^(\d{4}-\d{2}-\d{2}) 24:/, '$1 00:')
 }
