@@ -13,6 +13,7 @@ package pack
 import (
 	"archive/zip"
 	"bytes"
+	"compress/flate"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -126,6 +127,9 @@ func zipMain(binary string) ([]byte, error) {
 	defer f.Close()
 	var out bytes.Buffer
 	zw := zip.NewWriter(&out)
+	// The fastest deflate level: a stripped Go binary shrinks nearly as much
+	// as with the default, in a fraction of the time (make package zips ~40).
+	zw.RegisterCompressor(zip.Deflate, func(w io.Writer) (io.WriteCloser, error) { return flate.NewWriter(w, flate.BestSpeed) })
 	h := &zip.FileHeader{Name: "main", Method: zip.Deflate, Modified: time.Date(1980, 1, 1, 0, 0, 0, 0, time.UTC)}
 	h.SetMode(0o755)
 	w, err := zw.CreateHeader(h)
