@@ -1,12 +1,8 @@
 package simulator
 
 import (
-	"crypto/aes"
-	"crypto/cipher"
 	"crypto/rand"
 	"crypto/rsa"
-	"encoding/base64"
-	"encoding/json"
 	"net/http"
 	"sync"
 	"time"
@@ -64,34 +60,13 @@ func (r RefundResult) Resource() map[string]any {
 // result (REFUND.SUCCESS, REFUND.ABNORMAL or REFUND.CLOSED), sent at real
 // time at.
 func (s *Simulator) RefundNotification(r RefundResult, at time.Time) (http.Header, []byte, error) {
-	plain, err := json.Marshal(map[string]any{
+	resource := map[string]any{
 		"mchid": "1900000001", "out_trade_no": r.OutTradeNo, "transaction_id": r.TransactionID, "out_refund_no": r.OutRefundNo,
 		"refund_id": r.RefundID, "refund_status": r.Status, "success_time": r.SuccessTime.Format(time.RFC3339),
 		"user_received_account": "支付用户零钱",
 		"amount":                map[string]any{"total": r.TotalFen, "refund": r.RefundFen, "payer_total": r.TotalFen, "payer_refund": r.RefundFen},
-	})
-	if err != nil {
-		return nil, nil, err
-	}
-	nonce := payments.RandomKey()[:12]
-	block, err := aes.NewCipher([]byte(s.keys.APIv3Key))
-	if err != nil {
-		return nil, nil, err
-	}
-	gcm, err := cipher.NewGCM(block)
-	if err != nil {
-		return nil, nil, err
 	}
 	summary := map[string]string{"SUCCESS": "退款成功", "ABNORMAL": "退款异常", "CLOSED": "退款关闭"}[r.Status]
-	body, err := json.Marshal(map[string]any{
-		"id": "EV-" + r.RefundID + "-" + r.Status, "create_time": at.Format(time.RFC3339), "resource_type": "encrypt-resource",
-		"event_type": "REFUND." + r.Status, "summary": summary,
-		"resource": map[string]string{"original_type": "refund", "algorithm": "AEAD_AES_256_GCM",
-			"ciphertext": base64.StdEncoding.EncodeToString(gcm.Seal(nil, []byte(nonce), plain, []byte("refund"))), "associated_data": "refund", "nonce": nonce},
-	})
-	if err != nil {
-		return nil, nil, err
-	}
-	h, err := s.Sign(body, at)
-	return h, body, err
+	return s.notify(resource, notification{id: "EV-" + r.RefundID + "-" + r.Status, eventType: "REFUND." + r.Status, summary: summary,
+		originalType: "refund", created: at, signed: at})
 }

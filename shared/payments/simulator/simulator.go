@@ -62,6 +62,20 @@ func (s *Simulator) Notification(t Transaction, created, signed time.Time) (http
 	if t.SuccessTime.IsZero() { // a garbled notification, for tests
 		delete(resource, "success_time")
 	}
+	return s.notify(resource, notification{id: "EV-" + t.TransactionID, eventType: "TRANSACTION.SUCCESS", summary: "支付成功",
+		originalType: "transaction", created: created, signed: signed})
+}
+
+// notification is the envelope of one notification.
+type notification struct {
+	id, eventType, summary, originalType string
+	created, signed                      time.Time // the system's time; real time for the signature
+}
+
+// notify builds a notification as WeChat Pay does: the resource encrypted
+// with the APIv3 key (AEAD_AES_256_GCM, the original type as associated
+// data), wrapped in its envelope and signed.
+func (s *Simulator) notify(resource map[string]any, n notification) (http.Header, []byte, error) {
 	plain, err := json.Marshal(resource)
 	if err != nil {
 		return nil, nil, err
@@ -75,21 +89,20 @@ func (s *Simulator) Notification(t Transaction, created, signed time.Time) (http
 	if err != nil {
 		return nil, nil, err
 	}
-	sealed := gcm.Seal(nil, []byte(nonce), plain, []byte("transaction"))
+	sealed := gcm.Seal(nil, []byte(nonce), plain, []byte(n.originalType))
 	body, err := json.Marshal(map[string]any{
-		"id": "EV-" + t.TransactionID, "create_time": created.Format(time.RFC3339), "resource_type": "encrypt-resource",
-		"event_type": "TRANSACTION.SUCCESS", "summary": "支付成功",
-		"resource": map[string]string{"original_type": "transaction", "algorithm": "AEAD_AES_256_GCM",
-			"ciphertext": base64.StdEncoding.EncodeToString(sealed), "associated_data": "transaction", "nonce": nonce},
+		"id": n.id, "create_time": n.created.Format(time.RFC3339), "resource_type": "encrypt-resource",
+		"event_type": n.eventType, "summary": n.summary,
+		"resource": map[string]string{"original_type": n.originalType, "algorithm": "AEAD_AES_256_GCM",
+			"ciphertext": base64.StdEncoding.EncodeToString(sealed), "associated_data": n.originalType, "nonce": nonce},
 	})
 	if err != nil {
 		return nil, nil, err
 	}
-	h, err := s.Sign(body, signed)
+	h, err := s.Sign(body, n.signed)
 	if err != nil {
 		return nil, nil, err
 	}
-	h.Set("Content-Type", "application/json")
 	return h, body, nil
 }
 
