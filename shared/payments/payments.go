@@ -58,19 +58,28 @@ func NewReader(k Keys) (*Reader, error) {
 	return &Reader{validator: validators.NewWechatPayNotifyValidator(verifier), handler: h}, nil
 }
 
-// Parse verifies a notification and returns its transaction.
-func (r *Reader) Parse(ctx context.Context, header http.Header, body []byte) (operation.PaymentMessage, error) {
+// open verifies a notification's signature (ErrSignature) and decrypts its
+// resource into v (ErrResource): the same for payments and refunds.
+func (r *Reader) open(ctx context.Context, path string, header http.Header, body []byte, v any) error {
 	req := func() *http.Request {
-		rq, _ := http.NewRequestWithContext(ctx, http.MethodPost, "/v1/payments/notify", bytes.NewReader(body))
+		rq, _ := http.NewRequestWithContext(ctx, http.MethodPost, path, bytes.NewReader(body))
 		rq.Header = header
 		return rq
 	}
 	if err := r.validator.Validate(ctx, req()); err != nil {
-		return operation.PaymentMessage{}, fmt.Errorf("%w: %v", ErrSignature, err)
+		return fmt.Errorf("%w: %v", ErrSignature, err)
 	}
+	if _, err := r.handler.ParseNotifyRequest(ctx, req(), v); err != nil {
+		return fmt.Errorf("%w: %v", ErrResource, err)
+	}
+	return nil
+}
+
+// Parse verifies a notification and returns its transaction.
+func (r *Reader) Parse(ctx context.Context, header http.Header, body []byte) (operation.PaymentMessage, error) {
 	var tx payments.Transaction
-	if _, err := r.handler.ParseNotifyRequest(ctx, req(), &tx); err != nil {
-		return operation.PaymentMessage{}, fmt.Errorf("%w: %v", ErrResource, err)
+	if err := r.open(ctx, "/v1/payments/notify", header, body, &tx); err != nil {
+		return operation.PaymentMessage{}, err
 	}
 	m := operation.PaymentMessage{TradeState: str(tx.TradeState), TransactionID: str(tx.TransactionId), OutTradeNo: str(tx.OutTradeNo), Attach: str(tx.Attach)}
 	if tx.Amount != nil && tx.Amount.Total != nil {

@@ -1,7 +1,6 @@
 package payments
 
 import (
-	"bytes"
 	"context"
 	"crypto/rsa"
 	"errors"
@@ -164,17 +163,9 @@ type refundResource struct {
 // ParseRefund verifies a refund notification exactly like a payment one and
 // returns its result.
 func (r *Reader) ParseRefund(ctx context.Context, header http.Header, body []byte) (operation.RefundMessage, error) {
-	req := func() *http.Request {
-		rq, _ := http.NewRequestWithContext(ctx, http.MethodPost, "/v1/payments/refund-notify", bytes.NewReader(body))
-		rq.Header = header
-		return rq
-	}
-	if err := r.validator.Validate(ctx, req()); err != nil {
-		return operation.RefundMessage{}, fmt.Errorf("%w: %v", ErrSignature, err)
-	}
 	var res refundResource
-	if _, err := r.handler.ParseNotifyRequest(ctx, req(), &res); err != nil {
-		return operation.RefundMessage{}, fmt.Errorf("%w: %v", ErrResource, err)
+	if err := r.open(ctx, "/v1/payments/refund-notify", header, body, &res); err != nil {
+		return operation.RefundMessage{}, err
 	}
 	if res.RefundID == "" || res.OutRefundNo == "" {
 		return operation.RefundMessage{}, fmt.Errorf("%w: no refund_id or out_refund_no", ErrResource)
