@@ -43,20 +43,32 @@ type NotificationReader interface {
 var (
 	ErrNotificationSignature = errors.New("the notification's signature or timestamp is not valid")
 	ErrNotificationResource  = errors.New("the notification's resource cannot be decrypted or read")
+	ErrNotificationMerchant  = errors.New("the notification is for another merchant or app")
 )
+
+// notificationFault maps a reader's refusal to the answer the payment system
+// gets; nil for any other error.
+func notificationFault(err error) *fault.Error {
+	switch {
+	case errors.Is(err, ErrNotificationSignature):
+		return fault.New(fault.AuthFailure+".Signature", "The notification's signature, serial or timestamp is not valid.")
+	case errors.Is(err, ErrNotificationResource):
+		return fault.New(fault.InvalidParameterValue+".Resource", "The notification's resource is missing, of another kind (event_type), or cannot be decrypted or read.")
+	case errors.Is(err, ErrNotificationMerchant):
+		return fault.New(fault.InvalidParameterValue+".Merchant", "The notification is for another merchant (mchid) or app (appid) than this one.")
+	}
+	return nil
+}
 
 // ReceivePayment is the notification endpoint's operation: verify, store once,
 // queue. The payment system retries anything but success.
 func (s *Service) ReceivePayment(ctx context.Context, header http.Header, body []byte) error {
 	m, err := s.Notifications.Parse(ctx, header, body)
-	switch {
-	case errors.Is(err, ErrNotificationSignature):
+	if f := notificationFault(err); f != nil {
 		s.Log.Warn("payment notification refused", "err", err)
-		return fault.New(fault.AuthFailure+".Signature", "The notification's signature, serial or timestamp is not valid.")
-	case errors.Is(err, ErrNotificationResource):
-		s.Log.Warn("payment notification refused", "err", err)
-		return fault.New(fault.InvalidParameterValue+".Resource", "The notification's resource cannot be decrypted or read.")
-	case err != nil:
+		return f
+	}
+	if err != nil {
 		return err
 	}
 	return s.AcceptPayment(ctx, m)

@@ -164,7 +164,10 @@ type refundResource struct {
 // returns its result.
 func (r *Reader) ParseRefund(ctx context.Context, header http.Header, body []byte) (operation.RefundMessage, error) {
 	var res refundResource
-	if err := r.open(ctx, "/v1/payments/refund-notify", header, body, &res); err != nil {
+	if err := r.open(ctx, "/v1/payments/refund-notify", header, body, refundKind, &res); err != nil {
+		return operation.RefundMessage{}, err
+	}
+	if err := r.ours(res.MchID, r.appID); err != nil { // a refund result names no appid
 		return operation.RefundMessage{}, err
 	}
 	if res.RefundID == "" || res.OutRefundNo == "" {
