@@ -79,6 +79,7 @@ type Order struct {
 	CreatedAt    time.Time
 	ExpiresAt    time.Time // unpaid by then: cancelled
 	CancelledAt  time.Time
+	Payment      OrderPayment // the WeChat Pay Native order (payment.go)
 
 	TransactionID      string
 	PaidAt             time.Time

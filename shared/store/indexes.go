@@ -56,10 +56,15 @@ var indexes = map[string][]mongo.IndexModel{
 		{Keys: bson.D{{Key: "status", Value: 1}, {Key: "startOverdueAt", Value: 1}, {Key: "startDueAt", Value: 1}}}, // R-SV2 sweep
 		{Keys: bson.D{{Key: "status", Value: 1}, {Key: "reviewPeriodEndsAt", Value: 1}}},                            // R-RF1 completion sweep
 		{Keys: bson.D{{Key: "status", Value: 1}, {Key: "expiresAt", Value: 1}}},                                     // unpaid expiry sweep
+		{Keys: bson.D{{Key: "status", Value: 1}, {Key: "payment.checkAt", Value: 1}}},                               // prepay retry and payment query sweep
 		// R-DP6 and R-EX2: a provider's paid orders not completed (counted,
 		// read), and those of them with no refund in progress.
 		{Keys: bson.D{{Key: "providerId", Value: 1}, {Key: "status", Value: 1}, {Key: "_id", Value: 1}}},
 		{Keys: bson.D{{Key: "providerId", Value: 1}, {Key: "status", Value: 1}, {Key: "openRefundId", Value: 1}, {Key: "_id", Value: 1}}},
+	},
+	colPayments: {
+		// Notifications still not applied, re-driven by the deadline timer.
+		{Keys: bson.D{{Key: "status", Value: 1}, {Key: "driveAt", Value: 1}}},
 	},
 	colDeadLetters: {
 		{Keys: bson.D{{Key: "at", Value: 1}}},

@@ -152,12 +152,14 @@ func queryExercises(now time.Time) map[string]exercise {
 	}
 	return map[string]exercise{
 		// Timers.
-		"Store.OverdueApplications":    sweep((*Store).OverdueApplications),
-		"Store.TopUpOverdueProviders":  sweep((*Store).TopUpOverdueProviders),
-		"Store.ReturnOverdueProviders": sweep((*Store).ReturnOverdueProviders),
-		"Store.StartOverdueOrders":     sweep((*Store).StartOverdueOrders),
-		"Store.ReviewEndedOrders":      sweep((*Store).ReviewEndedOrders),
-		"Store.ExpiredUnpaidOrders":    sweep((*Store).ExpiredUnpaidOrders),
+		"Store.OverdueApplications":           sweep((*Store).OverdueApplications),
+		"Store.TopUpOverdueProviders":         sweep((*Store).TopUpOverdueProviders),
+		"Store.ReturnOverdueProviders":        sweep((*Store).ReturnOverdueProviders),
+		"Store.StartOverdueOrders":            sweep((*Store).StartOverdueOrders),
+		"Store.ReviewEndedOrders":             sweep((*Store).ReviewEndedOrders),
+		"Store.ExpiredUnpaidOrders":           sweep((*Store).ExpiredUnpaidOrders),
+		"Store.PaymentCheckDueOrders":         sweep((*Store).PaymentCheckDueOrders),
+		"Store.UnappliedPaymentNotifications": sweep((*Store).UnappliedPaymentNotifications),
 		"Store.DeliverableNotifications": {kindTimer, func(ctx context.Context, s *Store) (int, error) {
 			_, err := s.DeliverableNotifications(ctx, now, 200)
 			return 0, err
@@ -348,6 +350,22 @@ func queryExercises(now time.Time) map[string]exercise {
 		"Tx.PaymentNotification": {kindOther, tx(func(tx *Tx) error {
 			return notFoundOK(second(tx.PaymentNotification("tx_1")))
 		})},
+		"Tx.ClaimPaymentTransaction": {kindOther, func(ctx context.Context, s *Store) (int, error) {
+			_, err := Transact(ctx, s, func(tx *Tx) (struct{}, error) { return struct{}{}, tx.ClaimPaymentTransaction("tx_1", "ord_1") })
+			if errors.Is(err, ErrNotFound) || errors.Is(err, ErrConflict) { // the query ran all the same
+				err = nil
+			}
+			return 0, err
+		}},
+		"Tx.RedrivePaymentNotification": {kindOther, func(ctx context.Context, s *Store) (int, error) {
+			_, err := Transact(ctx, s, func(tx *Tx) (struct{}, error) {
+				return struct{}{}, tx.RedrivePaymentNotification(market.PaymentNotification{ID: "tx_1", DriveAt: now, Redrives: 1})
+			})
+			if errors.Is(err, ErrConflict) {
+				err = nil
+			}
+			return 0, err
+		}},
 		"Tx.FinishPaymentNotification": {kindOther, func(ctx context.Context, s *Store) (int, error) {
 			_, err := Transact(ctx, s, func(tx *Tx) (struct{}, error) { return struct{}{}, tx.FinishPaymentNotification("tx_1", "applied", "") })
 			if errors.Is(err, ErrConflict) { // nothing to finish: the query ran all the same
