@@ -137,6 +137,9 @@ func NewOrder(id, outTradeNo, buyer string, prod *Product, prov *Provider, planI
 		ProductName: prod.Listed.Name, Category: prod.Listed.Category, Tool: prod.Listed.Tool, Plan: *plan,
 		Quantity: quantity, AmountFen: plan.PriceFen * money.Fen(quantity), Status: OrderPendingPayment, CreatedAt: now,
 		ExpiresAt: now.Add(PaymentWindow),
+		// Prepay is due at once; if the placing call dies before it, the
+		// deadline timer prepays (PrepayAttempted moves this on).
+		Payment: OrderPayment{CheckAt: now},
 	}
 	// R-RF6/R-RF8: the policy the buyer saw is the one that applies.
 	o.RefundPolicy = RefundPolicy{AfterReviewPeriod: prod.Listed.RefundPolicy.After(o.Category, plan.Period), Text: prod.Listed.RefundPolicy.Text}

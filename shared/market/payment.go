@@ -103,14 +103,20 @@ func (n PaymentNotification) ConflictID() string {
 	return n.TransactionID + "~" + hex.EncodeToString(sum[:6])
 }
 
-// Redrive decides what the deadline timer does with a notification still
-// not applied at DriveAt: true to produce it again (and when next), false
-// when it was re-driven MaxRedrives times and goes to finance instead.
-func (n *PaymentNotification) Redrive(now time.Time) bool {
-	if n.Redrives >= MaxRedrives {
-		return false
-	}
+// RedriveSlowly is how often a notification is re-driven once finance was
+// told it does not apply: it still applies by itself once the cause is gone.
+const RedriveSlowly = time.Hour
+
+// Redrive records a re-drive of a notification still not applied at
+// DriveAt, and when the next is due. It tells, once, when it has been
+// re-driven MaxRedrives times already: then finance is told
+// (payment.unapplied), and it goes on being re-driven, slowly.
+func (n *PaymentNotification) Redrive(now time.Time) (tellFinance bool) {
+	tellFinance = n.Redrives == MaxRedrives
 	n.Redrives++
 	n.DriveAt = now.Add(RedriveAfter)
-	return true
+	if n.Redrives > MaxRedrives {
+		n.DriveAt = now.Add(RedriveSlowly)
+	}
+	return tellFinance
 }

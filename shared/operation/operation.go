@@ -72,6 +72,8 @@ type Service struct {
 	Notifications NotificationReader
 	// Refunds is the payment system's refund API.
 	Refunds RefundAPI
+	// Native is the payment system's Native payment API (prepay, query, close).
+	Native PaymentAPI
 	Config  Config
 	Log     *slog.Logger
 }

@@ -18,7 +18,7 @@ func (s *Service) PlaceOrder(ctx context.Context, who market.Actor, productID, p
 	if productID == "" {
 		return nil, fault.Missing("productId")
 	}
-	return store.Transact(ctx, s.Store, func(tx *store.Tx) (*market.Order, error) {
+	o, err := store.Transact(ctx, s.Store, func(tx *store.Tx) (*market.Order, error) {
 		prod, err := tx.Product(productID)
 		if err != nil {
 			return nil, notFound(err, "Product", productID)
@@ -43,6 +43,12 @@ func (s *Service) PlaceOrder(ctx context.Context, who market.Actor, productID, p
 				PlatformFeeFen: int64(o.PlatformFee), ProviderNetFen: int64(o.ProviderNet), FeeMode: o.Fee.Mode}})
 		return o, err
 	})
+	if err != nil {
+		return nil, err
+	}
+	// After the commit: the order exists whatever the payment system does,
+	// and a failed prepay is tried again by the deadline timer.
+	return s.prepay(ctx, o), nil
 }
 
 // orderRole is how the caller relates to an order.

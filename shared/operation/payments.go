@@ -292,12 +292,18 @@ func (s *Service) ApplyPayment(ctx context.Context, m PaymentMessage) error {
 // order is unknown, or it still failed after market.MaxRedrives re-drives):
 // the money arrived, so it stays on the record and finance is told.
 func (s *Service) paymentUnapplied(tx *store.Tx, n market.PaymentNotification, reason string, now time.Time) error {
-	if _, err := tx.Record(market.Event{Type: market.EventPaymentUnapplied, At: now, Actor: market.System("apply-payment").Account, Subject: n.TransactionID,
-		Data: market.PaymentUnappliedData{TransactionID: n.TransactionID, OutTradeNo: n.OutTradeNo, AmountFen: int64(n.AmountFen), Reason: reason, Redrives: n.Redrives}},
-		staffSMS(s.Config.FinancePhones, "payment_unapplied", n.TransactionID, n.AmountFen.String(), n.OutTradeNo, reason)...); err != nil {
+	if err := s.recordUnapplied(tx, n, reason, now); err != nil {
 		return err
 	}
 	return tx.FinishPaymentNotification(n.ID, market.NotificationUnapplied, reason)
+}
+
+// recordUnapplied records the payment.unapplied event and tells finance.
+func (s *Service) recordUnapplied(tx *store.Tx, n market.PaymentNotification, reason string, now time.Time) error {
+	_, err := tx.Record(market.Event{Type: market.EventPaymentUnapplied, At: now, Actor: market.System("apply-payment").Account, Subject: n.TransactionID,
+		Data: market.PaymentUnappliedData{TransactionID: n.TransactionID, OutTradeNo: n.OutTradeNo, AmountFen: int64(n.AmountFen), Reason: reason, Redrives: n.Redrives}},
+		staffSMS(s.Config.FinancePhones, "payment_unapplied", n.TransactionID, n.AmountFen.String(), n.OutTradeNo, reason)...)
+	return err
 }
 
 // refundLatePayment records a payment for a lapsed order as paid and opens

@@ -156,6 +156,9 @@ func (r *Reader) Parse(ctx context.Context, header http.Header, body []byte) (op
 	if err := r.ours(str(tx.Mchid), str(tx.Appid)); err != nil {
 		return operation.PaymentMessage{}, err
 	}
+	if str(tx.TransactionId) == "" {
+		return operation.PaymentMessage{}, fmt.Errorf("%w: no transaction_id", ErrResource)
+	}
 	return messageOf(&tx)
 }
 
@@ -164,9 +167,6 @@ func messageOf(tx *payments.Transaction) (operation.PaymentMessage, error) {
 	m := operation.PaymentMessage{TradeState: str(tx.TradeState), TransactionID: str(tx.TransactionId), OutTradeNo: str(tx.OutTradeNo), Attach: str(tx.Attach)}
 	if tx.Amount != nil && tx.Amount.Total != nil {
 		m.AmountFen = *tx.Amount.Total
-	}
-	if m.TransactionID == "" {
-		return operation.PaymentMessage{}, fmt.Errorf("%w: no transaction_id", ErrResource)
 	}
 	if t := str(tx.SuccessTime); t != "" {
 		var err error
@@ -177,8 +177,8 @@ func messageOf(tx *payments.Transaction) (operation.PaymentMessage, error) {
 	// A successful payment says when it succeeded; without it the payment
 	// would be dated year 1. Such a notification is garbled: refused, and the
 	// payment system sends it again.
-	if m.TradeState == "SUCCESS" && m.SuccessTime.IsZero() {
-		return operation.PaymentMessage{}, fmt.Errorf("%w: a SUCCESS notification without success_time", ErrResource)
+	if m.TradeState == "SUCCESS" && (m.SuccessTime.IsZero() || m.TransactionID == "") {
+		return operation.PaymentMessage{}, fmt.Errorf("%w: a SUCCESS transaction without success_time or transaction_id", ErrResource)
 	}
 	return m, nil
 }

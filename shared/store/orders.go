@@ -171,16 +171,16 @@ type paymentDoc struct {
 	ID            string    `bson:"_id"` // transaction_id, or market.PaymentNotification.ConflictID
 	TransactionID string    `bson:"transactionId,omitempty"`
 	OutTradeNo    string    `bson:"outTradeNo,omitempty"`
-	Attach      string    `bson:"attach,omitempty"`
-	AmountFen   int64     `bson:"amountFen"`
-	TradeState  string    `bson:"tradeState"`
-	SuccessTime time.Time `bson:"successTime"`
-	ReceivedAt  time.Time `bson:"receivedAt"`
-	Status      string    `bson:"status"`
-	Outcome     string    `bson:"outcome,omitempty"`
-	PaidOrderID string    `bson:"paidOrderId,omitempty"`
-	DriveAt     time.Time `bson:"driveAt"`
-	Redrives    int       `bson:"redrives"`
+	Attach        string    `bson:"attach,omitempty"`
+	AmountFen     int64     `bson:"amountFen"`
+	TradeState    string    `bson:"tradeState"`
+	SuccessTime   time.Time `bson:"successTime"`
+	ReceivedAt    time.Time `bson:"receivedAt"`
+	Status        string    `bson:"status"`
+	Outcome       string    `bson:"outcome,omitempty"`
+	PaidOrderID   string    `bson:"paidOrderId,omitempty"`
+	DriveAt       time.Time `bson:"driveAt"`
+	Redrives      int       `bson:"redrives"`
 }
 
 func (d paymentDoc) notification() market.PaymentNotification {
