@@ -74,8 +74,8 @@ type Service struct {
 	Refunds RefundAPI
 	// Native is the payment system's Native payment API (prepay, query, close).
 	Native PaymentAPI
-	Config  Config
-	Log     *slog.Logger
+	Config Config
+	Log    *slog.Logger
 }
 
 func (s *Service) now() time.Time { return s.Clock.Now().UTC().Truncate(time.Millisecond) }

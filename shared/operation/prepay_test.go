@@ -159,7 +159,7 @@ func TestRedrive_UnappliedNotification(t *testing.T) {
 	o, err := f.svc.PlaceOrder(f.ctx, buyer, prod.ID, "std", 1)
 	ok(t, err)
 	m := operation.PaymentMessage{TransactionID: "4200000000SKIPPED", OutTradeNo: o.OutTradeNo, AmountFen: int64(o.AmountFen), TradeState: "SUCCESS", SuccessTime: f.clock.Now()}
-	ok(t, f.svc.AcceptPayment(f.ctx, m)) // queued, then skipped by the trigger
+	ok(t, f.svc.AcceptPayment(f.ctx, m))                    // queued, then skipped by the trigger
 	f.native.set(func(n *fakeNative) { n.failures = 1000 }) // keep the query out of it
 
 	if rep := f.run(); rep.Redriven != 0 {

@@ -17,15 +17,15 @@ var (
 )
 
 // LocalMerchant is the merchant identity the local system signs its refund
-// requests with (a key made per process: the local payment system checks that
-// requests are signed, not by whom).
+// and Native payment requests with (a key made per process: the local
+// payment system checks that requests are signed, not by whom).
 func (s *Simulator) LocalMerchant(baseURL string) (payments.Merchant, error) {
 	merchantOnce.Do(func() { merchantKey, merchantErr = rsa.GenerateKey(rand.Reader, 2048) })
 	if merchantErr != nil {
 		return payments.Merchant{}, merchantErr
 	}
-	return payments.Merchant{MchID: MchID, CertSerial: "LOCAL_MERCHANT_CERT_SERIAL", PrivateKey: merchantKey,
-		RefundNotifyURL: baseURL + "/v1/payments/refund-notify", BaseURL: baseURL}, nil
+	return payments.Merchant{MchID: MchID, AppID: AppID, CertSerial: "LOCAL_MERCHANT_CERT_SERIAL", PrivateKey: merchantKey,
+		RefundNotifyURL: baseURL + "/v1/payments/refund-notify", PaymentNotifyURL: baseURL + "/v1/payments/notify", BaseURL: baseURL}, nil
 }
 
 // RefundResult is a refund as the local payment system holds it.
