@@ -150,7 +150,7 @@ var Catalogue = []Function{
 		{Method: "POST", Pattern: "/v1/orders/{id}/start", Roles: provider, Handle: (*httpapi.API).StartOrder}}},
 	{Name: "confirm-order", Routes: []Route{
 		{Method: "POST", Pattern: "/v1/orders/{id}/confirm", Roles: buyer, Handle: (*httpapi.API).ConfirmOrder}}},
-	{Name: "payment-notify", Needs: Needs{Queue: true, Payments: true, Sender: true}, Routes: []Route{
+	{Name: "payment-notify", Needs: Needs{Queue: true, Payments: true}, Routes: []Route{
 		{Method: "POST", Pattern: "/v1/payments/notify", Public: true, PaymentSystem: true, Handle: (*httpapi.API).PaymentNotify}}},
 
 	{Name: "query-refunds", Routes: []Route{

@@ -163,9 +163,8 @@ func (s *Service) storeConflicting(ctx context.Context, n market.PaymentNotifica
 	if err != nil {
 		return "", err
 	}
-	if recorded {
+	if recorded { // finance's SMS leaves with the deadline timer's next outbox run
 		s.Log.Warn("payment notification conflicts with the first of its transaction_id", "transaction", n.TransactionID, "outTradeNo", n.OutTradeNo, "firstOutTradeNo", first.OutTradeNo)
-		s.DeliverPending(ctx)
 	}
 	return n.ID, nil
 }

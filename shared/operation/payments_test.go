@@ -368,6 +368,7 @@ func TestConflictingNotification_WrongFirst(t *testing.T) {
 	if n := f.countEvents("order.paid"); n != 1 {
 		t.Errorf("paid %d times", n)
 	}
+	f.run() // finance's SMS leaves with the timer's outbox run
 	if f.countEvents("payment.conflicting") != 1 || countOf(f.sent(financePhone), "payment_conflicting") != 1 {
 		t.Errorf("conflict recorded %d times, finance told %v", f.countEvents("payment.conflicting"), f.sent(financePhone))
 	}
