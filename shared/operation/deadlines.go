@@ -67,10 +67,10 @@ func (s *Service) EnforceDeadlines(ctx context.Context) (DeadlineReport, error) 
 	if rep.OrdersCompleted, err = s.completeOrders(ctx, now); err != nil {
 		return rep, err
 	}
-	if err = s.checkPayments(ctx, now, &rep.PaymentReport); err != nil {
+	if err = s.redriveNotifications(ctx, now, &rep.PaymentReport); err != nil {
 		return rep, err
 	}
-	if err = s.redriveNotifications(ctx, now, &rep.PaymentReport); err != nil {
+	if err = s.checkPayments(ctx, now, &rep.PaymentReport); err != nil {
 		return rep, err
 	}
 	if rep.OrdersCancelled, err = s.cancelUnpaidOrders(ctx, now, &rep.PaymentReport); err != nil {

@@ -119,6 +119,9 @@ func (s *Service) checkPayments(ctx context.Context, now time.Time, rep *Payment
 			rep.PaymentAPIError++
 			s.Log.Warn("payment query failed; asked again later", "order", o.ID, "err", err)
 		case m.TradeState == "SUCCESS":
+			if _, err := s.Store.PaymentNotification(ctx, m.TransactionID); err == nil {
+				break // notified already: applied, or re-driven by redriveNotifications
+			}
 			if err := s.AcceptPayment(ctx, m); err != nil {
 				s.Log.Warn("payment found by query not accepted yet", "order", o.ID, "err", err)
 			} else {
