@@ -45,7 +45,12 @@ func TestJourney_PrepayScanPaidOnce(t *testing.T) {
 	e.must(e.call("POST", "/_local/clock", "", map[string]string{"set": "2026-07-01T09:30:00+08:00"}), 200)
 	buyer := e.token("300001", market.RoleBuyer)
 	prd, _, _ := onSale(e, "100001", creditCode, "software", 1000)
-	o := e.must(e.call("POST", "/v1/orders", buyer, map[string]any{"productId": prd, "planId": "std"}), 201).Body
+	first := e.must(e.call("POST", "/v1/orders", buyer, map[string]any{"productId": prd, "planId": "std"}, "Idempotency-Key", "order-1"), 201)
+	// The order is stored with its code: a replay is the first answer, code and all.
+	if again := e.must(e.call("POST", "/v1/orders", buyer, map[string]any{"productId": prd, "planId": "std"}, "Idempotency-Key", "order-1"), 201); again.Raw != first.Raw {
+		t.Fatalf("replay differs:\n%s\n%s", first.Raw, again.Raw)
+	}
+	o := first.Body
 	pay := o["payment"].(map[string]any)
 	if code, _ := pay["codeUrl"].(string); !strings.HasPrefix(code, "weixin://wxpay/bizpayurl?pr=") || pay["expiresAt"] != o["expiresAt"] || !strings.HasPrefix(pay["expiresAt"].(string), "2026-07-01T11:30:00") {
 		t.Fatalf("payment: %v", pay)

@@ -137,8 +137,7 @@ func NewOrder(id, outTradeNo, buyer string, prod *Product, prov *Provider, planI
 		ProductName: prod.Listed.Name, Category: prod.Listed.Category, Tool: prod.Listed.Tool, Plan: *plan,
 		Quantity: quantity, AmountFen: plan.PriceFen * money.Fen(quantity), Status: OrderPendingPayment, CreatedAt: now,
 		ExpiresAt: now.Add(PaymentWindow),
-		// Prepay is due at once; if the placing call dies before it, the
-		// deadline timer prepays (PrepayAttempted moves this on).
+		// Its prepay is due at once (PrepayAttempted moves this on).
 		Payment: OrderPayment{CheckAt: now},
 	}
 	// R-RF6/R-RF8: the policy the buyer saw is the one that applies.

@@ -39,16 +39,23 @@ var (
 // OrderAttach is the attach of an order's prepay.
 func OrderAttach(orderID string) string { return "order:" + orderID }
 
-// prepay opens the order's payment at the payment system and records its
-// code_url; a failure leaves the order due for another try (PrepayRetry),
-// by the deadline timer. It returns the order as saved.
-func (s *Service) prepay(ctx context.Context, o *market.Order) *market.Order {
+// prepayCode opens the order's payment at the payment system and returns
+// its code_url; "" when the call failed (logged: the deadline timer tries
+// again after PrepayRetry, with the same out_trade_no).
+func (s *Service) prepayCode(ctx context.Context, o *market.Order) string {
 	codeURL, err := s.Native.Prepay(ctx, NativeOrder{OutTradeNo: o.OutTradeNo, Description: description(o), Attach: OrderAttach(o.ID),
 		AmountFen: int64(o.AmountFen), ExpiresAt: o.ExpiresAt})
 	if err != nil {
 		s.Log.Warn("prepay failed; tried again by the deadline timer", "order", o.ID, "err", err)
 	}
-	saved, serr := store.Transact(ctx, s.Store, func(tx *store.Tx) (*market.Order, error) {
+	return codeURL
+}
+
+// prepay retries the prepay of a stored order and records the outcome. It
+// returns the order as saved.
+func (s *Service) prepay(ctx context.Context, o *market.Order) *market.Order {
+	codeURL := s.prepayCode(ctx, o)
+	saved, err := store.Transact(ctx, s.Store, func(tx *store.Tx) (*market.Order, error) {
 		cur, err := tx.Order(o.ID)
 		if err != nil {
 			return nil, err
@@ -59,8 +66,8 @@ func (s *Service) prepay(ctx context.Context, o *market.Order) *market.Order {
 		cur.PrepayAttempted(codeURL, s.now())
 		return cur, tx.SaveOrder(cur)
 	})
-	if serr != nil {
-		s.Log.Error("prepay: record", "order", o.ID, "err", serr)
+	if err != nil {
+		s.Log.Error("prepay: record", "order", o.ID, "err", err)
 		return o
 	}
 	return saved
