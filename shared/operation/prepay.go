@@ -43,6 +43,9 @@ func OrderAttach(orderID string) string { return "order:" + orderID }
 // its code_url; "" when the call failed (logged: the deadline timer tries
 // again after PrepayRetry, with the same out_trade_no).
 func (s *Service) prepayCode(ctx context.Context, o *market.Order) string {
+	if s.Native == nil { // a Service built without a payment system (some tests)
+		return ""
+	}
 	codeURL, err := s.Native.Prepay(ctx, NativeOrder{OutTradeNo: o.OutTradeNo, Description: description(o), Attach: OrderAttach(o.ID),
 		AmountFen: int64(o.AmountFen), ExpiresAt: o.ExpiresAt})
 	if err != nil {
@@ -99,6 +102,9 @@ type PaymentReport struct {
 // SUCCESS found so is accepted like a notification (stored once, queued,
 // applied once by the consumer).
 func (s *Service) checkPayments(ctx context.Context, now time.Time, rep *PaymentReport) error {
+	if s.Native == nil {
+		return nil
+	}
 	due, err := s.Store.PaymentCheckDueOrders(ctx, now, sweepBatch)
 	if err != nil {
 		return err
@@ -159,6 +165,9 @@ func (s *Service) moveCheck(ctx context.Context, id string, now time.Time) error
 // cancelled), then closed at the payment system. False: not closed yet, the
 // order waits for the next run.
 func (s *Service) closeBeforeLapse(ctx context.Context, o *market.Order, rep *PaymentReport) bool {
+	if s.Native == nil {
+		return true // no payment system to close at
+	}
 	m, err := s.Native.QueryPayment(ctx, o.OutTradeNo)
 	switch {
 	case errors.Is(err, ErrPaymentUnknown):
