@@ -372,9 +372,16 @@ type fakeNative struct {
 	trades   map[string]operation.PaymentMessage // by out_trade_no
 	closed   []string
 	down     map[string]bool // out_trade_nos whose query and close fail
+	onPrepay func()          // runs as a prepay is made (outside the lock)
 }
 
 func (n *fakeNative) Prepay(_ context.Context, o operation.NativeOrder) (string, error) {
+	n.mu.Lock()
+	hook := n.onPrepay
+	n.mu.Unlock()
+	if hook != nil {
+		hook()
+	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	n.prepays = append(n.prepays, o)

@@ -7,6 +7,7 @@ import (
 
 	"cloudmarket/shared/market"
 	"cloudmarket/shared/operation"
+	"cloudmarket/shared/store"
 )
 
 // applyQueued applies, as the consumer would, every message queued since
@@ -192,5 +193,38 @@ func TestRedrive_UnappliedNotification(t *testing.T) {
 	}
 	if st, _ := f.paymentStatus(m.TransactionID); st != "applied" || f.countEvents("payment.unapplied") != 1 || f.countEvents("order.paid") != 1 {
 		t.Errorf("status %s, unapplied %d, paid %d", st, f.countEvents("payment.unapplied"), f.countEvents("order.paid"))
+	}
+}
+
+// The prepay is made for the order as it is about to be stored; if the plan's
+// price changed in between, nothing is stored (the prepaid out_trade_no could
+// not be prepaid again with another amount) and the buyer orders again.
+func TestPlaceOrder_ProductChangedDuringPrepay(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, "2026-07-01 09:30")
+	prod, _ := f.onSale("100001", creditCode, "software", 10000)
+	f.native.set(func(n *fakeNative) {
+		n.onPrepay = func() {
+			_, err := store.Transact(f.ctx, f.st, func(tx *store.Tx) (struct{}, error) {
+				p, err := tx.Product(prod.ID)
+				if err != nil {
+					return struct{}{}, err
+				}
+				p.Listed.Plans[0].PriceFen = 20000
+				return struct{}{}, tx.SaveProduct(p, true)
+			})
+			ok(t, err)
+		}
+	})
+	_, err := f.svc.PlaceOrder(f.ctx, buyer, prod.ID, "std", 1)
+	wantCode(t, err, "FailedOperation.ProductChanged")
+	if n := f.countEvents("order.created"); n != 0 {
+		t.Fatalf("%d orders stored", n)
+	}
+	f.native.set(func(n *fakeNative) { n.onPrepay = nil })
+	o, err := f.svc.PlaceOrder(f.ctx, buyer, prod.ID, "std", 1)
+	ok(t, err)
+	if o.AmountFen != 20000 || o.Payment.CodeURL == "" {
+		t.Fatalf("ordered again: %d %q", o.AmountFen, o.Payment.CodeURL)
 	}
 }
