@@ -109,7 +109,7 @@ func Key(name string) string {
 // RefundSettings are the environment variables of the merchant API that only
 // the functions calling it get (refunds, Native payments; shared/app's
 // production check demands them there).
-var RefundSettings = []string{"WECHATPAY_MCHID", "WECHATPAY_MERCHANT_PRIVATE_KEY", "WECHATPAY_MERCHANT_CERT_SERIAL", "CLOUDMARKET_PUBLIC_URL", "WECHATPAY_APPID"}
+var RefundSettings = []string{"WECHATPAY_MERCHANT_PRIVATE_KEY", "WECHATPAY_MERCHANT_CERT_SERIAL", "CLOUDMARKET_PUBLIC_URL"}
 
 func serverless(catalogue []app.Function) ([]byte, error) {
 	var t *template.Template

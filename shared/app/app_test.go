@@ -248,6 +248,14 @@ func TestProductionConfigDemandsOnlyWhatAFunctionUses(t *testing.T) {
 	if cfg, err = ConfigFromEnv(); err != nil {
 		t.Fatal(err)
 	}
+	if err := need("payment-notify"); err == nil || !strings.Contains(err.Error(), "WECHATPAY_MCHID") {
+		t.Errorf("payment-notify without knowing our merchant: %v", err)
+	}
+	t.Setenv("WECHATPAY_MCHID", "1900000001")
+	t.Setenv("WECHATPAY_APPID", "wxd678efh567hg6787")
+	if cfg, err = ConfigFromEnv(); err != nil {
+		t.Fatal(err)
+	}
 	if err := need("payment-notify"); err != nil {
 		t.Errorf("payment-notify (public, no token key): %v", err)
 	}

@@ -178,6 +178,8 @@ func (c Config) Require(fn Function) error {
 	if fn.Needs.Payments {
 		if c.WechatAPIv3Key == "" || (c.WechatPublicKeyPEM == "" || c.WechatPublicKeyID == "") && c.WechatPlatformCertsPEM == "" {
 			errs = append(errs, fmt.Errorf("WECHATPAY_APIV3_KEY and WECHATPAY_PUBLIC_KEY with WECHATPAY_PUBLIC_KEY_ID (or WECHATPAY_PLATFORM_CERTS, or both during a switch-over) are required in production"))
+		} else if c.Refunds.MchID == "" || c.Refunds.AppID == "" {
+			errs = append(errs, fmt.Errorf("WECHATPAY_MCHID and WECHATPAY_APPID are required in production: a notification for another merchant or app is refused"))
 		} else if _, err := c.wechatKeys(); err != nil {
 			errs = append(errs, err)
 		}
