@@ -563,6 +563,7 @@ func (e *Emulator) serveSimulate(w http.ResponseWriter, r *http.Request) {
 		}
 	} else {
 		tx.AmountFen = *in.AmountFen
+		e.notedPayment(&tx)
 	}
 	header, body, err := sim.Notification(tx, now, time.Now())
 	if err != nil {

@@ -248,3 +248,17 @@ func (e *Emulator) postNotification(url string, header http.Header, body []byte)
 	req.Header = header
 	return http.DefaultClient.Do(req)
 }
+
+// notedPayment keeps the local payment system consistent with a notification
+// simulated without a scan: a prepaid, open order of that out_trade_no and
+// amount is paid by it, so a query finds what the notification says, and the
+// notification carries the prepay's attach, as WeChat Pay echoes it.
+func (e *Emulator) notedPayment(tx *simulator.Transaction) {
+	ns := e.nativeAPI()
+	ns.mu.Lock()
+	defer ns.mu.Unlock()
+	if o, ok := ns.orders[tx.OutTradeNo]; ok && o.state == "NOTPAY" && o.amountFen == tx.AmountFen && tx.Attach == "" {
+		tx.Attach = o.attach
+		o.state, o.transactionID, o.successTime = "SUCCESS", tx.TransactionID, tx.SuccessTime
+	}
+}

@@ -177,8 +177,15 @@ func (s *Service) closeBeforeLapse(ctx context.Context, o *market.Order, rep *Pa
 		s.Log.Warn("payment query before lapse failed; the order waits for the next run", "order", o.ID, "err", err)
 		return false
 	case m.TradeState == "SUCCESS":
-		if n, err := s.Store.PaymentNotification(ctx, m.TransactionID); err == nil && n.Status != market.NotificationReceived {
+		n, err := s.Store.PaymentNotification(ctx, m.TransactionID)
+		switch {
+		case err == nil && n.Status != market.NotificationReceived:
 			return true // applied already and did not pay it (another amount): finance has it
+		case err == nil:
+			return false // notified and being applied (re-driven if need be): not lapsing
+		case !errors.Is(err, store.ErrNotFound):
+			s.Log.Warn("payment before lapse: reading its notification failed; the order waits for the next run", "order", o.ID, "err", err)
+			return false
 		}
 		rep.FoundPaid++
 		if err := s.AcceptPayment(ctx, m); err != nil {

@@ -99,8 +99,13 @@ func TestReconciliation_FindsWithheldPayment(t *testing.T) {
 		t.Fatalf("order: %s %s", got.Status, got.TransactionID)
 	}
 	wantTime(t, "paidAt", got.PaidAt, sh(t, "2026-07-01 09:31"))
-	// The notification arriving late, and the next timer runs, change nothing.
-	ok(t, f.payOrder(o, int64(o.AmountFen), "4200000000WITHHELD"))
+	// The notification arriving late (the same transaction as the query
+	// found, attach and all), and the next timer runs, change nothing.
+	ok(t, f.deliverPayment(operation.PaymentMessage{TransactionID: "4200000000WITHHELD", OutTradeNo: o.OutTradeNo, Attach: operation.OrderAttach(o.ID),
+		AmountFen: int64(o.AmountFen), TradeState: "SUCCESS", SuccessTime: sh(t, "2026-07-01 09:31")}))
+	if n := f.countEvents("payment.conflicting"); n != 0 {
+		t.Errorf("the notification of the payment found by query was taken for a conflict")
+	}
 	f.setClock("2026-07-01 09:45")
 	if rep := f.run(); rep.Queried != 0 {
 		t.Errorf("a paid order was asked about: %+v", rep.PaymentReport)
