@@ -45,13 +45,13 @@ func NewRefunds(a *App) (operation.RefundAPI, error) {
 	if err != nil {
 		return nil, fmt.Errorf("WECHATPAY_MERCHANT_PRIVATE_KEY: %w", err)
 	}
-	pub, err := jwt.ParseRSAPublicKeyFromPEM([]byte(cfg.WechatPublicKeyPEM))
+	keys, err := cfg.wechatKeys()
 	if err != nil {
-		return nil, fmt.Errorf("WECHATPAY_PUBLIC_KEY: %w", err)
+		return nil, err
 	}
 	m := payments.Merchant{MchID: rs.MchID, CertSerial: rs.CertSerial, PrivateKey: key, BaseURL: rs.BaseURL}
 	if rs.PublicURL != "" {
 		m.RefundNotifyURL = rs.PublicURL + "/v1/payments/refund-notify"
 	}
-	return payments.NewRefundClient(context.Background(), m, payments.Keys{APIv3Key: cfg.WechatAPIv3Key, PublicKey: pub, PublicKeyID: cfg.WechatPublicKeyID})
+	return payments.NewRefundClient(context.Background(), m, keys)
 }

@@ -55,7 +55,8 @@ func NewRefundClient(ctx context.Context, m Merchant, k Keys) (*RefundClient, er
 
 // newCoreClient is the merchant API client every service shares: requests
 // signed with the merchant key, answers verified with the payment system's
-// public key, sent to BaseURL when set (the local payment system).
+// public key (and its platform certificates during a switch-over), sent to
+// BaseURL when set (the local payment system).
 func newCoreClient(ctx context.Context, m Merchant, k Keys) (*core.Client, error) {
 	if k.PublicKey == nil || k.PublicKeyID == "" {
 		return nil, errors.New("the WeChat Pay public key and its ID are required to verify the API's answers")
@@ -68,9 +69,16 @@ func newCoreClient(ctx context.Context, m Merchant, k Keys) (*core.Client, error
 		}
 		hc.Transport = rebase{base: base, next: http.DefaultTransport}
 	}
-	return core.NewClient(ctx,
-		option.WithWechatPayPublicKeyAuthCipher(m.MchID, m.CertSerial, m.PrivateKey, k.PublicKeyID, k.PublicKey),
-		option.WithHTTPClient(hc))
+	opts := []core.ClientOption{option.WithWechatPayPublicKeyAuthCipher(m.MchID, m.CertSerial, m.PrivateKey, k.PublicKeyID, k.PublicKey),
+		option.WithHTTPClient(hc)}
+	if len(k.PlatformCerts) > 0 { // a switch-over: answers may come signed either way
+		v, err := k.verifier()
+		if err != nil {
+			return nil, err
+		}
+		opts = append(opts, option.WithVerifier(v))
+	}
+	return core.NewClient(ctx, opts...)
 }
 
 // rebase sends the client's requests to another host (the local payment
