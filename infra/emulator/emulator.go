@@ -86,9 +86,11 @@ type Emulator struct {
 	// The local refund API (refunds.go).
 	refunds     *refundSystem
 	refundsOnce sync.Once
-	// The local Native payment API (nativepay.go).
+	// The local Native payment API (nativepay.go), its orders kept under
+	// dataDir ("" in memory).
 	native     *nativeSystem
 	nativeOnce sync.Once
+	dataDir    string
 }
 
 // New wires an emulator on the given listener. Call Serve to start it.
@@ -153,6 +155,7 @@ func New(ctx context.Context, o Options) (*Emulator, error) {
 	if o.Memory {
 		cfg.DataDir = "" // simulator keys in memory too
 	}
+	e.dataDir = cfg.DataDir
 	clients := app.AllClients()
 	clients.Queue = func(*app.App) (operation.Queue, error) { return producer, nil }
 	if cfg.WechatAPIv3Key == "" {

@@ -5,7 +5,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -25,34 +28,73 @@ type nativeSystem struct {
 	orders map[string]*nativeOrder // by out_trade_no
 	// failPrepays is how many of the next prepays answer 500.
 	failPrepays int
+	// file keeps the orders across restarts of make run ("" in memory).
+	file string
 }
 
 type nativeOrder struct {
-	outTradeNo, description, attach, notifyURL, codeURL string
-	amountFen                                           int64
-	timeExpire                                          time.Time
-	state                                               string // NOTPAY, SUCCESS, CLOSED
-	transactionID                                       string
-	successTime                                         time.Time
+	OutTradeNo    string    `json:"outTradeNo"`
+	Description   string    `json:"description"`
+	Attach        string    `json:"attach"`
+	NotifyURL     string    `json:"notifyUrl"`
+	CodeURL       string    `json:"codeUrl"`
+	AmountFen     int64     `json:"amountFen"`
+	TimeExpire    time.Time `json:"timeExpire"`
+	State         string    `json:"state"` // NOTPAY, SUCCESS, CLOSED
+	TransactionID string    `json:"transactionId,omitempty"`
+	SuccessTime   time.Time `json:"successTime,omitzero"`
+}
+
+// save writes the orders to file, under ns.mu; a failure is logged, as the
+// local payment system's memory is only a convenience.
+func (ns *nativeSystem) save(log *slog.Logger) {
+	if ns.file == "" {
+		return
+	}
+	data, err := json.Marshal(ns.orders)
+	if err == nil {
+		tmp := ns.file + ".tmp"
+		if err = os.WriteFile(tmp, data, 0o600); err == nil {
+			err = os.Rename(tmp, ns.file)
+		}
+	}
+	if err != nil {
+		log.Warn("local payment system: orders not saved", "file", ns.file, "err", err)
+	}
 }
 
 func (o *nativeOrder) transaction() simulator.Transaction {
-	return simulator.Transaction{TransactionID: o.transactionID, OutTradeNo: o.outTradeNo, AmountFen: o.amountFen, Attach: o.attach, SuccessTime: o.successTime}
+	return simulator.Transaction{TransactionID: o.TransactionID, OutTradeNo: o.OutTradeNo, AmountFen: o.AmountFen, Attach: o.Attach, SuccessTime: o.SuccessTime}
 }
 
 // resource is the order as a query answers it: a paid one as its
 // notification describes it, otherwise only its state.
 func (o *nativeOrder) resource() map[string]any {
-	if o.state == "SUCCESS" {
+	if o.State == "SUCCESS" {
 		return o.transaction().Resource()
 	}
-	desc := map[string]string{"NOTPAY": "未支付", "CLOSED": "已关闭"}[o.state]
-	return map[string]any{"mchid": simulator.MchID, "appid": simulator.AppID, "out_trade_no": o.outTradeNo, "trade_type": "NATIVE",
-		"trade_state": o.state, "trade_state_desc": desc, "attach": o.attach, "amount": map[string]any{"total": o.amountFen, "currency": "CNY"}}
+	desc := map[string]string{"NOTPAY": "未支付", "CLOSED": "已关闭"}[o.State]
+	return map[string]any{"mchid": simulator.MchID, "appid": simulator.AppID, "out_trade_no": o.OutTradeNo, "trade_type": "NATIVE",
+		"trade_state": o.State, "trade_state_desc": desc, "attach": o.Attach, "amount": map[string]any{"total": o.AmountFen, "currency": "CNY"}}
 }
 
+// nativeAPI is the local Native payment system, its orders loaded from the
+// data folder on first use (make run keeps them across restarts).
 func (e *Emulator) nativeAPI() *nativeSystem {
-	e.nativeOnce.Do(func() { e.native = &nativeSystem{orders: map[string]*nativeOrder{}} })
+	e.nativeOnce.Do(func() {
+		ns := &nativeSystem{orders: map[string]*nativeOrder{}}
+		if e.dataDir != "" {
+			ns.file = filepath.Join(e.dataDir, "wechatpay", "native-orders.json")
+			if data, err := os.ReadFile(ns.file); err == nil {
+				if err := json.Unmarshal(data, &ns.orders); err != nil {
+					e.App.Log.Warn("local payment system: orders not read", "file", ns.file, "err", err)
+				}
+			} else if err := os.MkdirAll(filepath.Dir(ns.file), 0o700); err != nil {
+				e.App.Log.Warn("local payment system: orders will not be kept", "err", err)
+			}
+		}
+		e.native = ns
+	})
 	return e.native
 }
 
@@ -150,17 +192,18 @@ func (e *Emulator) servePrepay(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if o, ok := ns.orders[in.OutTradeNo]; ok { // a repeat: the same order, its same code
-		if o.amountFen != in.Amount.Total || o.attach != in.Attach {
+		if o.AmountFen != in.Amount.Total || o.Attach != in.Attach {
 			e.answerSigned(w, http.StatusBadRequest, map[string]string{"code": "OUT_TRADE_NO_USED", "message": "商户订单号重复"})
 			return
 		}
-		e.answerSigned(w, http.StatusOK, map[string]string{"code_url": o.codeURL})
+		e.answerSigned(w, http.StatusOK, map[string]string{"code_url": o.CodeURL})
 		return
 	}
-	o := &nativeOrder{outTradeNo: in.OutTradeNo, description: in.Description, attach: in.Attach, notifyURL: in.NotifyURL,
-		codeURL: "weixin://wxpay/bizpayurl?pr=" + ids.Code(7), amountFen: in.Amount.Total, timeExpire: in.TimeExpire, state: "NOTPAY"}
+	o := &nativeOrder{OutTradeNo: in.OutTradeNo, Description: in.Description, Attach: in.Attach, NotifyURL: in.NotifyURL,
+		CodeURL: "weixin://wxpay/bizpayurl?pr=" + ids.Code(7), AmountFen: in.Amount.Total, TimeExpire: in.TimeExpire, State: "NOTPAY"}
 	ns.orders[in.OutTradeNo] = o
-	e.answerSigned(w, http.StatusOK, map[string]string{"code_url": o.codeURL})
+	ns.save(e.App.Log)
+	e.answerSigned(w, http.StatusOK, map[string]string{"code_url": o.CodeURL})
 }
 
 func (e *Emulator) serveQueryOrder(w http.ResponseWriter, r *http.Request, outTradeNo string) {
@@ -193,9 +236,10 @@ func (e *Emulator) serveClose(w http.ResponseWriter, r *http.Request, outTradeNo
 	ns := e.nativeAPI()
 	ns.mu.Lock()
 	o, ok := ns.orders[outTradeNo]
-	paid := ok && o.state == "SUCCESS"
+	paid := ok && o.State == "SUCCESS"
 	if ok && !paid {
-		o.state = "CLOSED"
+		o.State = "CLOSED"
+		ns.save(e.App.Log)
 	}
 	ns.mu.Unlock()
 	switch {
@@ -227,15 +271,16 @@ func (e *Emulator) scan(outTradeNo, transactionID string) (simulator.Transaction
 	switch {
 	case !ok:
 		return simulator.Transaction{}, "", &scanErr{http.StatusNotFound, "ResourceNotFound.Prepay", fmt.Sprintf("No prepaid order %q at the local payment system: place the order first (its payment.codeUrl).", outTradeNo)}
-	case o.state == "CLOSED":
+	case o.State == "CLOSED":
 		return simulator.Transaction{}, "", &scanErr{http.StatusConflict, "FailedOperation.OrderClosed", "The order was closed at the payment system; the buyer's scan is refused."}
-	case o.state == "SUCCESS":
-		return simulator.Transaction{}, "", &scanErr{http.StatusConflict, "FailedOperation.OrderPaid", "The order was paid already (transaction " + o.transactionID + ")."}
-	case !o.timeExpire.IsZero() && now.After(o.timeExpire):
+	case o.State == "SUCCESS":
+		return simulator.Transaction{}, "", &scanErr{http.StatusConflict, "FailedOperation.OrderPaid", "The order was paid already (transaction " + o.TransactionID + ")."}
+	case !o.TimeExpire.IsZero() && now.After(o.TimeExpire):
 		return simulator.Transaction{}, "", &scanErr{http.StatusConflict, "FailedOperation.OrderExpired", "The order's time_expire passed; the buyer's scan is refused."}
 	}
-	o.state, o.transactionID, o.successTime = "SUCCESS", transactionID, now
-	return o.transaction(), o.notifyURL, nil
+	o.State, o.TransactionID, o.SuccessTime = "SUCCESS", transactionID, now
+	ns.save(e.App.Log)
+	return o.transaction(), o.NotifyURL, nil
 }
 
 // postNotification sends a payment notification to url as the payment
@@ -257,8 +302,9 @@ func (e *Emulator) notedPayment(tx *simulator.Transaction) {
 	ns := e.nativeAPI()
 	ns.mu.Lock()
 	defer ns.mu.Unlock()
-	if o, ok := ns.orders[tx.OutTradeNo]; ok && o.state == "NOTPAY" && o.amountFen == tx.AmountFen && tx.Attach == "" {
-		tx.Attach = o.attach
-		o.state, o.transactionID, o.successTime = "SUCCESS", tx.TransactionID, tx.SuccessTime
+	if o, ok := ns.orders[tx.OutTradeNo]; ok && o.State == "NOTPAY" && o.AmountFen == tx.AmountFen && tx.Attach == "" {
+		tx.Attach = o.Attach
+		o.State, o.TransactionID, o.SuccessTime = "SUCCESS", tx.TransactionID, tx.SuccessTime
+		ns.save(e.App.Log)
 	}
 }

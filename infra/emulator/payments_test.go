@@ -290,3 +290,26 @@ func (h *countingHandler) Invoke(_ context.Context, payload []byte) ([]byte, err
 func (h *countingHandler) calls() int       { h.mu.Lock(); defer h.mu.Unlock(); return h.n }
 func (h *countingHandler) last() []byte     { h.mu.Lock(); defer h.mu.Unlock(); return h.payload }
 func (h *countingHandler) setErr(err error) { h.mu.Lock(); defer h.mu.Unlock(); h.err = err }
+
+// make run keeps the local payment system's orders: a code shown before a
+// restart can be paid after it.
+func TestLocalPaymentSystemKeepsOrdersAcrossRestarts(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	e := start(t, false, dir)
+	buyer := e.token("300001", market.RoleBuyer)
+	prd, _, _ := onSale(e, "100001", creditCode, "software", 1000)
+	o := e.must(e.call("POST", "/v1/orders", buyer, map[string]any{"productId": prd, "planId": "std"}), 201).Body
+	if err := e.emu.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// (A test's emulator listens on another port each start, where the
+	// prepay's notify_url does not follow: the query finds the payment.)
+	e2 := start(t, false, dir)
+	e2.must(scan(e2, o["outTradeNo"].(string), "4200000000RESTART", true), 200)
+	e2.must(e2.call("POST", "/_local/clock", "", map[string]string{"advance": "5m1s"}), 200)
+	if rep := fire(e2); rep["paymentsFoundPaid"] != float64(1) {
+		t.Fatalf("timer: %v", rep)
+	}
+	waitOrder(e2, o["id"].(string), buyer, "in_service")
+}
