@@ -107,9 +107,11 @@ func (s *Service) AcceptPayment(ctx context.Context, m PaymentMessage) error {
 	if m.TransactionID == "" {
 		return fault.New(fault.InvalidParameterValue, "The notification has no transaction_id.")
 	}
+	now := s.now()
 	n := market.PaymentNotification{
 		TransactionID: m.TransactionID, OutTradeNo: m.OutTradeNo, Attach: m.Attach, AmountFen: money.Fen(m.AmountFen),
-		TradeState: m.TradeState, SuccessTime: m.SuccessTime, ReceivedAt: s.now(),
+		TradeState: m.TradeState, SuccessTime: m.SuccessTime, ReceivedAt: now,
+		DriveAt: now.Add(market.RedriveAfter), // produced again then if still not applied
 	}
 	stored, err := s.Store.StorePaymentNotification(ctx, n)
 	if err != nil {

@@ -199,7 +199,7 @@ func paymentDocOf(n market.PaymentNotification) paymentDoc {
 		id = n.TransactionID
 	}
 	return paymentDoc{ID: id, TransactionID: n.TransactionID, OutTradeNo: n.OutTradeNo, Attach: n.Attach, AmountFen: int64(n.AmountFen), TradeState: n.TradeState,
-		SuccessTime: ms(n.SuccessTime), ReceivedAt: ms(n.ReceivedAt), Status: string(market.NotificationReceived), DriveAt: ms(n.ReceivedAt.Add(market.RedriveAfter))}
+		SuccessTime: ms(n.SuccessTime), ReceivedAt: ms(n.ReceivedAt), Status: string(market.NotificationReceived), DriveAt: ms(n.DriveAt)}
 }
 
 // StorePaymentNotification stores a notification once per transaction; false
