@@ -453,7 +453,7 @@ func seedSwept(t *testing.T, s *Store, now time.Time) {
 	startFlagged := order("ord_1", market.OrderPaid)
 	startFlagged.StartDueAt, startFlagged.StartOverdueAt = past, past.Add(time.Minute)
 	unpaid := order("ord_2", market.OrderPendingPayment)
-	unpaid.ExpiresAt = future
+	unpaid.ExpiresAt, unpaid.Payment.CheckAt = future, future
 	inService := order("ord_3", market.OrderInService)
 	inService.StartedAt, inService.ReviewPeriodEndsAt = past, future
 	completed := order("ord_4", market.OrderCompleted)
@@ -491,6 +491,23 @@ func seedSwept(t *testing.T, s *Store, now time.Time) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+	// Payment notifications: one applied long ago, one received and not due
+	// for a re-drive yet.
+	for i, n := range []market.PaymentNotification{
+		{TransactionID: "4200000000SWEPT1", ReceivedAt: past, DriveAt: past},
+		{TransactionID: "4200000000SWEPT2", ReceivedAt: now, DriveAt: future},
+	} {
+		if _, err := s.StorePaymentNotification(ctx, n); err != nil {
+			t.Fatal(err)
+		}
+		if i == 0 {
+			if _, err := Transact(ctx, s, func(tx *Tx) (struct{}, error) {
+				return struct{}{}, tx.FinishPaymentNotification(n.TransactionID, market.NotificationApplied, "applied")
+			}); err != nil {
+				t.Fatal(err)
+			}
+		}
 	}
 	lease := now.Add(time.Minute)
 	for _, n := range []bson.M{
