@@ -215,8 +215,10 @@ func (o *Order) ApplyPayment(transactionID string, amount money.Fen, paidAt time
 		return PaymentMismatch
 	}
 	o.TransactionID, o.PaidAt, o.Status = transactionID, paidAt, OrderPaid
-	o.StartDueAt = cal.DueAfterWorkingDays(paidAt, StartWorkingDays)
+	// R-SV2 "not the buyer's fault": ops work cannot start before the buyer's
+	// requirement form, so its 2 working days run from the form.
 	if o.Category != CategoryOps {
+		o.StartDueAt = cal.DueAfterWorkingDays(paidAt, StartWorkingDays)
 		o.ReviewPeriodEndsAt = ReviewPeriodEnd(paidAt)
 	}
 	switch o.Category {
@@ -251,7 +253,7 @@ func (o *Order) PaidForRefund(transactionID string, amount money.Fen, paidAt tim
 }
 
 // SubmitRequirements records an ops buyer's requirement form.
-func (o *Order) SubmitRequirements(text string, now time.Time) error {
+func (o *Order) SubmitRequirements(text string, now time.Time, cal *workday.Calendar) error {
 	text, err := requiredText("text", text, MaxRequirementLength)
 	if err != nil {
 		return err
@@ -261,6 +263,9 @@ func (o *Order) SubmitRequirements(text string, now time.Time) error {
 	}
 	if o.Status != OrderPaid && o.Status != OrderInService {
 		return fault.Failed("OrderNotPaid", "Order %s is %s; submit requirements after paying and before completion.", o.ID, o.Status)
+	}
+	if o.RequirementsAt.IsZero() && o.StartedAt.IsZero() { // the first form starts the R-SV2 clock
+		o.StartDueAt = cal.DueAfterWorkingDays(now, StartWorkingDays)
 	}
 	o.Requirements, o.RequirementsAt = text, now
 	return nil
