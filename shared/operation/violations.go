@@ -18,6 +18,9 @@ import (
 // contactReportPrefix prefixes contact report IDs.
 const contactReportPrefix = "ctr"
 
+// ViolationQuery filters the violation lists.
+type ViolationQuery = store.ViolationQuery
+
 // ViolationCatalogue is the catalogue in force (R-VI10): the configured one,
 // or the one embedded in the build.
 func (s *Service) ViolationCatalogue() *market.ViolationCatalogue {
