@@ -616,3 +616,9 @@ func (p *Product) Relist(now time.Time) bool {
 	p.Status, p.DelistedAt, p.DelistReason, p.UpdatedAt = ProductListed, time.Time{}, "", now
 	return true
 }
+
+// CheckReason checks a decision's reason before anything is read.
+func CheckReason(reason string) error {
+	_, err := requiredText("reason", reason, MaxMainBusinessLen)
+	return err
+}

@@ -266,6 +266,9 @@ func (s *Service) DismissViolation(ctx context.Context, who market.Actor, id, re
 	if err := forRisk(who, "Dismissing a proposed violation"); err != nil {
 		return nil, err
 	}
+	if err := market.CheckReason(reason); err != nil {
+		return nil, err
+	}
 	now := s.now()
 	return store.Transact(ctx, s.Store, func(tx *store.Tx) (*market.Violation, error) {
 		v, err := tx.Violation(id)
