@@ -102,7 +102,8 @@ func (s *Service) applySteps(tx *store.Tx, who market.Actor, p *market.Provider,
 				return nil, err
 			}
 		case market.ActionBlockStore:
-			if st.Until.After(p.PenaltyBlockUntil()) && p.BlockStoreUntil(st.Until, now) {
+			// An extension of a block in force is no new closure.
+			if blocked := !p.PenaltyBlockUntil().IsZero(); st.Until.After(p.PenaltyBlockUntil()) && p.BlockStoreUntil(st.Until, now) && !blocked {
 				if _, err := tx.Record(market.Event{Type: market.EventStoreClosed, At: now, Actor: who.Account, Subject: p.ID, ProviderID: p.ID,
 					Data: market.StoreClosedData{Reason: market.ReasonPenalty, Until: p.PenaltyBlockUntil(), ViolationID: v.ID}}); err != nil {
 					return nil, err
