@@ -214,9 +214,10 @@ func (s *Service) RecordDepositPayment(ctx context.Context, who market.Actor, pr
 				return PaymentResult{}, err
 			}
 		}
-		// A store also blocked by a penalty reopens only when both are over
-		// (the lifting timer reopens it then).
-		if reopened && p.StoreOpen(now) {
+		// A store also blocked by a penalty reopens only when both are over:
+		// while a block is recorded, even one whose time just ran out, the
+		// lifting timer reopens it, once.
+		if reopened && p.StoreOpen(now) && p.PenaltyBlockUntil().IsZero() {
 			if _, err := tx.Record(market.Event{Type: market.EventStoreReopened, At: now, Actor: who.Account, Subject: p.ID, ProviderID: p.ID,
 				Data: market.StoreReopenedData{Reason: market.ReasonDepositShort}},
 				market.SMS(p.Contact.Phone, "store_reopened", p.CompanyName)); err != nil {
