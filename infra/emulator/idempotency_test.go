@@ -96,7 +96,9 @@ func TestEveryPOSTWithIdempotencyKey(t *testing.T) {
 	// Violations (R-VI1..R-VI11): a contact report answered; three staff
 	// attempts propose lost_contact, dismissed; three more, confirmed,
 	// appealed and overturned; a spam_ads penalty applied directly.
-	attempt := func() { e.must(e.call("POST", base+"/contact-reports", risk, map[string]string{"channel": "phone", "note": "电话未接通"}), 201) }
+	attempt := func() {
+		e.must(e.call("POST", base+"/contact-reports", risk, map[string]string{"channel": "phone", "note": "电话未接通"}), 201)
+	}
 	ctr := keyed(e, covered, base+"/contact-reports", risk, map[string]string{"channel": "email", "note": "邮件未回复"}, 201).Body["id"].(string)
 	keyed(e, covered, "/v1/contact-reports/"+ctr+"/response", prov, map[string]string{"response": "已回复买家"}, 200)
 	proposal := func() string {
