@@ -126,3 +126,24 @@ func TestCreditBack_R_VI11(t *testing.T) {
 		t.Fatalf("forgiven %v whole %v deposit %+v", forgiven, whole, p.Deposit)
 	}
 }
+
+// Whatever bytes the catalogue file holds, loading either fails or gives a
+// catalogue every penalty can run on: never a panic, never a row without
+// actions or with an untimed restriction.
+func FuzzParseCatalogue(f *testing.F) {
+	f.Add(catalogueFile)
+	f.Add([]byte(`{"version":"1","items":[{"code":"a_b","level":"severe","actions":["block_store"],"days":3,"ruleRef":"R","description":"d"}]}`))
+	f.Add([]byte(`{"version":"1","items":[{"code":"a_b","level":"general","actions":["deduct_deposit"],"deductFen":-1,"ruleRef":"R","description":"d"}]}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		c, err := ParseCatalogue(data)
+		if err != nil {
+			return
+		}
+		for _, it := range c.Items {
+			timed := slices.Contains(it.Actions, ActionBlockStore) || slices.Contains(it.Actions, ActionRestrictPublishing)
+			if len(it.Actions) == 0 || timed != (it.Days > 0) || slices.Contains(it.Actions, ActionDeductDeposit) != (it.DeductFen > 0) {
+				t.Fatalf("accepted a row no penalty can run on: %+v", it)
+			}
+		}
+	})
+}
