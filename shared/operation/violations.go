@@ -371,7 +371,7 @@ func (s *Service) DecideAppeal(ctx context.Context, who market.Actor, id, decisi
 // reverse undoes an overturned violation's steps on the provider.
 func (s *Service) reverse(tx *store.Tx, who market.Actor, p *market.Provider, v *market.Violation, now time.Time) ([]string, error) {
 	var notReversed []string
-	wasOpen := p.StoreOpen(now)
+	wasOpen := p.StoreOpen(now) && p.PenaltyBlockUntil().IsZero() // a recorded block, even one just ended, is the timer's to lift
 	// Restrictions come down to what the provider's other penalties impose.
 	others, err := tx.OpenViolations(p.ID, now)
 	if err != nil {
@@ -389,21 +389,27 @@ func (s *Service) reverse(tx *store.Tx, who market.Actor, p *market.Provider, v 
 			publishUntil = u
 		}
 	}
-	if b := p.PenaltyBlockUntil(); !b.IsZero() && b.After(blockUntil) && v.Until(market.ActionBlockStore).Equal(b) {
-		p.BlockStoreUntil(blockUntil, now)
-		if !blockUntil.IsZero() {
+	if own := v.Until(market.ActionBlockStore); !own.IsZero() {
+		if b := p.PenaltyBlockUntil(); !b.IsZero() && !b.After(own) { // this penalty set the end
+			p.BlockStoreUntil(blockUntil, now)
+		}
+		if now.Before(blockUntil) {
 			notReversed = append(notReversed, "store block: another penalty keeps the store blocked until "+blockUntil.In(workday.Shanghai).Format(time.RFC3339))
 		}
 	}
-	if r := p.PublishRestrictedUntil; !r.IsZero() && r.After(publishUntil) && v.Until(market.ActionRestrictPublishing).Equal(r) {
-		p.PublishRestrictedUntil = publishUntil
-		if publishUntil.IsZero() || !now.Before(publishUntil) {
+	if own := v.Until(market.ActionRestrictPublishing); !own.IsZero() {
+		if r := p.PublishRestrictedUntil; !r.IsZero() && !r.After(own) {
 			p.PublishRestrictedUntil = time.Time{}
-			if _, err := tx.Record(market.Event{Type: market.EventPublishingRestored, At: now, Actor: who.Account, Subject: p.ID, ProviderID: p.ID,
-				Data: market.PublishingData{Until: now, ViolationID: v.ID}}); err != nil {
-				return nil, err
+			if now.Before(publishUntil) {
+				p.PublishRestrictedUntil = publishUntil
+			} else { // restored here, not by the timer
+				if _, err := tx.Record(market.Event{Type: market.EventPublishingRestored, At: now, Actor: who.Account, Subject: p.ID, ProviderID: p.ID,
+					Data: market.PublishingData{Until: now, ViolationID: v.ID}}); err != nil {
+					return nil, err
+				}
 			}
-		} else {
+		}
+		if now.Before(publishUntil) {
 			notReversed = append(notReversed, "publishing: another penalty restricts it until "+publishUntil.In(workday.Shanghai).Format(time.RFC3339))
 		}
 	}

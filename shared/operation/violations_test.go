@@ -517,3 +517,28 @@ func (f *fixture) sentCount(to, template string) int {
 	}
 	return n
 }
+
+// Overturning one of two overlapping penalties brings the block and the
+// restriction down to what the other still imposes, and says so.
+func TestAppeal_OverturnKeepsOtherPenalty_R_WD4(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, "2026-07-01 09:30")
+	_, p := f.onSale("100001", creditCode, "software", 10_000)
+	f.applyViolation(p.ID, market.ViolationRequest{Type: "fake_trading", Evidence: "刷单"}) // until 07-16 09:30
+	f.setClock("2026-07-02 09:30")
+	long := f.applyViolation(p.ID, market.ViolationRequest{Type: "dishonest_behaviour", Evidence: "未兑现承诺"}) // until 08-01 09:30
+	wantTime(t, "block", f.provider(p.ID).PenaltyBlockUntil(), sh(t, "2026-08-01 09:30"))
+	_, err := f.svc.AppealViolation(f.ctx, providerActor("100001"), long.ID, "已兑现")
+	ok(t, err)
+	d, err := f.svc.DecideAppeal(f.ctx, risk, long.ID, "overturn", "证据不足")
+	ok(t, err)
+	prov := f.provider(p.ID)
+	wantTime(t, "block back to the other penalty", prov.PenaltyBlockUntil(), sh(t, "2026-07-16 09:30"))
+	wantTime(t, "restriction back to the other penalty", prov.PublishRestrictedUntil, sh(t, "2026-07-16 09:30"))
+	if len(d.Appeal.NotReversed) != 2 || prov.StoreOpen(f.clock.Now()) {
+		t.Fatalf("notReversed %v, store open %v", d.Appeal.NotReversed, prov.StoreOpen(f.clock.Now()))
+	}
+	if f.countEvents("store.reopened") != 0 || f.countEvents("publishing.restored") != 0 {
+		t.Errorf("events: %v", f.eventTypes(p.ID))
+	}
+}
