@@ -1,6 +1,7 @@
 package operation_test
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -9,6 +10,7 @@ import (
 	"cloudmarket/shared/market"
 	"cloudmarket/shared/money"
 	"cloudmarket/shared/operation"
+	"cloudmarket/shared/store"
 )
 
 // apply applies a violation as the risk team.
@@ -540,5 +542,42 @@ func TestAppeal_OverturnKeepsOtherPenalty_R_WD4(t *testing.T) {
 	}
 	if f.countEvents("store.reopened") != 0 || f.countEvents("publishing.restored") != 0 {
 		t.Errorf("events: %v", f.eventTypes(p.ID))
+	}
+}
+
+// An expulsion delists every product of the provider in its one transaction,
+// however many: 300 listed products and 40 unfinished orders here.
+func TestApplyViolation_ExpelsLargeCatalogue(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, "2026-07-01 09:30")
+	first, p := f.onSale("100001", creditCode, "software", 10_000)
+	for i := range 40 {
+		f.paidOrder(first.ID, fmt.Sprintf("4200000000MANY%03d", i))
+	}
+	listed := content("software", "批量商品", 10_000)
+	_, err := store.Transact(f.ctx, f.st, func(tx *store.Tx) (struct{}, error) {
+		for i := range 299 {
+			prod := &market.Product{ID: fmt.Sprintf("prd_bulk%04d", i), ProviderID: p.ID, Status: market.ProductListed, Content: listed, Listed: &listed,
+				CreatedAt: f.clock.Now(), UpdatedAt: f.clock.Now(), ListedAt: f.clock.Now()}
+			if err := tx.InsertProduct(prod, true); err != nil {
+				return struct{}{}, err
+			}
+		}
+		return struct{}{}, nil
+	})
+	ok(t, err)
+	began := time.Now()
+	v := f.applyViolation(p.ID, market.ViolationRequest{Type: "account_theft", Evidence: "盗用他人账户"})
+	t.Logf("expelled with %d products delisted and 40 orders refunded in %v", len(v.Delisted), time.Since(began))
+	if len(v.Delisted) != 300 {
+		t.Fatalf("delisted %d of 300", len(v.Delisted))
+	}
+	on, err := f.svc.ListProducts(f.ctx, buyer, operation.ProductQuery{ProviderID: p.ID, Limit: 500})
+	ok(t, err)
+	if len(on) != 0 {
+		t.Fatalf("%d products still on sale", len(on))
+	}
+	if n := f.countEvents("refund.accepted"); n != 40 {
+		t.Fatalf("R-EX2: %d exit refunds, want 40", n)
 	}
 }
