@@ -332,7 +332,7 @@ func (s *Service) deduct(tx *store.Tx, who market.Actor, p *market.Provider, d D
 		due = p.Deposit.TopUpDueAt.In(workday.Shanghai).Format("2006-01-02 15:04")
 	}
 	var notes []market.Notification
-	if p.Deposit.ShortfallFen() > 0 {
+	if p.Deposit.ShortfallFen() > 0 && !p.Deposit.TopUpDueAt.IsZero() { // no top-up is asked of a provider leaving or expelled
 		notes = append(notes, market.Notification{Channel: "sms", To: p.Contact.Phone, Template: "deposit_deducted_short",
 			Params: []string{p.CompanyName, d.AmountFen.String(), d.Reason, p.Deposit.ShortfallFen().String(), due}})
 	} else {
