@@ -764,11 +764,27 @@ func (s *Service) RespondContactReport(ctx context.Context, who market.Actor, id
 		if err := c.Respond(response, now); err != nil {
 			return nil, err
 		}
-		if err := tx.SaveContactReport(c); err != nil {
-			return nil, err
+		answered := []*market.ContactReport{c}
+		if c.ByOperator { // contact is made: the staff attempts before it are no longer "consecutive" (R-VI6)
+			earlier, err := tx.OpenStaffAttempts(p.ID, time.Time{})
+			if err != nil {
+				return nil, err
+			}
+			for _, o := range earlier {
+				if o.ID != c.ID && o.Respond("answered with "+c.ID, now) == nil {
+					answered = append(answered, o)
+				}
+			}
 		}
-		_, err = tx.Record(market.Event{Type: market.EventContactReportAnswered, At: now, Actor: who.Account, Subject: c.ID, ProviderID: p.ID, Data: contactData(c)})
-		return c, err
+		for _, a := range answered {
+			if err := tx.SaveContactReport(a); err != nil {
+				return nil, err
+			}
+			if _, err := tx.Record(market.Event{Type: market.EventContactReportAnswered, At: now, Actor: who.Account, Subject: a.ID, ProviderID: p.ID, Data: contactData(a)}); err != nil {
+				return nil, err
+			}
+		}
+		return c, nil
 	})
 }
 

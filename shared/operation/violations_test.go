@@ -581,3 +581,31 @@ func TestApplyViolation_ExpelsLargeCatalogue(t *testing.T) {
 		t.Fatalf("R-EX2: %d exit refunds, want 40", n)
 	}
 }
+
+// R-VI6 "consecutive": an answer to a staff attempt closes the attempts
+// before it, so two more unanswered ones do not make three.
+func TestContactReport_AnswerBreaksTheSeries_R_VI6(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, "2026-07-01 09:30")
+	_, p := f.onSale("100001", creditCode, "software", 10_000)
+	file := func() *market.ContactReport {
+		c, err := f.svc.FileContactReport(f.ctx, finance, p.ID, "", "phone", "未接通")
+		ok(t, err)
+		return c
+	}
+	file()
+	answered := file()
+	_, err := f.svc.RespondContactReport(f.ctx, providerActor("100001"), answered.ID, "已回电")
+	ok(t, err)
+	file()
+	file()
+	queue, err := f.svc.ListViolations(f.ctx, risk, operation.ViolationQuery{Status: "proposed", Limit: 10})
+	ok(t, err)
+	if len(queue) != 0 {
+		t.Fatalf("proposed across an answer: %+v", queue)
+	}
+	file()
+	if queue, _ = f.svc.ListViolations(f.ctx, risk, operation.ViolationQuery{Status: "proposed", Limit: 10}); len(queue) != 1 {
+		t.Fatalf("three in a row after the answer: %+v", queue)
+	}
+}
