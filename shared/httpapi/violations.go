@@ -304,9 +304,11 @@ type contactResponseRequest struct {
 
 // RespondContactReport serves POST /v1/contact-reports/{id}/response.
 func (a *API) RespondContactReport(ctx context.Context, r *Request) (Reply, error) {
-	var in contactResponseRequest
-	if err := r.Decode(&in); err != nil {
-		return Reply{}, err
+	var in contactResponseRequest // optional: an empty body answers too
+	if len(strings.TrimSpace(string(r.body))) > 0 {
+		if err := r.Decode(&in); err != nil {
+			return Reply{}, err
+		}
 	}
 	return Do(ctx, http.StatusOK, viewContactReport, func(ctx context.Context) (*market.ContactReport, error) {
 		return a.Operations.RespondContactReport(ctx, r.Caller, r.Params["id"], in.Response)

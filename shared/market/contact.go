@@ -64,11 +64,12 @@ func NewContactReport(id string, prov *Provider, orderID, channel, note, actor s
 		FiledAt: now, RespondBy: now.Add(ContactResponseWindow), Status: ContactOpen}, nil
 }
 
-// Respond is the provider's answer: the report is closed.
+// Respond is the provider's answer: the report is closed. What it says is
+// optional (API.md names no body); answering is what counts.
 func (c *ContactReport) Respond(text string, now time.Time) error {
-	text, err := requiredText("response", text, MaxMainBusinessLen)
-	if err != nil {
-		return err
+	text = strings.TrimSpace(text)
+	if len([]rune(text)) > MaxMainBusinessLen {
+		return fault.Invalid("Response", "response is longer than %d characters.", MaxMainBusinessLen)
 	}
 	if c.Status != ContactOpen {
 		return fault.Failed("ContactReportClosed", "Contact report %s is %s since %s.", c.ID, c.Status, c.RespondedAt.In(workday.Shanghai).Format(time.RFC3339))
