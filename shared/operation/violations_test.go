@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -610,5 +611,37 @@ func TestContactReport_AnswerBreaksTheSeries_R_VI6(t *testing.T) {
 	file()
 	if queue, _ = f.svc.ListViolations(f.ctx, risk, operation.ViolationQuery{Status: "proposed", Limit: 10}); len(queue) != 1 {
 		t.Fatalf("three in a row after the answer: %+v", queue)
+	}
+}
+
+// Penalties applied at the same moment all land, each once: the ledger
+// still sums to the balance and the block ends at the latest end.
+func TestApplyViolation_Concurrent(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, "2026-07-01 09:30")
+	_, p := f.onSale("100001", creditCode, "software", 10_000)
+	const n = 6
+	var wg sync.WaitGroup
+	errs := make([]error, n)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, errs[i] = f.svc.ApplyViolation(f.ctx, risk, p.ID, market.ViolationRequest{Type: "abuse_threat", Evidence: fmt.Sprint("辱骂 ", i),
+				ExtraActions: []market.ExtraAction{{Action: market.ActionDeductDeposit, AmountFen: 10_000}, {Action: market.ActionBlockStore, Days: i + 1}}})
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		ok(t, err)
+	}
+	prov := f.provider(p.ID)
+	if prov.Deposit.BalanceFen != money.Yuan(5000)-n*10_000 {
+		t.Fatalf("balance %v", prov.Deposit.BalanceFen)
+	}
+	f.wantLedgerMatches(p.ID)
+	wantTime(t, "latest end", prov.PenaltyBlockUntil(), sh(t, "2026-07-16 09:30"))
+	if all, err := f.svc.ListViolations(f.ctx, risk, operation.ViolationQuery{ProviderID: p.ID, Limit: 50}); err != nil || len(all) != n {
+		t.Fatalf("%d violations: %v", len(all), err)
 	}
 }
