@@ -103,7 +103,7 @@ func (s *Service) applySteps(tx *store.Tx, who market.Actor, p *market.Provider,
 			}
 		case market.ActionBlockStore:
 			// An extension of a block in force is no new closure.
-			if blocked := !p.PenaltyBlockUntil().IsZero(); st.Until.After(p.PenaltyBlockUntil()) && p.BlockStoreUntil(st.Until, now) && !blocked {
+			if blocked := now.Before(p.PenaltyBlockUntil()); st.Until.After(p.PenaltyBlockUntil()) && p.BlockStoreUntil(st.Until, now) && !blocked {
 				if _, err := tx.Record(market.Event{Type: market.EventStoreClosed, At: now, Actor: who.Account, Subject: p.ID, ProviderID: p.ID,
 					Data: market.StoreClosedData{Reason: market.ReasonPenalty, Until: p.PenaltyBlockUntil(), ViolationID: v.ID}}); err != nil {
 					return nil, err
