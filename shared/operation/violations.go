@@ -451,6 +451,10 @@ func (s *Service) reverse(tx *store.Tx, who market.Actor, p *market.Provider, v 
 		if st.Action != market.ActionDeductDeposit || st.EntryID == "" {
 			continue
 		}
+		if p.Deposit.Status() == market.DepositReturned { // nothing is held to credit back to
+			notReversed = append(notReversed, fmt.Sprintf("deduction: the deposit was already returned; %s taken is for finance to pay back", st.TakenFen))
+			continue
+		}
 		forgiven, whole := p.CreditBack(st.TakenFen, st.OwedFen)
 		e := market.DepositEntry{ID: ids.New(ids.Deposit, now), ProviderID: p.ID, Kind: market.EntryCredit, AmountFen: st.TakenFen, OwedFen: -forgiven,
 			BalanceAfterFen: p.Deposit.BalanceFen, Reason: fmt.Sprintf("违规处罚 %s 申诉撤销，退回扣款", v.ID), ViolationID: v.ID, Actor: who.Account, At: now}
