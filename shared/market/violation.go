@@ -416,21 +416,10 @@ func (v *Violation) Until(a PenaltyAction) time.Time {
 	return out
 }
 
-// Open tells whether the penalty is not executed yet (R-DP6): proposed, or
-// applied with a restriction still running at now.
-func (v *Violation) Open(now time.Time) bool {
-	switch v.Status {
-	case ViolationProposed:
-		return true
-	case ViolationApplied:
-		return now.Before(v.Until(ActionBlockStore)) || now.Before(v.Until(ActionRestrictPublishing))
-	}
-	return false
-}
-
-// OpenUntil is when an open violation stops blocking: far in the future for a
-// proposal, the end of its restrictions once applied, zero when closed. The
-// store indexes it so a deposit return counts open penalties at any time.
+// OpenUntil is until when the penalty counts as not executed (R-DP6): far in
+// the future for a proposal, the end of its restrictions once applied, zero
+// when nothing remains (dismissed, overturned, or no timed action). The store
+// indexes it so a deposit return counts open penalties at any time.
 func (v *Violation) OpenUntil() time.Time {
 	switch v.Status {
 	case ViolationProposed:
