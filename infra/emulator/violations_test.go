@@ -194,20 +194,28 @@ func TestJourney_ProposalsAppliedOnlyOnConfirmation_R_SV2_R_VI6(t *testing.T) {
 	pid, prov := refundShop(e, "100001", creditCode, "ops")
 	prd := listedProduct(e, prov, "ops", false, "once", 0, 50000, nil)
 	o := paidOrder(e, buyer, prd, "paid")
-	if o["startDueAt"] != nil {
-		t.Fatalf("R-SV2 ops deadline before the requirement form: %v", o["startDueAt"])
-	}
-	o = e.must(e.call("POST", "/v1/orders/"+o["id"].(string)+"/requirements", buyer, map[string]string{"text": "迁移数据库"}), 200).Body
 	if o["startDueAt"] != "2026-07-03T23:59:59.999+08:00" {
-		t.Fatalf("R-SV2 from the form: %v", o["startDueAt"])
+		t.Fatalf("R-SV2 after payment: %v", o["startDueAt"])
 	}
 	c := e.must(e.call("POST", "/v1/providers/"+pid+"/contact-reports", buyer, map[string]string{"orderId": o["id"].(string), "channel": "phone", "note": "电话无人接听"}), 201).Body
 	if !strings.HasPrefix(c["respondBy"].(string), "2026-07-03T09:30:00") || countOutbox(e, func(m map[string]any) bool { return m["template"] == "contact_report_filed" }) != 2 {
 		t.Fatalf("report %v, SMS and e-mail expected", c)
 	}
+	// The buyer's form comes a day later: the 2 working days run from it.
+	setClock(e, "2026-07-02T10:00:00+08:00")
+	o = e.must(e.call("POST", "/v1/orders/"+o["id"].(string)+"/requirements", buyer, map[string]string{"text": "迁移数据库"}), 200).Body
+	if o["startDueAt"] != "2026-07-06T23:59:59.999+08:00" {
+		t.Fatalf("R-SV2 from the form: %v", o["startDueAt"])
+	}
 	setClock(e, "2026-07-04T00:00:01+08:00")
 	fire(e)
 	q := e.must(e.call("GET", "/v1/violations?status=proposed", risk, nil), 200).Body["items"].([]any)
+	if len(q) != 1 || q[0].(map[string]any)["type"] != "lost_contact" {
+		t.Fatalf("only the unanswered report is late yet: %v", q)
+	}
+	setClock(e, "2026-07-07T00:00:01+08:00")
+	fire(e)
+	q = e.must(e.call("GET", "/v1/violations?status=proposed", risk, nil), 200).Body["items"].([]any)
 	if len(q) != 2 || storeStatus(e, pid, prov) != "open" || !buyable(e, prd) {
 		t.Fatalf("queue %v; proposals applied by the system?", q)
 	}

