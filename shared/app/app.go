@@ -81,7 +81,7 @@ func New(ctx context.Context, cfg Config, opt Options) (*App, error) {
 	if cfg.Mode == ModeLocal {
 		verifier = httpapi.HS256([]byte(cfg.JWTSecret))
 	} else {
-		verifier = httpapi.RS256(cfg.JWTPublicKey)
+		verifier = httpapi.JWKS(JWKSKeys(cfg.JWKSURL, nil, log), cfg.JWTIssuer, cfg.JWTAudience)
 	}
 	a := &App{Config: cfg, Store: st, Clock: clk, Verifier: verifier, Log: log, calendar: cal}
 	a.Objects = lazyObjects{build(a, opt.Clients.Objects, "COS client")}
