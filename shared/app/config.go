@@ -30,11 +30,11 @@ const DefaultJWTSecret = "local-dev-secret"
 
 // Config is everything read from the environment.
 type Config struct {
-	Mode           string // local or production (default production: never fall into dev auth by accident)
-	DataDir        string // local: the lungo file and object store live here
-	MongoURI       string // when set, real MongoDB instead of the embedded engine
-	MongoDatabase  string
-	JWTSecret      string
+	Mode          string // local or production (default production: never fall into dev auth by accident)
+	DataDir       string // local: the lungo file and object store live here
+	MongoURI      string // when set, real MongoDB instead of the embedded engine
+	MongoDatabase string
+	JWTSecret     string
 	// Production identity: the provider's key set, its issuer and this API's
 	// audience (iss and aud of every token).
 	JWKSURL        string
