@@ -65,11 +65,11 @@ func Render(template string, params []string) (string, error) {
 type Outbox struct{ Log *slog.Logger }
 
 // Send implements operation.Sender.
-func (o Outbox) Send(_ context.Context, n market.Notification) (string, error) {
+func (o Outbox) Send(ctx context.Context, n market.Notification) (string, error) {
 	text, err := Render(n.Template, n.Params)
 	if err != nil {
 		return "", err
 	}
-	o.Log.Info("outbox: message recorded", "channel", n.Channel, "to", operation.MaskPhone(n.To), "template", n.Template, "text", text)
+	o.Log.InfoContext(ctx, "outbox: message recorded", "channel", n.Channel, "to", operation.MaskPhone(n.To), "template", n.Template, "text", text)
 	return "outbox", nil
 }

@@ -34,6 +34,33 @@ type PaymentMessage struct {
 	SuccessTime   time.Time `json:"successTime"`
 }
 
+// queued is a message as produced: stamped with when it was queued, so the
+// consumer can tell how long it waited (the queue.lag metric).
+type queued[T any] struct {
+	Message  T
+	QueuedAt time.Time
+}
+
+// MarshalJSON writes the message's own fields and queuedAt beside them.
+func (q queued[T]) MarshalJSON() ([]byte, error) {
+	body, err := json.Marshal(q.Message)
+	if err != nil {
+		return nil, err
+	}
+	stamp, err := json.Marshal(q.QueuedAt)
+	if err != nil {
+		return nil, err
+	}
+	if len(body) < 2 || body[len(body)-1] != '}' {
+		return nil, fmt.Errorf("queued message is not a JSON object: %s", body)
+	}
+	sep := ","
+	if len(body) == 2 {
+		sep = ""
+	}
+	return append(append(body[:len(body)-1], []byte(sep+`"queuedAt":`)...), append(stamp, '}')...), nil
+}
+
 // NotificationReader verifies and decrypts a payment system notification.
 type NotificationReader interface {
 	Parse(ctx context.Context, header http.Header, body []byte) (PaymentMessage, error)
@@ -51,10 +78,10 @@ func (s *Service) ReceivePayment(ctx context.Context, header http.Header, body [
 	m, err := s.Notifications.Parse(ctx, header, body)
 	switch {
 	case errors.Is(err, ErrNotificationSignature):
-		s.Log.Warn("payment notification refused", "err", err)
+		s.Log.WarnContext(ctx, "payment notification refused", "err", err)
 		return fault.New(fault.AuthFailure+".Signature", "The notification's signature, serial or timestamp is not valid.")
 	case errors.Is(err, ErrNotificationResource):
-		s.Log.Warn("payment notification refused", "err", err)
+		s.Log.WarnContext(ctx, "payment notification refused", "err", err)
 		return fault.New(fault.InvalidParameterValue+".Resource", "The notification's resource cannot be decrypted or read.")
 	case err != nil:
 		return err
@@ -89,7 +116,7 @@ func (s *Service) AcceptPayment(ctx context.Context, m PaymentMessage) error {
 	}); err != nil {
 		return err
 	}
-	body, err := json.Marshal(m)
+	body, err := json.Marshal(queued[PaymentMessage]{Message: m, QueuedAt: s.now()})
 	if err != nil {
 		return err
 	}
@@ -224,7 +251,7 @@ func (s *Service) depositUnapplied(ctx context.Context, m PaymentMessage, provid
 		return err
 	}
 	if recorded {
-		s.Log.Warn("deposit payment recorded for finance, not applied", "transaction", m.TransactionID, "provider", providerID, "reason", why.Code)
+		s.Log.WarnContext(ctx, "deposit payment recorded for finance, not applied", "transaction", m.TransactionID, "provider", providerID, "reason", why.Code)
 		s.DeliverPending(ctx)
 	}
 	return nil

@@ -44,10 +44,10 @@ func (s *Service) ReceiveRefundResult(ctx context.Context, header http.Header, b
 	m, err := reader.ParseRefund(ctx, header, body)
 	switch {
 	case errors.Is(err, ErrNotificationSignature):
-		s.Log.Warn("refund notification refused", "err", err)
+		s.Log.WarnContext(ctx, "refund notification refused", "err", err)
 		return fault.New(fault.AuthFailure+".Signature", "The notification's signature, serial or timestamp is not valid.")
 	case errors.Is(err, ErrNotificationResource):
-		s.Log.Warn("refund notification refused", "err", err)
+		s.Log.WarnContext(ctx, "refund notification refused", "err", err)
 		return fault.New(fault.InvalidParameterValue+".Resource", "The notification's resource cannot be decrypted or read.")
 	case err != nil:
 		return err
@@ -67,7 +67,7 @@ func (s *Service) AcceptRefundResult(ctx context.Context, m RefundMessage) error
 		RefundStatus: m.RefundStatus, AmountFen: money.Fen(m.AmountFen), SuccessTime: m.SuccessTime, ReceivedAt: s.now()}); err != nil {
 		return err
 	}
-	body, err := json.Marshal(m)
+	body, err := json.Marshal(queued[RefundMessage]{Message: m, QueuedAt: s.now()})
 	if err != nil {
 		return err
 	}
