@@ -67,7 +67,7 @@ variable "api_certificate_key" {
 }
 
 variable "function_urls" {
-  description = "Each HTTP function's Function URL, by catalogue name (scf info after scf deploy): the gateway forwards each route to its function's URL. Empty on the first apply, before the functions exist."
+  description = "Each HTTP function's intranet Function URL, by catalogue name (scf info after scf deploy): the gateway forwards each route to its function's URL. Empty on the first apply, before the functions exist."
   type        = map(string)
   default     = {}
 }

@@ -53,7 +53,9 @@ locals {
   functions = toset([for r in var.routes : r.function])
   # Function URLs are known once scf deploy has created the functions: until
   # then (the first apply) there is no upstream to route to.
-  deployed = { for f in local.functions : f => regex("^https://([^/]+)/?$", var.function_urls[f])[0] if contains(keys(var.function_urls), f) }
+  # The URLs are the functions' intranet Function URLs (serverless.yml turns
+  # the extranet off): only the gateway, inside the VPC, reaches them.
+  deployed = { for f in local.functions : f => regex("^(?P<scheme>https?)://(?P<host>[^/:]+)/?$", var.function_urls[f]) if contains(keys(var.function_urls), f) }
   # Exact matches: {name} is one path segment, and nothing may follow.
   routes = { for r in var.routes : "${r.method} ${r.path}" => merge(r, {
     regex = "${replace(r.path, "/\\{[A-Za-z]+\\}/", "[^/]+")}$"
@@ -79,14 +81,14 @@ resource "tencentcloud_tse_cngw_service" "function" {
   for_each      = local.deployed
   gateway_id    = tencentcloud_tse_cngw_gateway.main.id
   name          = each.key
-  protocol      = "https"
+  protocol      = each.value.scheme
   path          = "/"
   timeout       = 10000
   retries       = 0 # a POST is not retried by the gateway; clients retry with Idempotency-Key
   upstream_type = "HostIP"
   upstream_info {
-    host = each.value
-    port = 443
+    host = each.value.host
+    port = each.value.scheme == "https" ? 443 : 80
   }
 }
 
