@@ -63,7 +63,7 @@ func TestServedDocumentMatchesRealAnswers(t *testing.T) {
 	provider, buyer := token("100001", "provider"), token("300001", "buyer")
 	for _, c := range []struct {
 		name, method, path, token, body string
-		status                            int
+		status                          int
 	}{
 		{"upload URL", "POST", "/v1/license-uploads", provider, `{"contentType":"image/png","sizeBytes":175}`, 201},
 		{"product draft", "POST", "/v1/products", provider, `{"category":"software","name":"数据库巡检","summary":"每月一次","description":"巡检报告","tool":false,"plans":[{"id":"std","name":"标准","priceFen":100000,"billing":"one_time"}]}`, 0},
