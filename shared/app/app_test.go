@@ -216,6 +216,7 @@ func TestProductionConfigDemandsOnlyWhatAFunctionUses(t *testing.T) {
 	t.Setenv("SMS_TEMPLATE_IDS", "review_overdue=100001")
 	t.Setenv("SES_FROM", "noreply@mail.example.com")
 	t.Setenv("SES_TEMPLATE_IDS", "contract_sent=200001")
+	t.Setenv("SES_REPLY_TO", "kefu@example.com")
 	cfg, err := ConfigFromEnv()
 	if err != nil {
 		t.Fatal(err)

@@ -147,7 +147,7 @@ func ConfigFromEnv() (Config, error) {
 	if from := env("SES_FROM", ""); from != "" && secretID != "" {
 		c.Email = &notify.EmailConfig{
 			SecretID: secretID, SecretKey: secretKey, Token: token, Region: env("SES_REGION", "ap-guangzhou"),
-			From: from, TemplateIDs: parsePairs(env("SES_TEMPLATE_IDS", "")), Endpoint: env("SES_ENDPOINT", ""), Scheme: env("SES_SCHEME", ""),
+			From: from, ReplyTo: env("SES_REPLY_TO", ""), TemplateIDs: parsePairs(env("SES_TEMPLATE_IDS", "")), Endpoint: env("SES_ENDPOINT", ""), Scheme: env("SES_SCHEME", ""),
 		}
 	}
 	return c, nil
@@ -182,8 +182,8 @@ func (c Config) Require(fn Function) error {
 		if c.SMS == nil || c.SMS.SignName == "" || len(c.SMS.TemplateIDs) == 0 {
 			errs = append(errs, fmt.Errorf("SMS_SDK_APP_ID, SMS_SIGN_NAME and SMS_TEMPLATE_IDS are required in production (messages would otherwise only be recorded)"))
 		}
-		if c.Email == nil || len(c.Email.TemplateIDs) == 0 {
-			errs = append(errs, fmt.Errorf("SES_FROM and SES_TEMPLATE_IDS are required in production (e-mails would otherwise only be recorded)"))
+		if c.Email == nil || len(c.Email.TemplateIDs) == 0 || c.Email.ReplyTo == "" {
+			errs = append(errs, fmt.Errorf("SES_FROM, SES_REPLY_TO and SES_TEMPLATE_IDS are required in production (e-mails would otherwise only be recorded)"))
 		}
 	}
 	if fn.Needs.Queue && len(c.KafkaBrokers) == 0 {
