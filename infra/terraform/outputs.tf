@@ -47,6 +47,10 @@ output "api_url" {
   value = "https://${var.api_domain}"
 }
 
+output "cls_logset_id" {
+  value = module.cls.logset_id
+}
+
 output "cls_topic_id" {
   value = module.cls.topic_id
 }
