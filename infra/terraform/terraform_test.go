@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"sort"
 	"strings"
 	"testing"
@@ -445,4 +446,116 @@ func source(t *testing.T, attr *hclsyntax.Attribute) string {
 	}
 	r := attr.Expr.Range()
 	return string(src[r.Start.Byte:r.End.Byte])
+}
+
+// blocks finds the resource blocks of a type in a module.
+func blocks(t *testing.T, dir, typ string) map[string]*hclsyntax.Block {
+	t.Helper()
+	m, problems := loadModule(dir)
+	if len(problems) > 0 {
+		t.Fatal(problems)
+	}
+	out := map[string]*hclsyntax.Block{}
+	for _, body := range m.files {
+		for _, b := range body.Blocks {
+			if b.Type == "resource" && b.Labels[0] == typ {
+				out[b.Labels[1]] = b
+			}
+		}
+	}
+	return out
+}
+
+// MongoDB admits the functions' security group and nothing else, and the
+// instance is in that group only.
+func TestMongoDBIsReachableOnlyFromTheFunctions(t *testing.T) {
+	rules := blocks(t, "modules/network", "tencentcloud_security_group_rule_set")["mongodb"]
+	if rules == nil {
+		t.Fatal("no rule set for the MongoDB security group")
+	}
+	accepts := 0
+	for _, b := range rules.Body.Blocks {
+		if b.Type != "ingress" {
+			continue
+		}
+		action, _ := literalString(b.Body.Attributes["action"])
+		if action != "ACCEPT" {
+			continue
+		}
+		accepts++
+		src := b.Body.Attributes["source_security_id"]
+		if src == nil || source(t, src) != "tencentcloud_security_group.functions.id" || b.Body.Attributes["cidr_block"] != nil {
+			t.Errorf("MongoDB accepts traffic from something else than the functions' security group (line %d)", b.DefRange().Start.Line)
+		}
+	}
+	if accepts != 1 {
+		t.Errorf("%d accepting ingress rules on MongoDB, want exactly the functions'", accepts)
+	}
+	db := blocks(t, "modules/mongodb", "tencentcloud_mongodb_instance")["main"]
+	if db == nil || source(t, db.Body.Attributes["security_groups"]) != "var.security_group_ids" {
+		t.Fatal("the MongoDB instance is not put in the given security groups")
+	}
+	root, _ := loadModule(".")
+	for _, body := range root.files {
+		for _, b := range body.Blocks {
+			if b.Type == "module" && b.Labels[0] == "mongodb" {
+				if got := source(t, b.Body.Attributes["security_group_ids"]); got != "[module.network.mongodb_security_group_id]" {
+					t.Errorf("MongoDB's security groups are %s", got)
+				}
+			}
+		}
+	}
+}
+
+var actionList = regexp.MustCompile(`action\s*=\s*\[([^\]]*)\]`)
+
+// The execution role may do what the code does and no more: no wildcard
+// action, COS only on the bucket's objects.
+func TestExecutionRoleIsLeastPrivilege(t *testing.T) {
+	policies := blocks(t, "modules/cam", "tencentcloud_cam_policy")
+	if len(policies) == 0 {
+		t.Fatal("no policies")
+	}
+	for name, p := range policies {
+		doc := source(t, p.Body.Attributes["document"])
+		actions := actionList.FindAllStringSubmatch(doc, -1)
+		if len(actions) == 0 {
+			t.Errorf("policy %s lists no actions", name)
+		}
+		for _, a := range actions {
+			for _, action := range strings.Split(a[1], ",") {
+				action = strings.Trim(strings.TrimSpace(action), `"`)
+				if action == "*" || strings.HasSuffix(action, ":*") || !strings.HasPrefix(action, "name/") {
+					t.Errorf("policy %s grants %q: name each action", name, action)
+				}
+			}
+		}
+		if strings.Contains(doc, "cos:") && !strings.Contains(doc, `resource = ["qcs::cos:${var.region}:uid/${var.app_id}:${var.cos_bucket}/*"]`) {
+			t.Errorf("policy %s grants COS beyond the bucket's objects: %s", name, doc)
+		}
+	}
+}
+
+// Browsers upload straight to COS (CORS for the console's origins, PUT
+// allowed) and uploads never finished are removed.
+func TestBucketTakesBrowserUploadsAndExpiresAbandonedOnes(t *testing.T) {
+	b := blocks(t, "modules/cos", "tencentcloud_cos_bucket")["main"]
+	if b == nil {
+		t.Fatal("no bucket")
+	}
+	var cors, abort bool
+	for _, inner := range b.Body.Blocks {
+		switch inner.Type {
+		case "cors_rules":
+			cors = source(t, inner.Body.Attributes["allowed_origins"]) == "var.allowed_origins" &&
+				strings.Contains(source(t, inner.Body.Attributes["allowed_methods"]), `"PUT"`)
+		case "lifecycle_rules":
+			for _, r := range inner.Body.Blocks {
+				abort = abort || r.Type == "abort_incomplete_multipart_upload"
+			}
+		}
+	}
+	if !cors || !abort {
+		t.Errorf("CORS for browser PUTs: %v; abandoned uploads expire: %v", cors, abort)
+	}
 }
