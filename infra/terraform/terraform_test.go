@@ -24,6 +24,7 @@ import (
 	"github.com/hashicorp/hcl/v2/hclwrite"
 
 	"cloudmarket/shared/app"
+	"cloudmarket/shared/operation"
 )
 
 // module is one folder of .tf files and what it declares.
@@ -557,5 +558,32 @@ func TestBucketTakesBrowserUploadsAndExpiresAbandonedOnes(t *testing.T) {
 	}
 	if !cors || !abort {
 		t.Errorf("CORS for browser PUTs: %v; abandoned uploads expire: %v", cors, abort)
+	}
+}
+
+// The queue Terraform creates, and the one the alarm watches, is the topic the
+// code produces to and apply-payment consumes.
+func TestQueueTopicIsTheCodes(t *testing.T) {
+	root, problems := loadModule(".")
+	if len(problems) > 0 {
+		t.Fatal(problems)
+	}
+	want := `"` + operation.PaymentTopic + `"`
+	for _, body := range root.files {
+		for _, b := range body.Blocks {
+			if b.Type != "module" {
+				continue
+			}
+			switch b.Labels[0] {
+			case "ckafka":
+				if got := source(t, b.Body.Attributes["topics"]); got != "["+want+"]" {
+					t.Errorf("CKafka topics %s, want [%s]", got, want)
+				}
+			case "monitor":
+				if got := source(t, b.Body.Attributes["consumer_topic"]); got != want {
+					t.Errorf("the lag alarm watches %s, want %s", got, want)
+				}
+			}
+		}
 	}
 }
