@@ -57,3 +57,10 @@ console-check: ## rebuild the console in a temporary folder; fail if the committ
 
 clean:
 	rm -rf .build
+
+.PHONY: smoke
+URL ?=
+TOKEN ?=
+smoke: ## read-only checks against a deployed stage: make smoke URL=https://api.example.com TOKEN=<a caller's token>
+	@test -n "$(URL)" -a -n "$(TOKEN)" || (echo "usage: make smoke URL=https://api.example.com TOKEN=<a caller's token>"; exit 1)
+	$(GO) run ./infra/cmd/smoke -url "$(URL)" -token "$(TOKEN)"

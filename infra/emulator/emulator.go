@@ -359,6 +359,8 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		e.serveDeadLetters(w, r)
 	case r.URL.Path == "/_local/token":
 		e.serveToken(w, r)
+	case r.URL.Path == "/openapi.json":
+		e.serveOpenAPI(w, r)
 	case r.URL.Path == "/console" || strings.HasPrefix(r.URL.Path, "/console/"):
 		e.serveConsole(w, r)
 	default:

@@ -40,6 +40,9 @@ func Files(catalogue []app.Function) (map[string][]byte, error) {
 	if files["infra/terraform/routes.json"], err = routes(catalogue); err != nil {
 		return nil, err
 	}
+	if err := terraformInputs(catalogue, files); err != nil {
+		return nil, err
+	}
 	for _, fn := range catalogue {
 		if files["functions/"+fn.Name+"/main.go"], err = mainFile(fn); err != nil {
 			return nil, err

@@ -1,67 +1,97 @@
-# Cloud resources of cloudmarket. The functions themselves are deployed by
-# serverless.yml (multi-scf); this creates what they use and the public routes.
+# Cloud resources of cloudmarket, one module per service. The functions
+# themselves are deployed by serverless.yml (multi-scf); this creates what they
+# use, who they run as, and the public routes in front of them.
 
-# MongoDB replica set: operations run multi-document transactions.
-resource "tencentcloud_mongodb_instance" "main" {
-  instance_name  = "cloudmarket"
-  memory         = 4
-  volume         = 100
-  engine_version = "MONGO_60_WT"
-  machine_type   = "HIO10G"
-  available_zone = var.availability_zone
-  vpc_id         = var.vpc_id
-  subnet_id      = var.subnet_id
-  password       = var.mongodb_password
-}
-
-# Business licence images (R-EN6). Private; clients upload through presigned PUTs.
-resource "tencentcloud_cos_bucket" "licences" {
-  bucket = "cloudmarket-licences-${var.app_id}"
-  acl    = "private"
-}
-
-# The API Gateway product is retired: each HTTP function has a Function URL and
-# the TSE gateway maps the public routes onto it. routes.json is generated from
-# the function catalogue, shared/app/catalogue.go (make generate).
 locals {
-  routes    = jsondecode(file("${path.module}/routes.json"))
-  functions = toset([for r in local.routes : r.function])
+  name = "cloudmarket-${var.stage}"
+  # The gateway's routes, generated from the function catalogue
+  # (shared/app/catalogue.go) by make generate.
+  routes = jsondecode(file("${path.module}/routes.json"))
+  # Text SMS and e-mail templates to register, generated from shared/notify.
+  messages = jsondecode(file("${path.module}/messages.json"))
+  # Every function's deployed name, timers and consumers included.
+  functions = [for f in jsondecode(file("${path.module}/functions.json")) : "${local.name}-${f}"]
 }
 
-resource "tencentcloud_tse_cngw_service" "fn" {
-  for_each      = local.functions
-  gateway_id    = var.gateway_id
-  name          = each.key
-  protocol      = "https"
-  path          = "/"
-  timeout       = 10000
-  retries       = 0
-  upstream_type = "Scf"
-  upstream_info {
-    scf_type             = "event"
-    scf_namespace        = var.scf_namespace
-    scf_lambda_name      = "cloudmarket-${var.stage}-${each.key}" # serverless.yml's function name
-    scf_lambda_qualifier = "$DEFAULT"
-  }
+module "network" {
+  source            = "./modules/network"
+  name              = local.name
+  availability_zone = var.availability_zone
 }
 
-resource "tencentcloud_tse_cngw_route" "route" {
-  for_each      = { for r in local.routes : "${r.method} ${r.path}" => r }
-  gateway_id    = var.gateway_id
-  service_id    = tencentcloud_tse_cngw_service.fn[each.value.function].service_id
-  route_name    = replace(replace(lower("${each.value.method}${each.value.path}"), "/[^a-z0-9]+/", "-"), "/-$/", "")
-  methods       = [each.value.method]
-  paths         = [replace(each.value.path, "/\\{[a-z]+\\}/", "[^/]+")]
-  protocols     = ["https"]
-  strip_path    = false
-  preserve_host = false
+module "mongodb" {
+  source             = "./modules/mongodb"
+  name               = local.name
+  availability_zone  = var.availability_zone
+  vpc_id             = module.network.vpc_id
+  subnet_id          = module.network.data_subnet_id
+  security_group_ids = [module.network.mongodb_security_group_id]
+  password           = var.mongodb_password
 }
 
-output "mongodb_uri" {
-  value     = "mongodb://mongouser:${var.mongodb_password}@${tencentcloud_mongodb_instance.main.vip}:${tencentcloud_mongodb_instance.main.vport}/admin?replicaSet=${tencentcloud_mongodb_instance.main.id}"
-  sensitive = true
+module "ckafka" {
+  source    = "./modules/ckafka"
+  name      = local.name
+  zone_id   = var.ckafka_zone_id
+  vpc_id    = module.network.vpc_id
+  subnet_id = module.network.data_subnet_id
+  # operation.PaymentTopic: verified payment notifications and refund results.
+  topics = ["payment-events"]
 }
 
-output "cos_bucket" {
-  value = tencentcloud_cos_bucket.licences.bucket
+module "cos" {
+  source          = "./modules/cos"
+  bucket          = "${local.name}-licences-${var.app_id}"
+  allowed_origins = var.console_origins
+}
+
+module "cam" {
+  source     = "./modules/cam"
+  name       = local.name
+  region     = var.region
+  app_id     = var.app_id
+  cos_bucket = module.cos.bucket
+}
+
+module "sms" {
+  source      = "./modules/sms"
+  sign_name   = var.sms_sign.name
+  proof_image = var.sms_sign.proof_image
+  templates   = local.messages.sms
+}
+
+module "ses" {
+  source    = "./modules/ses"
+  domain    = var.mail_domain
+  templates = local.messages.email
+}
+
+module "gateway" {
+  source          = "./modules/gateway"
+  name            = local.name
+  region          = var.region
+  vpc_id          = module.network.vpc_id
+  subnet_id       = module.network.gateway_subnet_id
+  domain          = var.api_domain
+  dns_zone        = var.dns_zone
+  certificate_pem = var.api_certificate_pem
+  certificate_key = var.api_certificate_key
+  routes          = local.routes
+  function_urls   = var.function_urls
+}
+
+module "cls" {
+  source = "./modules/cls"
+  name   = local.name
+}
+
+module "monitor" {
+  source                   = "./modules/monitor"
+  name                     = local.name
+  notice_ids               = var.alarm_notice_ids
+  function_names           = local.functions
+  consumer_group           = var.ckafka_consumer_group
+  ckafka_instance_id       = module.ckafka.instance_id
+  consumer_topic           = "payment-events"
+  consumer_group_namespace = var.ckafka_consumer_group_namespace
 }

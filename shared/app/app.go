@@ -12,6 +12,7 @@ import (
 	"cloudmarket/shared/clock"
 	"cloudmarket/shared/httpapi"
 	"cloudmarket/shared/market"
+	"cloudmarket/shared/observe"
 	"cloudmarket/shared/operation"
 	"cloudmarket/shared/scf"
 	"cloudmarket/shared/store"
@@ -53,6 +54,8 @@ func New(ctx context.Context, cfg Config, opt Options) (*App, error) {
 	if log == nil {
 		log = slog.New(slog.NewJSONHandler(os.Stderr, nil))
 	}
+	// Every line logged with a request's context carries its requestId.
+	log = slog.New(observe.NewHandler(log.Handler()))
 	clk := opt.Clock
 	if clk == nil {
 		clk = clock.System{}
@@ -83,7 +86,7 @@ func New(ctx context.Context, cfg Config, opt Options) (*App, error) {
 	if cfg.Mode == ModeLocal {
 		verifier = httpapi.HS256([]byte(cfg.JWTSecret))
 	} else {
-		verifier = httpapi.RS256(cfg.JWTPublicKey)
+		verifier = httpapi.JWKS(JWKSKeys(cfg.JWKSURL, nil, log), cfg.JWTIssuer, cfg.JWTAudience)
 	}
 	a := &App{Config: cfg, Store: st, Clock: clk, Verifier: verifier, Log: log, calendar: cal}
 	a.Objects = lazyObjects{build(a, opt.Clients.Objects, "COS client")}
@@ -179,7 +182,7 @@ func (a *App) Function(name string) (cloudfunction.Handler, error) {
 		return &scf.TimerHandler{Name: name, Run: func(ctx context.Context) (any, error) { return run(svc, ctx) }, Log: a.Log}, nil
 	case fn.Consumer != nil:
 		apply := fn.Consumer.Apply
-		return &scf.KafkaHandler{Name: name, Permanent: operation.IsPermanent, Log: a.Log,
+		return &scf.KafkaHandler{Name: name, Permanent: operation.IsPermanent, Log: a.Log, Now: a.Clock.Now,
 			Apply: func(ctx context.Context, key, body []byte) error { return apply(svc, ctx, key, body) },
 			Dead: func(ctx context.Context, r scf.KafkaRecord, reason error) error {
 				return a.Store.RecordDeadLetter(ctx, market.DeadLetter{

@@ -185,8 +185,12 @@ func TestProductionConfigRefusesLocalSecret(t *testing.T) {
 		t.Fatal(err)
 	}
 	fn, _ := Lookup("query-events")
-	if err := cfg.Require(fn); err == nil || !strings.Contains(err.Error(), "CLOUDMARKET_JWT_PUBLIC_KEY") {
-		t.Fatalf("production started without a public key: %v", err)
+	if err := cfg.Require(fn); err == nil || !strings.Contains(err.Error(), "CLOUDMARKET_JWKS_URL") {
+		t.Fatalf("production started without the identity provider's key set: %v", err)
+	}
+	t.Setenv("CLOUDMARKET_JWT_PUBLIC_KEY", "-----BEGIN PUBLIC KEY-----")
+	if _, err := ConfigFromEnv(); err == nil || !strings.Contains(err.Error(), "CLOUDMARKET_JWKS_URL") {
+		t.Fatalf("the retired public key setting was ignored silently: %v", err)
 	}
 }
 
@@ -202,7 +206,17 @@ func TestProductionConfigDemandsOnlyWhatAFunctionUses(t *testing.T) {
 	pubPEM := string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}))
 	t.Setenv("CLOUDMARKET_MODE", "production")
 	t.Setenv("MONGODB_URI", "mongodb://db:27017/?replicaSet=rs0")
-	t.Setenv("CLOUDMARKET_JWT_PUBLIC_KEY", pubPEM)
+	t.Setenv("CLOUDMARKET_JWKS_URL", "https://id.example.com/.well-known/jwks.json")
+	t.Setenv("CLOUDMARKET_JWT_ISSUER", "https://id.example.com/")
+	t.Setenv("CLOUDMARKET_JWT_AUDIENCE", "cloudmarket-api")
+	t.Setenv("TENCENTCLOUD_SECRETID", "AKIDrole")
+	t.Setenv("TENCENTCLOUD_SECRETKEY", "rolekey")
+	t.Setenv("SMS_SDK_APP_ID", "1400000000")
+	t.Setenv("SMS_SIGN_NAME", "云市场")
+	t.Setenv("SMS_TEMPLATE_IDS", "review_overdue=100001")
+	t.Setenv("SES_FROM", "noreply@mail.example.com")
+	t.Setenv("SES_TEMPLATE_IDS", "contract_sent=200001")
+	t.Setenv("SES_REPLY_TO", "kefu@example.com")
 	cfg, err := ConfigFromEnv()
 	if err != nil {
 		t.Fatal(err)
@@ -240,7 +254,7 @@ func TestProductionConfigDemandsOnlyWhatAFunctionUses(t *testing.T) {
 			t.Errorf("payment-notify without %s: %v", want, err)
 		}
 	}
-	t.Setenv("CLOUDMARKET_JWT_PUBLIC_KEY", "")
+	t.Setenv("CLOUDMARKET_JWKS_URL", "")
 	t.Setenv("KAFKA_BROKERS", "ckafka:9092")
 	t.Setenv("WECHATPAY_APIV3_KEY", "0123456789abcdef0123456789abcdef")
 	t.Setenv("WECHATPAY_PUBLIC_KEY", pubPEM)
@@ -258,5 +272,31 @@ func TestProductionConfigDemandsOnlyWhatAFunctionUses(t *testing.T) {
 	}
 	if err := need("payment-notify"); err != nil {
 		t.Errorf("payment-notify (public, no token key): %v", err)
+	}
+}
+
+// A function that sends messages does not start in production without SMS
+// and SES, or without the execution role's keys: the outbox would only record
+// what should have gone out, and presigned URLs would be signed with nothing.
+func TestProductionHasNoSilentOutbox(t *testing.T) {
+	t.Setenv("CLOUDMARKET_MODE", "production")
+	t.Setenv("MONGODB_URI", "mongodb://db:27017/?replicaSet=rs0")
+	t.Setenv("CLOUDMARKET_JWKS_URL", "http://id.example.com/jwks.json")
+	t.Setenv("CLOUDMARKET_JWT_ISSUER", "https://id.example.com/")
+	t.Setenv("CLOUDMARKET_JWT_AUDIENCE", "cloudmarket-api")
+	cfg, err := ConfigFromEnv()
+	if err != nil {
+		t.Fatal(err)
+	}
+	fn, _ := Lookup("report-provider-change") // COS and messages
+	err = cfg.Require(fn)
+	for _, want := range []string{"SMS_SDK_APP_ID", "SES_FROM", "TENCENTCLOUD_SECRETID", "https://"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("report-provider-change started without %s: %v", want, err)
+		}
+	}
+	a := &App{Config: cfg}
+	if _, err := NewSender(a); err == nil {
+		t.Error("production built a sender that only records messages")
 	}
 }

@@ -58,9 +58,13 @@ func NewObjects(a *App) (operation.Objects, error) {
 	return objstore.New(a.Config.Objects, a.Clock.Now), nil
 }
 
-// NewSender sends SMS and e-mail through Tencent Cloud where configured; a
-// channel without configuration goes to the outbox (recorded and logged).
+// NewSender sends SMS and e-mail through Tencent Cloud where configured;
+// locally a channel without configuration goes to the outbox (recorded and
+// logged). Production has both channels or no sender (Config.Require).
 func NewSender(a *App) (operation.Sender, error) {
+	if a.Config.Mode == ModeProduction && (a.Config.SMS == nil || a.Config.Email == nil) {
+		return nil, errors.New("production sends SMS and e-mail through Tencent Cloud: set SMS_SDK_APP_ID, SMS_SIGN_NAME, SMS_TEMPLATE_IDS, SES_FROM and SES_TEMPLATE_IDS")
+	}
 	router := notify.Router{Outbox: notify.Outbox{Log: a.Log}}
 	var err error
 	if a.Config.SMS != nil {

@@ -4,15 +4,12 @@
 package app
 
 import (
-	"crypto/rsa"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
-
-	"github.com/golang-jwt/jwt/v5"
 
 	"cloudmarket/shared/market"
 	"cloudmarket/shared/money"
@@ -31,12 +28,16 @@ const DefaultJWTSecret = "local-dev-secret"
 
 // Config is everything read from the environment.
 type Config struct {
-	Mode           string // local or production (default production: never fall into dev auth by accident)
-	DataDir        string // local: the lungo file and object store live here
-	MongoURI       string // when set, real MongoDB instead of the embedded engine
-	MongoDatabase  string
-	JWTSecret      string
-	JWTPublicKey   *rsa.PublicKey
+	Mode          string // local or production (default production: never fall into dev auth by accident)
+	DataDir       string // local: the lungo file and object store live here
+	MongoURI      string // when set, real MongoDB instead of the embedded engine
+	MongoDatabase string
+	JWTSecret     string
+	// Production identity: the provider's key set, its issuer and this API's
+	// audience (iss and aud of every token).
+	JWKSURL        string
+	JWTIssuer      string
+	JWTAudience    string
 	Objects        objstore.Config
 	SMS            *notify.SMSConfig   // nil: SMS go to the outbox
 	Email          *notify.EmailConfig // nil: e-mails go to the outbox
@@ -122,15 +123,12 @@ func ConfigFromEnv() (Config, error) {
 		c.RiskPhones = splitList(env("CLOUDMARKET_RISK_PHONES", "+8613900000002"))
 	case ModeProduction:
 		if c.JWTSecret != "" {
-			return c, fmt.Errorf("CLOUDMARKET_JWT_SECRET is only accepted in local mode; production verifies RS256 tokens with CLOUDMARKET_JWT_PUBLIC_KEY")
+			return c, fmt.Errorf("CLOUDMARKET_JWT_SECRET is only accepted in local mode; production verifies RS256 or ES256 tokens against CLOUDMARKET_JWKS_URL")
 		}
-		if pem := env("CLOUDMARKET_JWT_PUBLIC_KEY", ""); pem != "" {
-			key, err := jwt.ParseRSAPublicKeyFromPEM([]byte(pem))
-			if err != nil {
-				return c, fmt.Errorf("CLOUDMARKET_JWT_PUBLIC_KEY: %w", err)
-			}
-			c.JWTPublicKey = key
+		if env("CLOUDMARKET_JWT_PUBLIC_KEY", "") != "" {
+			return c, fmt.Errorf("CLOUDMARKET_JWT_PUBLIC_KEY is no longer read: set CLOUDMARKET_JWKS_URL, CLOUDMARKET_JWT_ISSUER and CLOUDMARKET_JWT_AUDIENCE instead, so rotated keys are picked up")
 		}
+		c.JWKSURL, c.JWTIssuer, c.JWTAudience = env("CLOUDMARKET_JWKS_URL", ""), env("CLOUDMARKET_JWT_ISSUER", ""), env("CLOUDMARKET_JWT_AUDIENCE", "")
 		if c.MongoURI == "" {
 			return c, fmt.Errorf("MONGODB_URI is required in production")
 		}
@@ -152,7 +150,7 @@ func ConfigFromEnv() (Config, error) {
 	if from := env("SES_FROM", ""); from != "" && secretID != "" {
 		c.Email = &notify.EmailConfig{
 			SecretID: secretID, SecretKey: secretKey, Token: token, Region: env("SES_REGION", "ap-guangzhou"),
-			From: from, TemplateIDs: parsePairs(env("SES_TEMPLATE_IDS", "")), Endpoint: env("SES_ENDPOINT", ""), Scheme: env("SES_SCHEME", ""),
+			From: from, ReplyTo: env("SES_REPLY_TO", ""), TemplateIDs: parsePairs(env("SES_TEMPLATE_IDS", "")), Endpoint: env("SES_ENDPOINT", ""), Scheme: env("SES_SCHEME", ""),
 		}
 	}
 	return c, nil
@@ -166,11 +164,30 @@ func (c Config) Require(fn Function) error {
 		return nil
 	}
 	var errs []error
-	if fn.VerifiesTokens() && c.JWTPublicKey == nil {
-		errs = append(errs, fmt.Errorf("CLOUDMARKET_JWT_PUBLIC_KEY (PEM of the identity provider's RS256 key) is required in production"))
+	if fn.VerifiesTokens() {
+		if c.JWKSURL == "" || c.JWTIssuer == "" || c.JWTAudience == "" {
+			errs = append(errs, fmt.Errorf("CLOUDMARKET_JWKS_URL (the identity provider's key set), CLOUDMARKET_JWT_ISSUER (its iss) and CLOUDMARKET_JWT_AUDIENCE (this API's aud) are required in production"))
+		} else if err := checkJWKSURL(c.JWKSURL); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	if fn.Needs.Objects && c.Objects.Bucket == "" {
 		errs = append(errs, fmt.Errorf("COS_BUCKET (name-appid) is required in production"))
+	}
+	// SCF passes the execution role's keys; without a role they are empty and
+	// every presigned URL or message would be refused by the cloud.
+	if (fn.Needs.Objects || fn.Needs.Sender) && (c.Objects.SecretID == "" || c.Objects.SecretKey == "") {
+		errs = append(errs, fmt.Errorf("TENCENTCLOUD_SECRETID and TENCENTCLOUD_SECRETKEY are missing: deploy the function with an execution role (serverless.yml's role, SCF_ROLE)"))
+	}
+	// No silent fallback: in production a message goes out or the function
+	// does not start; the outbox only records messages locally.
+	if fn.Needs.Sender {
+		if c.SMS == nil || c.SMS.SignName == "" || len(c.SMS.TemplateIDs) == 0 {
+			errs = append(errs, fmt.Errorf("SMS_SDK_APP_ID, SMS_SIGN_NAME and SMS_TEMPLATE_IDS are required in production (messages would otherwise only be recorded)"))
+		}
+		if c.Email == nil || len(c.Email.TemplateIDs) == 0 || c.Email.ReplyTo == "" {
+			errs = append(errs, fmt.Errorf("SES_FROM, SES_REPLY_TO and SES_TEMPLATE_IDS are required in production (e-mails would otherwise only be recorded)"))
+		}
 	}
 	if fn.Needs.Queue && len(c.KafkaBrokers) == 0 {
 		errs = append(errs, fmt.Errorf("KAFKA_BROKERS (the CKafka instance's address) is required in production"))

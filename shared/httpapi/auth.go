@@ -1,7 +1,9 @@
 package httpapi
 
 import (
-	"crypto/rsa"
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -19,33 +21,58 @@ type Claims struct {
 	jwt.RegisteredClaims
 }
 
-// Verifier checks bearer tokens: RS256 against the identity provider's public
-// key in production, HS256 with a shared secret only in local mode.
+// Verifier checks bearer tokens: in production against the identity
+// provider's published keys (JWKS) with its issuer and this API's audience,
+// HS256 with a shared secret only in local mode.
 type Verifier struct {
-	key    any
-	method string
+	key     jwt.Keyfunc
+	options []jwt.ParserOption
 }
 
-// RS256 verifies tokens signed by the gateway's identity provider.
-func RS256(pub *rsa.PublicKey) *Verifier { return &Verifier{key: pub, method: "RS256"} }
+// ProductionAlgorithms are the only signatures production accepts: asymmetric
+// ones, so neither a token signed with a public key as an HMAC secret nor an
+// unsigned ("none") token gets through.
+var ProductionAlgorithms = []string{"RS256", "ES256"}
+
+// JWKS verifies the identity provider's tokens. keys finds a token's key by its
+// kid in the provider's key set (app builds it: cached, refreshed, and fetched
+// again when a kid is unknown, so rotated keys are picked up). iss and aud
+// must be exactly these: a genuine token the provider issued for another
+// application is refused.
+func JWKS(keys jwt.Keyfunc, issuer, audience string) *Verifier {
+	return &Verifier{key: keys, options: []jwt.ParserOption{
+		jwt.WithValidMethods(ProductionAlgorithms), jwt.WithIssuer(issuer), jwt.WithAudience(audience),
+	}}
+}
 
 // HS256 verifies locally minted tokens (make token). Never used in production:
 // the app refuses it outside local mode.
-func HS256(secret []byte) *Verifier { return &Verifier{key: secret, method: "HS256"} }
+func HS256(secret []byte) *Verifier {
+	return &Verifier{key: func(*jwt.Token) (any, error) { return secret, nil }, options: []jwt.ParserOption{jwt.WithValidMethods([]string{"HS256"})}}
+}
 
 // Verify returns the caller named by an Authorization header value.
 func (v *Verifier) Verify(authorization string) (market.Actor, error) {
 	token, ok := strings.CutPrefix(authorization, "Bearer ")
-	if !ok || strings.TrimSpace(token) == "" {
+	token = strings.TrimSpace(token)
+	if !ok || token == "" {
 		return market.Actor{}, fault.New(fault.AuthFailure, "Send Authorization: Bearer <token>.")
 	}
 	var c Claims
-	_, err := jwt.ParseWithClaims(strings.TrimSpace(token), &c, func(*jwt.Token) (any, error) { return v.key, nil },
-		jwt.WithValidMethods([]string{v.method}), jwt.WithExpirationRequired(), jwt.WithLeeway(30*time.Second))
+	opts := append([]jwt.ParserOption{jwt.WithExpirationRequired(), jwt.WithLeeway(30 * time.Second)}, v.options...)
+	_, err := jwt.ParseWithClaims(token, &c, v.key, opts...)
+	if err == nil {
+		err = numericTimes(token)
+	}
 	if err != nil {
 		msg := "The token is not valid; get a new one."
-		if errors.Is(err, jwt.ErrTokenExpired) {
+		switch {
+		case errors.Is(err, jwt.ErrTokenExpired):
 			msg = "The token has expired; get a new one."
+		case errors.Is(err, jwt.ErrTokenInvalidAudience):
+			msg = "The token was issued for another application; get one for this API."
+		case errors.Is(err, jwt.ErrTokenInvalidIssuer):
+			msg = "The token was not issued by this API's identity provider."
 		}
 		return market.Actor{}, fault.New(fault.AuthFailure, "%s", msg)
 	}
@@ -53,6 +80,34 @@ func (v *Verifier) Verify(authorization string) (market.Actor, error) {
 		return market.Actor{}, fault.New(fault.AuthFailure, "The token has no sub claim.")
 	}
 	return market.Actor{Account: c.Subject, Roles: c.Roles}, nil
+}
+
+// numericTimes refuses exp, nbf and iat written as strings: the JWT
+// specification makes them numbers, and the parser would read "exp":"…" as one.
+func numericTimes(token string) error {
+	parts := strings.Split(token, ".")
+	if len(parts) != 3 {
+		return errors.New("token: not three parts")
+	}
+	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		return fmt.Errorf("token payload: %w", err)
+	}
+	var claims map[string]json.RawMessage
+	if err := json.Unmarshal(payload, &claims); err != nil {
+		return fmt.Errorf("token payload: %w", err)
+	}
+	for _, name := range []string{"exp", "nbf", "iat"} {
+		if raw, ok := claims[name]; ok && !isJSONNumber(raw) {
+			return fmt.Errorf("token: %s is not a number", name)
+		}
+	}
+	return nil
+}
+
+func isJSONNumber(raw json.RawMessage) bool {
+	raw = bytes.TrimSpace(raw)
+	return len(raw) > 0 && (raw[0] == '-' || (raw[0] >= '0' && raw[0] <= '9'))
 }
 
 // Mint signs an HS256 token (make token, tests).

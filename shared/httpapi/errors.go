@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 
@@ -32,13 +33,13 @@ type errorDetail struct {
 
 // errorReply turns any error into the envelope. Unknown errors are logged and
 // answered with a generic message: internals never reach the body.
-func errorReply(err error, requestID string, log *slog.Logger) (int, errorBody) {
+func errorReply(ctx context.Context, err error, requestID string, log *slog.Logger) (int, errorBody) {
 	if e, ok := fault.As(err); ok {
 		if status, known := statusOf[e.Category()]; known {
 			return status, errorBody{errorDetail{Code: e.Code, Message: e.Message, RequestID: requestID}}
 		}
 	}
-	log.Error("internal error", "requestId", requestID, "err", err)
+	log.ErrorContext(ctx, "internal error", "err", err)
 	return http.StatusInternalServerError, errorBody{errorDetail{
 		Code: fault.InternalError, Message: "Something went wrong on our side; retry later, and quote the requestId if it persists.", RequestID: requestID,
 	}}

@@ -16,11 +16,15 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"time"
+
+	"github.com/tencentyun/scf-go-lib/functioncontext"
 
 	"cloudmarket/shared/clock"
 	"cloudmarket/shared/fault"
 	"cloudmarket/shared/ids"
 	"cloudmarket/shared/market"
+	"cloudmarket/shared/observe"
 	"cloudmarket/shared/operation"
 )
 
@@ -176,31 +180,67 @@ func (h *Handler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 	return out, nil
 }
 
-// Serve handles one event and never panics.
+// Serve handles one event and never panics. The request's ID is SCF's own
+// (the invocation context's) where there is one, else the gateway's, else a
+// new one; it is the X-Request-Id header, the requestId of an error, and in
+// every log line of the request. Each request ends with one access line and
+// one metric line (shared/observe).
 func (h *Handler) Serve(ctx context.Context, payload []byte) (resp Response) {
-	requestID := ids.New(ids.Request, h.Clock.Now())
+	start := time.Now()
+	requestID := ""
+	if fc, ok := functioncontext.FromContext(ctx); ok && fc.RequestID != "" {
+		requestID = fc.RequestID
+	}
+	var acc access
 	defer func() {
-		if p := recover(); p != nil {
-			h.Log.Error("panic in handler", "requestId", requestID, "panic", p, "stack", string(debug.Stack()))
-			resp = h.errorResponse(fmt.Errorf("panic: %v", p), requestID)
+		if requestID == "" { // a panic before the ID was settled
+			requestID = ids.New(ids.Request, h.Clock.Now())
+			ctx = observe.WithRequestID(ctx, requestID)
 		}
+		if p := recover(); p != nil {
+			h.Log.ErrorContext(ctx, "panic in handler", "panic", p, "stack", string(debug.Stack()))
+			resp = h.errorResponse(ctx, fmt.Errorf("panic: %v", p), requestID)
+		}
+		h.logAccess(ctx, acc, resp.StatusCode, time.Since(start))
 	}()
 	ev, err := ParseEvent(payload)
-	if err != nil {
-		return h.errorResponse(fault.New(fault.InvalidParameter, "The event is not an HTTP request: %v.", err), requestID)
-	}
-	if ev.RequestContext != nil && ev.RequestContext.RequestID != "" {
+	if requestID == "" && err == nil && ev.RequestContext != nil && ev.RequestContext.RequestID != "" {
 		requestID = ev.RequestContext.RequestID
 	}
-	status, body, err := h.dispatch(ctx, ev, requestID)
+	if requestID == "" {
+		requestID = ids.New(ids.Request, h.Clock.Now())
+	}
+	ctx = observe.WithRequestID(ctx, requestID)
 	if err != nil {
-		resp := h.errorResponse(err, requestID)
+		return h.errorResponse(ctx, fault.New(fault.InvalidParameter, "The event is not an HTTP request: %v.", err), requestID)
+	}
+	acc.method, acc.path = ev.HTTPMethod, ev.Path
+	status, body, err := h.dispatch(ctx, ev, requestID, &acc)
+	if err != nil {
+		resp := h.errorResponse(ctx, err, requestID)
 		if rt, _, rerr := h.route(ev); rerr == nil && rt.PaymentSystem {
 			resp.Body = paymentSystemError(resp.Body)
 		}
 		return resp
 	}
 	return h.response(status, body, requestID)
+}
+
+// access is what the access line says about a request besides its status.
+type access struct {
+	method, path, route, function, caller string
+}
+
+func (h *Handler) logAccess(ctx context.Context, a access, status int, latency time.Duration) {
+	route := a.route
+	if route == "" {
+		route = "unmatched" // not a route of this function: the path alone says which
+	}
+	ms := observe.Millis(latency)
+	h.Log.LogAttrs(ctx, slog.LevelInfo, "access",
+		slog.String("route", route), slog.String("method", a.method), slog.String("path", a.path),
+		slog.Int("status", status), slog.Float64("latencyMs", ms), slog.String("caller", a.caller), slog.String("function", a.function))
+	observe.Metric(ctx, h.Log, "api.request", ms, "ms", "route", route, "status", strconv.Itoa(status), "function", a.function)
 }
 
 func (h *Handler) response(status int, body []byte, requestID string) Response {
@@ -211,8 +251,8 @@ func (h *Handler) response(status int, body []byte, requestID string) Response {
 	return Response{StatusCode: status, Headers: headers, Body: string(body)}
 }
 
-func (h *Handler) errorResponse(err error, requestID string) Response {
-	status, body := errorReply(err, requestID, h.Log)
+func (h *Handler) errorResponse(ctx context.Context, err error, requestID string) Response {
+	status, body := errorReply(ctx, err, requestID, h.Log)
 	data, _ := json.Marshal(body)
 	return h.response(status, data, requestID)
 }
@@ -246,11 +286,12 @@ func (h *Handler) route(ev *Event) (Route, map[string]string, error) {
 	return Route{}, nil, fault.New(fault.ResourceNotFound+".Route", "No route %s %s.", ev.HTTPMethod, ev.Path)
 }
 
-func (h *Handler) dispatch(ctx context.Context, ev *Event, requestID string) (int, []byte, error) {
+func (h *Handler) dispatch(ctx context.Context, ev *Event, requestID string, acc *access) (int, []byte, error) {
 	rt, params, err := h.route(ev)
 	if err != nil {
 		return 0, nil, err
 	}
+	acc.route, acc.function = rt.Method+" "+rt.Pattern, rt.Function
 	body, err := ev.body()
 	if err != nil {
 		return 0, nil, fault.New(fault.InvalidParameter, "The body is marked base64 but does not decode.")
@@ -265,6 +306,7 @@ func (h *Handler) dispatch(ctx context.Context, ev *Event, requestID string) (in
 		if req.Caller, err = h.Verifier.Verify(ev.header("Authorization")); err != nil {
 			return 0, nil, err
 		}
+		acc.caller = req.Caller.Account
 		if len(rt.Roles) > 0 && !req.Caller.Has(rt.Roles...) {
 			return 0, nil, fault.Forbidden("%s %s needs the role %s.", rt.Method, rt.Pattern, strings.Join(rt.Roles, " or "))
 		}

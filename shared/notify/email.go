@@ -18,8 +18,11 @@ type EmailConfig struct {
 	Region                     string // SES regions: ap-guangzhou, ap-hongkong
 	From                       string // a verified sender address
 	TemplateIDs                map[string]string
-	Endpoint                   string // default ses.tencentcloudapi.com; a local fake in tests
-	Scheme                     string
+	// ReplyTo is where an answer to a notification goes (a mailbox people
+	// read); From is a sending address of the verified domain.
+	ReplyTo  string
+	Endpoint string // default ses.tencentcloudapi.com; a local fake in tests
+	Scheme   string
 }
 
 // Email sends through Tencent Cloud SES (SendEmail, API version 2020-10-02)
@@ -62,6 +65,12 @@ func (e *Email) Send(ctx context.Context, n market.Notification) (string, error)
 	req.Destination = common.StringPtrs([]string{n.To})
 	req.Subject = common.StringPtr(Subjects[n.Template])
 	req.Template = &ses.Template{TemplateID: common.Uint64Ptr(id), TemplateData: common.StringPtr(string(raw))}
+	// Transactional (SES's "triggered" channel): a message one action caused,
+	// sent at once, never marketing.
+	req.TriggerType = common.Uint64Ptr(1)
+	if e.cfg.ReplyTo != "" {
+		req.ReplyToAddresses = common.StringPtr(e.cfg.ReplyTo)
+	}
 	req.SetContext(ctx)
 	if _, err := e.client.SendEmail(req); err != nil {
 		return "", fmt.Errorf("notify: SendEmail: %w", err)

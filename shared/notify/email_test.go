@@ -31,7 +31,7 @@ func TestTencentSESSender(t *testing.T) {
 		_, _ = io.WriteString(w, `{"Response":{"MessageId":"qcloudses-30-4123414323-date-20210101094334-syNARhMTbKI1","RequestId":"r1"}}`)
 	}))
 	defer srv.Close()
-	e, err := NewEmail(EmailConfig{SecretID: "AKIDtest", SecretKey: "k", Region: "ap-guangzhou", From: "market@mail.example.com",
+	e, err := NewEmail(EmailConfig{SecretID: "AKIDtest", SecretKey: "k", Region: "ap-guangzhou", From: "market@mail.example.com", ReplyTo: "kefu@example.com",
 		TemplateIDs: map[string]string{"contract_sent": "30001"}, Endpoint: strings.TrimPrefix(srv.URL, "http://"), Scheme: "HTTP"})
 	if err != nil {
 		t.Fatal(err)
@@ -41,7 +41,8 @@ func TestTencentSESSender(t *testing.T) {
 		t.Fatalf("%q %v", via, err)
 	}
 	tpl := got["Template"].(map[string]any)
-	if got["FromEmailAddress"] != "market@mail.example.com" || tpl["TemplateID"] != float64(30001) || !strings.Contains(tpl["TemplateData"].(string), `"2":"prv_1"`) || got["Subject"] != Subjects["contract_sent"] {
+	if got["FromEmailAddress"] != "market@mail.example.com" || tpl["TemplateID"] != float64(30001) || !strings.Contains(tpl["TemplateData"].(string), `"2":"prv_1"`) || got["Subject"] != Subjects["contract_sent"] ||
+		got["TriggerType"] != float64(1) || got["ReplyToAddresses"] != "kefu@example.com" {
 		t.Fatalf("request: %v", got)
 	}
 	n.To = "bounce@example.com"

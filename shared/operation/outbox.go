@@ -12,7 +12,7 @@ func (s *Service) DeliverPending(ctx context.Context) (sent, failed int) {
 	now := s.now()
 	pending, err := s.Store.DeliverableNotifications(ctx, now, sweepBatch)
 	if err != nil {
-		s.Log.Error("outbox: list pending", "err", err)
+		s.Log.ErrorContext(ctx, "outbox: list pending", "err", err)
 		return 0, 0
 	}
 	for _, n := range pending {
@@ -23,15 +23,15 @@ func (s *Service) DeliverPending(ctx context.Context) (sent, failed int) {
 		via, err := s.Sender.Send(ctx, n)
 		if err != nil {
 			failed++
-			s.Log.Warn("outbox: delivery failed", "notification", n.ID, "channel", n.Channel, "to", MaskPhone(n.To), "err", err)
+			s.Log.WarnContext(ctx, "outbox: delivery failed", "notification", n.ID, "channel", n.Channel, "to", MaskPhone(n.To), "err", err)
 			if err := s.Store.MarkNotificationFailed(ctx, n, err.Error()); err != nil {
-				s.Log.Error("outbox: record failure", "notification", n.ID, "err", err)
+				s.Log.ErrorContext(ctx, "outbox: record failure", "notification", n.ID, "err", err)
 			}
 			continue
 		}
 		sent++
 		if err := s.Store.MarkNotificationSent(ctx, n.ID, via, s.now()); err != nil {
-			s.Log.Error("outbox: record delivery", "notification", n.ID, "err", err)
+			s.Log.ErrorContext(ctx, "outbox: record delivery", "notification", n.ID, "err", err)
 		}
 	}
 	return sent, failed

@@ -46,6 +46,33 @@ func (m PaymentMessage) recordID() string {
 	return m.TransactionID
 }
 
+// queued is a message as produced: stamped with when it was queued, so the
+// consumer can tell how long it waited (the queue.lag metric).
+type queued[T any] struct {
+	Message  T
+	QueuedAt time.Time
+}
+
+// MarshalJSON writes the message's own fields and queuedAt beside them.
+func (q queued[T]) MarshalJSON() ([]byte, error) {
+	body, err := json.Marshal(q.Message)
+	if err != nil {
+		return nil, err
+	}
+	stamp, err := json.Marshal(q.QueuedAt)
+	if err != nil {
+		return nil, err
+	}
+	if len(body) < 2 || body[len(body)-1] != '}' {
+		return nil, fmt.Errorf("queued message is not a JSON object: %s", body)
+	}
+	sep := ","
+	if len(body) == 2 {
+		sep = ""
+	}
+	return append(append(body[:len(body)-1], []byte(sep+`"queuedAt":`)...), append(stamp, '}')...), nil
+}
+
 // NotificationReader verifies and decrypts a payment system notification.
 type NotificationReader interface {
 	Parse(ctx context.Context, header http.Header, body []byte) (PaymentMessage, error)
@@ -77,7 +104,7 @@ func notificationFault(err error) *fault.Error {
 func (s *Service) ReceivePayment(ctx context.Context, header http.Header, body []byte) error {
 	m, err := s.Notifications.Parse(ctx, header, body)
 	if f := notificationFault(err); f != nil {
-		s.Log.Warn("payment notification refused", "err", err)
+		s.Log.WarnContext(ctx, "payment notification refused", "err", err)
 		return f
 	}
 	if err != nil {
@@ -126,7 +153,7 @@ func (s *Service) AcceptPayment(ctx context.Context, m PaymentMessage) error {
 }
 
 func (s *Service) producePayment(ctx context.Context, m PaymentMessage) error {
-	body, err := json.Marshal(m)
+	body, err := json.Marshal(queued[PaymentMessage]{Message: m, QueuedAt: s.now()})
 	if err != nil {
 		return err
 	}
@@ -371,7 +398,7 @@ func (s *Service) depositUnapplied(ctx context.Context, m PaymentMessage, provid
 		return err
 	}
 	if recorded {
-		s.Log.Warn("deposit payment recorded for finance, not applied", "transaction", m.TransactionID, "provider", providerID, "reason", why.Code)
+		s.Log.WarnContext(ctx, "deposit payment recorded for finance, not applied", "transaction", m.TransactionID, "provider", providerID, "reason", why.Code)
 		s.DeliverPending(ctx)
 	}
 	return nil

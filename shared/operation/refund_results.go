@@ -43,7 +43,7 @@ func (s *Service) ReceiveRefundResult(ctx context.Context, header http.Header, b
 	}
 	m, err := reader.ParseRefund(ctx, header, body)
 	if f := notificationFault(err); f != nil {
-		s.Log.Warn("refund notification refused", "err", err)
+		s.Log.WarnContext(ctx, "refund notification refused", "err", err)
 		return f
 	}
 	if err != nil {
@@ -64,7 +64,7 @@ func (s *Service) AcceptRefundResult(ctx context.Context, m RefundMessage) error
 		RefundStatus: m.RefundStatus, AmountFen: money.Fen(m.AmountFen), SuccessTime: m.SuccessTime, ReceivedAt: s.now()}); err != nil {
 		return err
 	}
-	body, err := json.Marshal(m)
+	body, err := json.Marshal(queued[RefundMessage]{Message: m, QueuedAt: s.now()})
 	if err != nil {
 		return err
 	}

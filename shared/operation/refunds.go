@@ -360,7 +360,7 @@ func (s *Service) submitRefund(ctx context.Context, id string) {
 	})
 	if err != nil || c.r == nil {
 		if err != nil && !errors.Is(err, store.ErrConflict) {
-			s.Log.Error("refund: claim submission", "refund", id, "err", err)
+			s.Log.ErrorContext(ctx, "refund: claim submission", "refund", id, "err", err)
 		}
 		return
 	}
@@ -429,7 +429,7 @@ func (s *Service) recordTransfer(ctx context.Context, id string, state RefundSta
 		return struct{}{}, tx.SaveRefund(r)
 	})
 	if err != nil {
-		s.Log.Error("refund: record the payment system's answer; the sweep retries", "refund", id, "err", err)
+		s.Log.ErrorContext(ctx, "refund: record the payment system's answer; the sweep retries", "refund", id, "err", err)
 		return
 	}
 	s.DeliverPending(ctx)
@@ -563,7 +563,7 @@ func (s *Service) reconcileRefund(ctx context.Context, id string) bool {
 		return false, tx.SaveRefund(r)
 	})
 	if terr != nil {
-		s.Log.Error("refund: reconcile", "refund", id, "err", terr)
+		s.Log.ErrorContext(ctx, "refund: reconcile", "refund", id, "err", terr)
 		return false
 	}
 	return applied

@@ -9,6 +9,10 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime/debug"
+	"strconv"
+	"time"
+
+	"cloudmarket/shared/observe"
 )
 
 // TimerEvent is what an SCF timer trigger sends.
@@ -30,34 +34,37 @@ type TimerHandler struct {
 // Invoke implements cloudfunction.Handler. A panic in the job is logged
 // with its stack and returned as an error, so SCF retries the call.
 func (h *TimerHandler) Invoke(ctx context.Context, payload []byte) (out []byte, err error) {
-	defer recovered(h.Log, "timer", h.Name, &out, &err)
+	ctx = invocation(ctx)
+	defer recovered(ctx, h.Log, "timer", h.Name, &out, &err)
 	var ev TimerEvent
 	if len(payload) > 0 {
 		if err := json.Unmarshal(payload, &ev); err != nil {
 			// A malformed event can never succeed: report, do not ask for retries.
-			h.Log.Error("timer: unreadable event", "timer", h.Name, "err", err)
+			h.Log.ErrorContext(ctx, "timer: unreadable event", "timer", h.Name, "err", err)
 			return json.Marshal(map[string]string{"error": "unreadable timer event"})
 		}
 	}
 	if ev.Type != "" && ev.Type != "Timer" {
-		h.Log.Error("timer: not a timer event", "timer", h.Name, "type", ev.Type)
+		h.Log.ErrorContext(ctx, "timer: not a timer event", "timer", h.Name, "type", ev.Type)
 		return json.Marshal(map[string]string{"error": fmt.Sprintf("not a timer event: %q", ev.Type)})
 	}
+	start := time.Now()
 	res, err := h.Run(ctx)
+	observe.Metric(ctx, h.Log, "timer.run", observe.Millis(time.Since(start)), "ms", "timer", h.Name, "ok", strconv.FormatBool(err == nil))
 	if err != nil {
-		h.Log.Error("timer: run failed, will be retried", "timer", h.Name, "err", err)
+		h.Log.ErrorContext(ctx, "timer: run failed, will be retried", "timer", h.Name, "err", err)
 		return nil, err
 	}
-	h.Log.Info("timer: done", "timer", h.Name, "result", res)
+	h.Log.InfoContext(ctx, "timer: done", "timer", h.Name, "result", res)
 	return json.Marshal(res)
 }
 
 // recovered turns a panic of a trigger handler into a logged error: the
 // runtime would otherwise lose the process, and SCF retries an error.
 // key names the handler in the log line ("timer", "consumer").
-func recovered(log *slog.Logger, key, name string, out *[]byte, err *error) {
+func recovered(ctx context.Context, log *slog.Logger, key, name string, out *[]byte, err *error) {
 	if p := recover(); p != nil {
-		log.Error("panic, will be retried", key, name, "panic", p, "stack", string(debug.Stack()))
+		log.ErrorContext(ctx, "panic, will be retried", key, name, "panic", p, "stack", string(debug.Stack()))
 		*out, *err = nil, fmt.Errorf("%s %s: panic: %v", key, name, p)
 	}
 }

@@ -1,0 +1,3 @@
+output "role_name" {
+  value = tencentcloud_cam_role.functions.name
+}

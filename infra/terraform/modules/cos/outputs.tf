@@ -1,0 +1,3 @@
+output "bucket" {
+  value = tencentcloud_cos_bucket.main.bucket
+}

@@ -1,0 +1,8 @@
+variable "bucket" {
+  description = "name-APPID"
+  type        = string
+}
+
+variable "allowed_origins" {
+  type = list(string)
+}
