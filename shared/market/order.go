@@ -101,8 +101,10 @@ type Order struct {
 	RefundedFen         money.Fen    // paid back so far
 	PlatformFeeRefunded money.Fen    // of which the platform's fee
 	ProviderNetRefunded money.Fen    // of which the provider's net
+	RefundedByProvider  money.Fen    // of RefundedFen, what the provider paid the buyer itself (R-RF7)
 	OpenRefundID        string       // the one refund in progress, if any
 	SettledAt           time.Time    // settled to the provider (the settlement feature sets it)
+	SettledIn           string       // the statement period that settled it
 	// The platform's invoice to the buyer (consignment, R-FE2/R-FE3); set by
 	// the invoicing feature.
 	InvoiceIssuedAt    time.Time

@@ -50,6 +50,9 @@ const (
 	EntryPayment   EntryKind = "payment"
 	EntryDeduction EntryKind = "deduction"
 	EntryReturn    EntryKind = "return"
+	// EntryOwedRecovered: a statement recovered part of what a deduction
+	// beyond the balance left owed (R-VI11); it changes only OwedFen.
+	EntryOwedRecovered EntryKind = "owed_recovered"
 )
 
 // DepositEntry is one append-only ledger line. AmountFen is signed: what it

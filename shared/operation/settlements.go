@@ -1,0 +1,444 @@
+package operation
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"cloudmarket/shared/fault"
+	"cloudmarket/shared/ids"
+	"cloudmarket/shared/market"
+	"cloudmarket/shared/money"
+	"cloudmarket/shared/store"
+)
+
+// SettlementRun is a period's run record (the store's, for the adapters).
+type SettlementRun = store.SettlementRun
+
+// Run statuses.
+const (
+	RunRunning   = "running"
+	RunCompleted = "completed"
+)
+
+// settlePage is how many provider IDs a run reads at a time.
+const settlePage = 200
+
+// SettlePeriod settles a calendar month (API.md "Settlement and statements",
+// R-FE1, R-RF7, R-VI11): every provider with activity gets one statement, in
+// its own transaction, which also advances the run record, so a crash resumes
+// after the last provider settled and nothing is counted twice. A completed
+// period answers its run as it is: running it twice changes nothing.
+func (s *Service) SettlePeriod(ctx context.Context, who market.Actor, period string) (*SettlementRun, error) {
+	if !who.Has(market.RoleFinance) {
+		return nil, fault.Forbidden("Settling a period is for finance.")
+	}
+	return s.settle(ctx, period)
+}
+
+// SettleLastMonth is the settle-providers timer: on the 1st of each month
+// (Asia/Shanghai) it settles the month before. Safe to run late or twice.
+func (s *Service) SettleLastMonth(ctx context.Context) (*SettlementRun, error) {
+	return s.settle(ctx, market.PeriodBefore(s.now()).Name)
+}
+
+func (s *Service) settle(ctx context.Context, period string) (*SettlementRun, error) {
+	p, err := market.ParsePeriod(period)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	if err := p.CheckEnded(now); err != nil {
+		return nil, err
+	}
+	run, err := store.Transact(ctx, s.Store, func(tx *store.Tx) (*SettlementRun, error) {
+		run, err := tx.SettlementRun(p.Name)
+		if err == nil || !errors.Is(err, store.ErrNotFound) {
+			return run, err
+		}
+		later, err := tx.LaterSettlementRun(p.Name)
+		if err != nil {
+			return nil, err
+		}
+		if later != "" {
+			return nil, fault.Failed("PeriodOutOfOrder", "Period %s was settled already; %s cannot be settled after it (periods settle in order, and %s took every order completed by its end).", later, p.Name, later)
+		}
+		run = &SettlementRun{Period: p.Name, Status: RunRunning, StartedAt: now}
+		return run, tx.InsertSettlementRun(run)
+	})
+	if err != nil || run.Status == RunCompleted {
+		return run, err
+	}
+	for {
+		page, err := s.Store.ProviderIDs(ctx, run.Cursor, settlePage)
+		if err != nil {
+			return nil, err
+		}
+		for _, pid := range page {
+			if run, err = s.settleProvider(ctx, p, pid); err != nil {
+				return nil, err
+			}
+		}
+		if len(page) < settlePage {
+			break
+		}
+	}
+	run, err = store.Transact(ctx, s.Store, func(tx *store.Tx) (*SettlementRun, error) {
+		run, err := tx.SettlementRun(p.Name)
+		if err != nil || run.Status == RunCompleted {
+			return run, err
+		}
+		run.Status, run.CompletedAt = RunCompleted, s.now()
+		return run, tx.SaveSettlementRun(run)
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.DeliverPending(ctx)
+	return run, nil
+}
+
+// settleProvider writes one provider's statement for the period, with its
+// lines, payout, ledger transaction and events, marks what it settled, and
+// advances the run — all in one transaction. A provider already settled for
+// the period, or with nothing to settle, only advances the run.
+func (s *Service) settleProvider(ctx context.Context, p market.Period, providerID string) (*SettlementRun, error) {
+	return store.Transact(ctx, s.Store, func(tx *store.Tx) (*SettlementRun, error) {
+		now := s.now()
+		run, err := tx.SettlementRun(p.Name)
+		if err != nil {
+			return nil, err
+		}
+		run.Cursor = providerID
+		if _, err := tx.Statement(market.StatementID(providerID, p.Name)); err == nil {
+			return run, tx.SaveSettlementRun(run) // settled before the crash
+		} else if !errors.Is(err, store.ErrNotFound) {
+			return nil, err
+		}
+		prov, err := loadProvider(tx, providerID)
+		if err != nil {
+			return nil, err
+		}
+		var opening money.Fen // a first statement opens at zero
+		if last, err := tx.LastStatement(providerID, p.Name); err == nil {
+			opening = last.CarriedForwardFen
+		} else if !errors.Is(err, store.ErrNotFound) {
+			return nil, err
+		}
+		st := market.NewStatement(providerID, market.FeeMode(prov.CooperationMode), p.Name, opening, now)
+		lines := newLineWriter(tx, st)
+		err = tx.EachSettleableOrder(providerID, p.End, func(o *market.Order) error {
+			return lines.add(market.SaleLines(o)...)
+		})
+		if err != nil {
+			return nil, err
+		}
+		clawbacks, err := tx.UnsettledClawbacks(providerID, p.End)
+		if err != nil {
+			return nil, err
+		}
+		for _, c := range clawbacks {
+			if err := lines.add(market.ClawbackLine(c)); err != nil {
+				return nil, err
+			}
+		}
+		returned, err := tx.ReturnedPayouts(providerID, p.End)
+		if err != nil {
+			return nil, err
+		}
+		for _, po := range returned {
+			if err := lines.add(market.PayoutReturnedLine(po)); err != nil {
+				return nil, err
+			}
+		}
+		recovered, ok := st.Recover(prov.Deposit.OwedFen, minTime(now, p.End.Add(-time.Millisecond)))
+		if ok {
+			if err := lines.add(recovered); err != nil {
+				return nil, err
+			}
+		}
+		if !st.Active() {
+			return run, tx.SaveSettlementRun(run)
+		}
+		if err := lines.flush(); err != nil {
+			return nil, err
+		}
+		st.Close()
+		if err := st.Check(); err != nil {
+			return nil, err
+		}
+		if st.PayoutFen > 0 {
+			po := market.NewPayout(st)
+			st.PayoutID = po.ID
+			if err := tx.InsertPayout(po); err != nil {
+				return nil, err
+			}
+		}
+		if err := tx.InsertStatement(st); err != nil {
+			return nil, err
+		}
+		if _, err := tx.MarkOrdersSettled(providerID, p.End, p.Name, now); err != nil {
+			return nil, err
+		}
+		if len(clawbacks) > 0 {
+			if err := tx.MarkClawbacksSettled(providerID, p.End, p.Name); err != nil {
+				return nil, err
+			}
+		}
+		if len(returned) > 0 {
+			if err := tx.MarkPayoutsReturned(providerID, p.End, p.Name); err != nil {
+				return nil, err
+			}
+		}
+		if ok {
+			if err := s.recordOwedRecovered(tx, prov, st, -recovered.AmountFen, now); err != nil {
+				return nil, err
+			}
+		}
+		if err := tx.PostLedger(market.SettlementTxn(st)); err != nil {
+			return nil, err
+		}
+		if _, err := tx.Record(market.Event{Type: market.EventStatementIssued, At: now, Actor: market.System("settle-providers").Account, Subject: st.ID, ProviderID: providerID,
+			Data: market.StatementIssuedData{Period: st.Period, OpeningBalanceFen: int64(st.OpeningFen), ClosingBalanceFen: int64(st.ClosingFen),
+				PayoutFen: int64(st.PayoutFen), CarriedForwardFen: int64(st.CarriedForwardFen), Lines: st.LineCount}}); err != nil {
+			return nil, err
+		}
+		run.Providers++
+		run.PayoutFen += st.PayoutFen
+		return run, tx.SaveSettlementRun(run)
+	})
+}
+
+// recordOwedRecovered lowers the deposit's owed amount by what the statement
+// recovered, with a deposit ledger line and an event (R-VI11).
+func (s *Service) recordOwedRecovered(tx *store.Tx, p *market.Provider, st *market.Statement, amount money.Fen, now time.Time) error {
+	if err := p.Deposit.RecoverOwed(amount); err != nil {
+		return err
+	}
+	e := market.DepositEntry{ID: ids.New(ids.Deposit, now), ProviderID: p.ID, Kind: market.EntryOwedRecovered, OwedFen: -amount,
+		BalanceAfterFen: p.Deposit.BalanceFen, Reason: "结算单 " + st.Period + " 抵扣欠款 (R-VI11)", Actor: market.System("settle-providers").Account, At: now}
+	if err := tx.AppendEntry(e); err != nil {
+		return err
+	}
+	if err := tx.SaveProvider(p); err != nil {
+		return err
+	}
+	_, err := tx.Record(market.Event{Type: market.EventDepositOwedRecovered, At: now, Actor: e.Actor, Subject: e.ID, ProviderID: p.ID,
+		Data: market.DepositOwedRecoveredData{StatementID: st.ID, RecoveredFen: int64(amount), OwedFen: int64(p.Deposit.OwedFen)}})
+	return err
+}
+
+func minTime(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
+}
+
+// lineWriter counts lines into a statement and stores them a chunk at a time,
+// so a run's memory does not grow with a provider's orders.
+type lineWriter struct {
+	tx    *store.Tx
+	st    *market.Statement
+	buf   []market.StatementLine
+	chunk int
+}
+
+func newLineWriter(tx *store.Tx, st *market.Statement) *lineWriter {
+	return &lineWriter{tx: tx, st: st, buf: make([]market.StatementLine, 0, store.StatementLinesPerDoc)}
+}
+
+func (w *lineWriter) add(lines ...market.StatementLine) error {
+	for _, l := range lines {
+		w.st.Add(l)
+		w.buf = append(w.buf, l)
+		if len(w.buf) == store.StatementLinesPerDoc {
+			if err := w.flush(); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (w *lineWriter) flush() error {
+	if len(w.buf) == 0 {
+		return nil
+	}
+	if err := w.tx.InsertStatementLines(w.st.ID, w.chunk, w.buf); err != nil {
+		return err
+	}
+	w.chunk++
+	w.buf = w.buf[:0]
+	return nil
+}
+
+// StatementView is a statement with its lines, read for its owner or an
+// operator.
+type StatementView struct {
+	Statement *market.Statement
+	Provider  *market.Provider
+}
+
+// canReadStatements lets the provider's owner and operators read statements
+// and payouts.
+func (s *Service) canReadStatements(ctx context.Context, who market.Actor, providerID string) (*market.Provider, error) {
+	p, err := s.Store.Provider(ctx, providerID)
+	if err != nil {
+		return nil, notFound(err, "Provider", providerID)
+	}
+	return p, ownerOrOperator(who, p)
+}
+
+// Statements lists a provider's statements, newest first, before the cursor
+// period.
+func (s *Service) Statements(ctx context.Context, who market.Actor, providerID, beforePeriod string, limit int) ([]*market.Statement, error) {
+	if _, err := s.canReadStatements(ctx, who, providerID); err != nil {
+		return nil, err
+	}
+	return s.Store.Statements(ctx, providerID, beforePeriod, limit)
+}
+
+// Statement reads one period's statement; each line goes to fn in order, so a
+// long statement streams.
+func (s *Service) Statement(ctx context.Context, who market.Actor, providerID, period string, fn func(market.StatementLine) error) (StatementView, error) {
+	p, err := s.canReadStatements(ctx, who, providerID)
+	if err != nil {
+		return StatementView{}, err
+	}
+	if _, err := market.ParsePeriod(period); err != nil {
+		return StatementView{}, err
+	}
+	st, err := s.Store.Statement(ctx, market.StatementID(providerID, period))
+	if errors.Is(err, store.ErrNotFound) {
+		return StatementView{}, fault.NotFound("Statement", "Provider %s has no statement for %s: it had no activity then, or the period is not settled yet.", providerID, period)
+	}
+	if err != nil {
+		return StatementView{}, err
+	}
+	if fn != nil {
+		if err := s.Store.EachStatementLine(ctx, st.ID, fn); err != nil {
+			return StatementView{}, err
+		}
+	}
+	return StatementView{Statement: st, Provider: p}, nil
+}
+
+// RecordInvoiceReceived records that finance has the provider's settlement
+// invoice of a consignment statement (R-FE2).
+func (s *Service) RecordInvoiceReceived(ctx context.Context, who market.Actor, providerID, period string) (*market.Statement, error) {
+	if !who.Has(market.RoleFinance) {
+		return nil, fault.Forbidden("Recording a provider's invoice is for finance.")
+	}
+	if _, err := market.ParsePeriod(period); err != nil {
+		return nil, err
+	}
+	now := s.now()
+	st, err := store.Transact(ctx, s.Store, func(tx *store.Tx) (*market.Statement, error) {
+		st, err := tx.Statement(market.StatementID(providerID, period))
+		if err != nil {
+			return nil, notFound(err, "Statement", providerID+" "+period)
+		}
+		if err := st.InvoiceReceivedNow(now); err != nil {
+			return nil, err
+		}
+		if err := tx.SaveStatement(st); err != nil {
+			return nil, err
+		}
+		_, err = tx.Record(market.Event{Type: market.EventStatementInvoiceReceived, At: now, Actor: who.Account, Subject: st.ID, ProviderID: providerID,
+			Data: market.StatementInvoiceReceivedData{Period: period, AmountFen: int64(st.SalesFen + st.FeesFen)}})
+		return st, err
+	})
+	return st, err
+}
+
+// PayoutQuery filters the payout list (the store's, for the adapters).
+type PayoutQuery = store.PayoutQuery
+
+// PayoutRow is a payout with the account it is transferred to.
+type PayoutRow struct {
+	Payout  *market.Payout
+	Company string
+	Account market.BankAccount // the settlement account recorded on the provider (R-EN1)
+}
+
+// Payouts lists payouts: finance sees all, a provider its own.
+func (s *Service) Payouts(ctx context.Context, who market.Actor, q PayoutQuery) ([]PayoutRow, error) {
+	if !who.Has(market.RoleFinance) {
+		if q.ProviderID == "" {
+			return nil, fault.Forbidden("A provider lists its own payouts: give providerId.")
+		}
+		if _, err := s.canReadStatements(ctx, who, q.ProviderID); err != nil {
+			return nil, err
+		}
+	}
+	if q.Status != "" && q.Status != market.PayoutPending && q.Status != market.PayoutPaid && q.Status != market.PayoutFailed {
+		return nil, fault.Invalid("Status", "status must be pending, paid or failed; got %q.", q.Status)
+	}
+	payouts, err := s.Store.Payouts(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]PayoutRow, len(payouts))
+	providers := map[string]*market.Provider{}
+	for i, po := range payouts {
+		p, ok := providers[po.ProviderID]
+		if !ok {
+			if p, err = s.Store.Provider(ctx, po.ProviderID); err != nil {
+				return nil, err
+			}
+			providers[po.ProviderID] = p
+		}
+		out[i] = PayoutRow{Payout: po, Company: p.CompanyName, Account: p.Documents.SettlementAccount}
+	}
+	return out, nil
+}
+
+// PayoutResult is finance's record of one bank transfer.
+type PayoutResult struct {
+	Status    string // paid or failed
+	Reference string // paid: the transfer's reference
+	Reason    string // failed: why
+}
+
+// RecordPayoutResult records a payout's transfer: paid with its reference, or
+// failed, when the amount goes back to the provider's balance on its next
+// statement. Money leaves once: only a pending payout changes.
+func (s *Service) RecordPayoutResult(ctx context.Context, who market.Actor, id string, res PayoutResult) (*market.Payout, error) {
+	if !who.Has(market.RoleFinance) {
+		return nil, fault.Forbidden("Recording a payout's transfer is for finance.")
+	}
+	now := s.now()
+	return store.Transact(ctx, s.Store, func(tx *store.Tx) (*market.Payout, error) {
+		po, err := tx.Payout(id)
+		if err != nil {
+			return nil, notFound(err, "Payout", id)
+		}
+		var event market.EventType
+		switch res.Status {
+		case market.PayoutPaid:
+			if err := po.MarkPaid(res.Reference, now); err != nil {
+				return nil, err
+			}
+			err, event = tx.PostLedger(market.PayoutPaidTxn(po, now)), market.EventPayoutPaid
+		case market.PayoutFailed:
+			if err := po.MarkFailed(res.Reason, now); err != nil {
+				return nil, err
+			}
+			err, event = tx.PostLedger(market.PayoutFailedTxn(po, now)), market.EventPayoutFailed
+		case "":
+			return nil, fault.Missing("status")
+		default:
+			return nil, fault.Invalid("Status", "status must be paid (with reference) or failed (with reason); got %q.", res.Status)
+		}
+		if err != nil {
+			return nil, err
+		}
+		if err := tx.SavePayout(po); err != nil {
+			return nil, err
+		}
+		_, err = tx.Record(market.Event{Type: event, At: now, Actor: who.Account, Subject: po.ID, ProviderID: po.ProviderID,
+			Data: market.PayoutData{StatementID: po.StatementID, AmountFen: int64(po.AmountFen), Reference: po.Reference, Reason: po.FailureReason}})
+		return po, err
+	})
+}
