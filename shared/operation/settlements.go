@@ -36,10 +36,20 @@ func (s *Service) SettlePeriod(ctx context.Context, who market.Actor, period str
 	return s.settle(ctx, period)
 }
 
+// SettlementReport is what the settle-providers timer answers.
+type SettlementReport struct {
+	Providers int   `json:"providers"`
+	PayoutFen int64 `json:"payoutFen"`
+}
+
 // SettleLastMonth is the settle-providers timer: on the 1st of each month
 // (Asia/Shanghai) it settles the month before. Safe to run late or twice.
-func (s *Service) SettleLastMonth(ctx context.Context) (*SettlementRun, error) {
-	return s.settle(ctx, market.PeriodBefore(s.now()).Name)
+func (s *Service) SettleLastMonth(ctx context.Context) (SettlementReport, error) {
+	run, err := s.settle(ctx, market.PeriodBefore(s.now()).Name)
+	if err != nil {
+		return SettlementReport{}, err
+	}
+	return SettlementReport{Providers: run.Providers, PayoutFen: int64(run.PayoutFen)}, nil
 }
 
 func (s *Service) settle(ctx context.Context, period string) (*SettlementRun, error) {
