@@ -319,4 +319,3 @@ func (w *world) check() error {
 	}
 	return nil
 }
-

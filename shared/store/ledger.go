@@ -133,7 +133,9 @@ func (tx *Tx) SettlementRun(period string) (*SettlementRun, error) {
 }
 
 // SaveSettlementRun writes back a run read in this transaction.
-func (tx *Tx) SaveSettlementRun(r *SettlementRun) error { return tx.replace(colRuns, r.Period, runToDoc(r)) }
+func (tx *Tx) SaveSettlementRun(r *SettlementRun) error {
+	return tx.replace(colRuns, r.Period, runToDoc(r))
+}
 
 // LaterSettlementRun names a run of a period after this one, "" if none:
 // periods settle in order.
@@ -239,23 +241,23 @@ type statementInvoiceDoc struct {
 }
 
 type statementDoc struct {
-	ID                string       `bson:"_id"`
-	ProviderID        string       `bson:"providerId"`
-	Period            string       `bson:"period"`
-	Mode              string       `bson:"mode"`
-	OpeningFen        int64        `bson:"openingBalanceFen"`
-	SalesFen          int64        `bson:"salesFen"`
-	FeesFen           int64        `bson:"feesFen"`
-	ClawbacksFen      int64        `bson:"clawbacksFen"`
-	OwedRecoveredFen  int64        `bson:"owedRecoveredFen"`
-	ReturnedFen       int64        `bson:"returnedFen"`
-	ClosingFen        int64        `bson:"closingBalanceFen"`
-	PayoutFen         int64        `bson:"payoutFen"`
-	CarriedForwardFen int64        `bson:"carriedForwardFen"`
-	LineCount         int          `bson:"lineCount"`
-	PayoutID          string       `bson:"payoutId,omitempty"`
+	ID                string                `bson:"_id"`
+	ProviderID        string                `bson:"providerId"`
+	Period            string                `bson:"period"`
+	Mode              string                `bson:"mode"`
+	OpeningFen        int64                 `bson:"openingBalanceFen"`
+	SalesFen          int64                 `bson:"salesFen"`
+	FeesFen           int64                 `bson:"feesFen"`
+	ClawbacksFen      int64                 `bson:"clawbacksFen"`
+	OwedRecoveredFen  int64                 `bson:"owedRecoveredFen"`
+	ReturnedFen       int64                 `bson:"returnedFen"`
+	ClosingFen        int64                 `bson:"closingBalanceFen"`
+	PayoutFen         int64                 `bson:"payoutFen"`
+	CarriedForwardFen int64                 `bson:"carriedForwardFen"`
+	LineCount         int                   `bson:"lineCount"`
+	PayoutID          string                `bson:"payoutId,omitempty"`
 	Invoices          []statementInvoiceDoc `bson:"invoices"`
-	CreatedAt         time.Time    `bson:"createdAt"`
+	CreatedAt         time.Time             `bson:"createdAt"`
 }
 
 func statementToDoc(s *market.Statement) bson.M {
