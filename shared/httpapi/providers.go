@@ -81,16 +81,19 @@ type contractView struct {
 }
 
 type providerView struct {
-	ID              string      `json:"id"`
-	AccountID       string      `json:"accountId"`
-	ApplicationID   string      `json:"applicationId"`
-	CompanyName     string      `json:"companyName"`
-	OrgCode         string      `json:"orgCode"`
-	LicenseNo       string      `json:"licenseNo"`
-	MainBusiness    string      `json:"mainBusiness"`
-	Categories      []string    `json:"categories"`
-	CooperationMode string      `json:"cooperationMode"`
-	Contact         contactView `json:"contact"`
+	ID              string   `json:"id"`
+	AccountID       string   `json:"accountId"`
+	ApplicationID   string   `json:"applicationId"`
+	CompanyName     string   `json:"companyName"`
+	OrgCode         string   `json:"orgCode"`
+	LicenseNo       string   `json:"licenseNo"`
+	MainBusiness    string   `json:"mainBusiness"`
+	Categories      []string `json:"categories"`
+	CooperationMode string   `json:"cooperationMode"`
+	// ConsignmentRateBps is the contract's consignment share; null: the
+	// platform default applies.
+	ConsignmentRateBps *int64      `json:"consignmentRateBps"`
+	Contact            contactView `json:"contact"`
 	documentsView
 	Status                 string             `json:"status"`
 	Store                  storeView          `json:"store"`
@@ -132,7 +135,7 @@ func providerViewOf(p *market.Provider, now time.Time) providerView {
 	}
 	return providerView{
 		ID: p.ID, AccountID: p.AccountID, ApplicationID: p.ApplicationID, CompanyName: p.CompanyName, OrgCode: p.OrgCode,
-		LicenseNo: p.LicenseNo, MainBusiness: p.MainBusiness, Categories: cats, CooperationMode: p.CooperationMode,
+		LicenseNo: p.LicenseNo, MainBusiness: p.MainBusiness, Categories: cats, CooperationMode: p.CooperationMode, ConsignmentRateBps: optRate(p.ConsignmentRate),
 		Contact: contactView{p.Contact.Name, p.Contact.Phone, p.Contact.QQ, p.Contact.Email}, documentsView: viewDocuments(p.Documents),
 		Status:     string(p.Status),
 		Store:      storeView{Status: st.Status, Reason: optString(st.Reason), Until: optTimestamp(st.Until)},

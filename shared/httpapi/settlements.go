@@ -279,3 +279,38 @@ func (a *API) RecordPayoutResult(ctx context.Context, r *Request) (Reply, error)
 		return a.Operations.RecordPayoutResult(ctx, r.Caller, r.Params["id"], res)
 	})
 }
+
+func optRate(r money.BasisPoints) *int64 {
+	if r == 0 {
+		return nil
+	}
+	v := int64(r)
+	return &v
+}
+
+type consignmentRateRequest struct {
+	ConsignmentRateBps *int64 `json:"consignmentRateBps"`
+}
+
+type consignmentRateView struct {
+	ProviderID         string `json:"providerId"`
+	CooperationMode    string `json:"cooperationMode"`
+	ConsignmentRateBps int64  `json:"consignmentRateBps"`
+}
+
+// SetConsignmentRate serves POST /v1/providers/{id}/consignment-rate
+// (finance, R-FE1).
+func (a *API) SetConsignmentRate(ctx context.Context, r *Request) (Reply, error) {
+	var in consignmentRateRequest
+	if err := r.Decode(&in); err != nil {
+		return Reply{}, err
+	}
+	if in.ConsignmentRateBps == nil {
+		return Reply{}, fault.Missing("consignmentRateBps")
+	}
+	return Do(ctx, http.StatusOK, func(p *market.Provider) any {
+		return consignmentRateView{ProviderID: p.ID, CooperationMode: p.CooperationMode, ConsignmentRateBps: int64(p.ConsignmentRate)}
+	}, func(ctx context.Context) (*market.Provider, error) {
+		return a.Operations.SetConsignmentRate(ctx, r.Caller, a.provider(r), *in.ConsignmentRateBps)
+	})
+}

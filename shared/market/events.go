@@ -79,6 +79,7 @@ const (
 	EventDepositOwedRecovered     EventType = "deposit.owed_recovered"
 	EventPayoutPaid               EventType = "payout.paid"
 	EventPayoutFailed             EventType = "payout.failed"
+	EventConsignmentRateSet       EventType = "provider.consignment_rate_set"
 )
 
 // Event is one entry of the audit trail: a state change, who made it, when,
@@ -403,6 +404,7 @@ var eventPayloads = map[EventType][]any{
 	EventDepositOwedRecovered:     {DepositOwedRecoveredData{}},
 	EventPayoutPaid:               {PayoutData{}},
 	EventPayoutFailed:             {PayoutData{}},
+	EventConsignmentRateSet:       {ConsignmentRateSetData{}},
 }
 
 // Payloads of the settlement events.
@@ -423,6 +425,10 @@ type (
 		StatementID  string `json:"statementId"`
 		RecoveredFen int64  `json:"recoveredFen"`
 		OwedFen      int64  `json:"owedFen"`
+	}
+	ConsignmentRateSetData struct {
+		RateBps         int64 `json:"consignmentRateBps"`
+		PreviousRateBps int64 `json:"previousRateBps"`
 	}
 	PayoutData struct {
 		StatementID string `json:"statementId"`

@@ -144,6 +144,9 @@ func NewOrder(id, outTradeNo, buyer string, prod *Product, prov *Provider, planI
 	o.Fee = FeeRule{Mode: FeeMode(prov.CooperationMode), RateBps: PlatformFeeRate}
 	if prov.CooperationMode == "consignment" {
 		o.Fee.RateBps = consignmentRate
+		if prov.ConsignmentRate > 0 { // the provider's own contract rate, frozen on the order
+			o.Fee.RateBps = prov.ConsignmentRate
+		}
 	}
 	o.PlatformFee, o.ProviderNet = money.Split(o.AmountFen, o.Fee.RateBps)
 	if o.Fee.Mode == FeeConsignment { // R-FE2: the platform sells; the provider bills its settlement

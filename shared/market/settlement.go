@@ -342,3 +342,29 @@ func (d *Deposit) RecoverOwed(amount money.Fen) error {
 	d.OwedFen -= amount
 	return nil
 }
+
+// MaxConsignmentRate is the highest consignment share a contract may set.
+const MaxConsignmentRate = money.BasisPoints(10000)
+
+// SetConsignmentRate records the provider's contract rate for consignment
+// sales (R-FE1): orders placed from now on freeze it; orders placed before
+// keep theirs.
+func (p *Provider) SetConsignmentRate(bps int64) (money.BasisPoints, error) {
+	if err := ValidateConsignmentRate(bps); err != nil {
+		return 0, err
+	}
+	if p.CooperationMode != string(FeeConsignment) {
+		return 0, fault.Failed("NotConsignment", "Provider %s cooperates in %s mode; a consignment rate applies to consignment providers only (R-FE1).", p.ID, p.CooperationMode)
+	}
+	before := p.ConsignmentRate
+	p.ConsignmentRate = money.BasisPoints(bps)
+	return before, nil
+}
+
+// ValidateConsignmentRate checks a rate before any record is read.
+func ValidateConsignmentRate(bps int64) error {
+	if bps < 1 || bps > int64(MaxConsignmentRate) {
+		return fault.Invalid("ConsignmentRateBps", "consignmentRateBps must be 1 to %d basis points (1000 = 10%%); got %d.", MaxConsignmentRate, bps)
+	}
+	return nil
+}

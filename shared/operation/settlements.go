@@ -452,3 +452,31 @@ func (s *Service) RecordPayoutResult(ctx context.Context, who market.Actor, id s
 		return po, err
 	})
 }
+
+// SetConsignmentRate records a consignment provider's contract rate (R-FE1),
+// by finance; it applies to orders placed from now on.
+func (s *Service) SetConsignmentRate(ctx context.Context, who market.Actor, providerID string, bps int64) (*market.Provider, error) {
+	if !who.Has(market.RoleFinance) {
+		return nil, fault.Forbidden("Setting a consignment rate is for finance.")
+	}
+	if err := market.ValidateConsignmentRate(bps); err != nil {
+		return nil, err
+	}
+	now := s.now()
+	return store.Transact(ctx, s.Store, func(tx *store.Tx) (*market.Provider, error) {
+		p, err := loadProvider(tx, providerID)
+		if err != nil {
+			return nil, err
+		}
+		before, err := p.SetConsignmentRate(bps)
+		if err != nil {
+			return nil, err
+		}
+		if err := tx.SaveProvider(p); err != nil {
+			return nil, err
+		}
+		_, err = tx.Record(market.Event{Type: market.EventConsignmentRateSet, At: now, Actor: who.Account, Subject: p.ID, ProviderID: p.ID,
+			Data: market.ConsignmentRateSetData{RateBps: bps, PreviousRateBps: int64(before)}})
+		return p, err
+	})
+}

@@ -232,3 +232,57 @@ func TestSettlement_OwedRecoveredAndFailedPayout_R_VI11(t *testing.T) {
 	_, err = f.svc.Payouts(f.ctx, seller, operation.PayoutQuery{})
 	wantCode(t, err, "UnauthorizedOperation")
 }
+
+// Consignment (R-FE1, R-FE2): the provider's contract rate, set by finance,
+// is frozen on each order at placement (the default before it was set); the
+// provider invoices the platform the settlement amount, which finance marks
+// received.
+func TestSettlement_ConsignmentRateAndInvoice_R_FE1_R_FE2(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, "2026-10-08 09:30")
+	prov := f.payInFull(f.sign(f.approve(f.applyWith("100002", otherOrg, func(a *market.ApplicationForm) {
+		a.CooperationMode, a.Categories = "consignment", []string{"software"}
+	}))))
+	who := providerActor("100002")
+	prod := f.listed(who, "software", 10_000)
+	before := f.paidOrder(prod.ID, "4200000000202610080001")
+
+	_, err := f.svc.SetConsignmentRate(f.ctx, who, prov.ID, 1500)
+	wantCode(t, err, "UnauthorizedOperation")
+	_, err = f.svc.SetConsignmentRate(f.ctx, finance, prov.ID, 0)
+	wantCode(t, err, "InvalidParameterValue.ConsignmentRateBps")
+	got, err := f.svc.SetConsignmentRate(f.ctx, finance, prov.ID, 1500)
+	ok(t, err)
+	if got.ConsignmentRate != 1500 || f.provider(prov.ID).ConsignmentRate != 1500 {
+		t.Fatalf("rate: %d", got.ConsignmentRate)
+	}
+	after := f.paidOrder(prod.ID, "4200000000202610080002")
+	if before.Fee.RateBps != 2000 || after.Fee.RateBps != 1500 || after.PlatformFee != 1_500 {
+		t.Fatalf("R-FE1 frozen rates: before %d, after %d (%d)", before.Fee.RateBps, after.Fee.RateBps, after.PlatformFee)
+	}
+	platform, _ := f.onSale("100001", creditCode, "software", orderFen)
+	_, err = f.svc.SetConsignmentRate(f.ctx, finance, f.order(f.paidOrder(platform.ID, "4200000000202610080003").ID).ProviderID, 1500)
+	wantCode(t, err, "FailedOperation.NotConsignment")
+
+	f.complete("2026-10-13 10:00")
+	f.setClock("2026-11-01 00:10")
+	f.settle("2026-10")
+	st, lines := f.statement(prov.ID, "2026-10")
+	if got := lineTypes(lines); len(got) != 4 || st.SalesFen != 20_000 || st.FeesFen != -3_500 || st.PayoutFen != 16_500 {
+		t.Fatalf("consignment statement: %+v %v", st, got)
+	}
+	if inv := st.Invoices; len(inv) != 1 || inv[0].Issuer != "provider" || inv[0].Recipient != "platform" || inv[0].AmountFen != 16_500 || inv[0].Status != market.InvoiceAwaitingProvider {
+		t.Fatalf("R-FE2 consignment invoice: %+v", inv)
+	}
+	_, err = f.svc.RecordInvoiceReceived(f.ctx, who, prov.ID, "2026-10")
+	wantCode(t, err, "UnauthorizedOperation")
+	st, err = f.svc.RecordInvoiceReceived(f.ctx, finance, prov.ID, "2026-10")
+	ok(t, err)
+	if st.Invoices[0].Status != market.InvoiceReceived || st.Invoices[0].ReceivedAt.IsZero() {
+		t.Fatalf("received: %+v", st.Invoices)
+	}
+	_, err = f.svc.RecordInvoiceReceived(f.ctx, finance, prov.ID, "2026-10")
+	wantCode(t, err, "FailedOperation.InvoiceAlreadyReceived")
+	_, err = f.svc.RecordInvoiceReceived(f.ctx, finance, f.order(before.ID).ProviderID, "2026-09")
+	wantCode(t, err, "ResourceNotFound.Statement")
+}
