@@ -21,13 +21,15 @@ const (
 	RunCompleted = "completed"
 )
 
-// settlePage is how many provider IDs a run reads at a time.
-const settlePage = 200
+// settleBatchSize is how many providers a run settles per transaction.
+const settleBatchSize = 50
 
 // SettlePeriod settles a calendar month (API.md "Settlement and statements",
-// R-FE1, R-RF7, R-VI11): every provider with activity gets one statement, in
-// its own transaction, which also advances the run record, so a crash resumes
-// after the last provider settled and nothing is counted twice. A completed
+// R-FE1, R-RF7, R-VI11): every provider with activity gets one statement. The
+// run walks the providers in ID order, a batch per transaction that also
+// advances the run record, so a crash resumes after the last batch settled
+// and nothing is counted twice; memory holds one batch, whatever the number
+// of orders. A completed
 // period answers its run as it is: running it twice changes nothing.
 func (s *Service) SettlePeriod(ctx context.Context, who market.Actor, period string) (*SettlementRun, error) {
 	if !who.Has(market.RoleFinance) {
@@ -80,17 +82,15 @@ func (s *Service) settle(ctx context.Context, period string) (*SettlementRun, er
 		return run, err
 	}
 	for {
-		page, err := s.Store.ProviderIDs(ctx, run.Cursor, settlePage)
+		batch, err := s.Store.ProviderIDs(ctx, run.Cursor, settleBatchSize)
 		if err != nil {
 			return nil, err
 		}
-		for _, pid := range page {
-			if run, err = s.settleProvider(ctx, p, pid); err != nil {
-				return nil, err
-			}
-		}
-		if len(page) < settlePage {
+		if len(batch) == 0 {
 			break
+		}
+		if run, err = s.settleBatch(ctx, p, batch); err != nil {
+			return nil, err
 		}
 	}
 	run, err = store.Transact(ctx, s.Store, func(tx *store.Tx) (*SettlementRun, error) {
@@ -108,115 +108,150 @@ func (s *Service) settle(ctx context.Context, period string) (*SettlementRun, er
 	return run, nil
 }
 
-// settleProvider writes one provider's statement for the period, with its
-// lines, payout, ledger transaction and events, marks what it settled, and
-// advances the run — all in one transaction. A provider already settled for
-// the period, or with nothing to settle, only advances the run.
-func (s *Service) settleProvider(ctx context.Context, p market.Period, providerID string) (*SettlementRun, error) {
+// providerSettlement is one provider's statement being written in a batch.
+type providerSettlement struct {
+	prov  *market.Provider
+	st    *market.Statement
+	lines *lineWriter
+}
+
+// settleBatch writes the statements of a batch of providers (consecutive in ID
+// order) for the period — each with its lines, payout, ledger transaction and
+// events — marks what they settled, and advances the run to the batch's last
+// provider, all in one transaction: a crash leaves the batch whole or not at
+// all, and a provider settled before is skipped. A batch, not a provider, per
+// transaction: the embedded engine finds a provider's orders by reading every
+// stored order, so one read serves the whole batch.
+func (s *Service) settleBatch(ctx context.Context, p market.Period, batch []string) (*SettlementRun, error) {
 	return store.Transact(ctx, s.Store, func(tx *store.Tx) (*SettlementRun, error) {
 		now := s.now()
 		run, err := tx.SettlementRun(p.Name)
 		if err != nil {
 			return nil, err
 		}
-		run.Cursor = providerID
-		if _, err := tx.Statement(market.StatementID(providerID, p.Name)); err == nil {
-			return run, tx.SaveSettlementRun(run) // settled before the crash
-		} else if !errors.Is(err, store.ErrNotFound) {
-			return nil, err
+		todo := map[string]*providerSettlement{}
+		for _, pid := range batch {
+			if _, err := tx.Statement(market.StatementID(pid, p.Name)); err == nil {
+				continue // settled before
+			} else if !errors.Is(err, store.ErrNotFound) {
+				return nil, err
+			}
+			prov, err := loadProvider(tx, pid)
+			if err != nil {
+				return nil, err
+			}
+			var opening money.Fen // a first statement opens at zero
+			if last, err := tx.LastStatement(pid, p.Name); err == nil {
+				opening = last.CarriedForwardFen
+			} else if !errors.Is(err, store.ErrNotFound) {
+				return nil, err
+			}
+			st := market.NewStatement(pid, market.FeeMode(prov.CooperationMode), p.Name, opening, now)
+			todo[pid] = &providerSettlement{prov: prov, st: st, lines: newLineWriter(tx, st)}
 		}
-		prov, err := loadProvider(tx, providerID)
-		if err != nil {
-			return nil, err
-		}
-		var opening money.Fen // a first statement opens at zero
-		if last, err := tx.LastStatement(providerID, p.Name); err == nil {
-			opening = last.CarriedForwardFen
-		} else if !errors.Is(err, store.ErrNotFound) {
-			return nil, err
-		}
-		st := market.NewStatement(providerID, market.FeeMode(prov.CooperationMode), p.Name, opening, now)
-		lines := newLineWriter(tx, st)
-		err = tx.EachSettleableOrder(providerID, p.End, func(o *market.Order) error {
-			return lines.add(market.SaleLines(o)...)
+		err = tx.EachSettleableOrderIn(batch, p.End, func(o *market.Order) error {
+			ps, ok := todo[o.ProviderID]
+			if !ok {
+				return nil
+			}
+			return ps.lines.add(market.SaleLines(o)...)
 		})
 		if err != nil {
 			return nil, err
 		}
-		clawbacks, err := tx.UnsettledClawbacks(providerID, p.End)
-		if err != nil {
-			return nil, err
-		}
-		for _, c := range clawbacks {
-			if err := lines.add(market.ClawbackLine(c)); err != nil {
+		for _, pid := range batch {
+			ps, ok := todo[pid]
+			if !ok {
+				continue
+			}
+			issued, err := s.closeStatement(tx, p, ps, now)
+			if err != nil {
 				return nil, err
 			}
-		}
-		returned, err := tx.ReturnedPayouts(providerID, p.End)
-		if err != nil {
-			return nil, err
-		}
-		for _, po := range returned {
-			if err := lines.add(market.PayoutReturnedLine(po)); err != nil {
-				return nil, err
+			if issued {
+				run.Providers++
+				run.PayoutFen += ps.st.PayoutFen
 			}
 		}
-		recovered, ok := st.Recover(prov.Deposit.OwedFen, minTime(now, p.End.Add(-time.Millisecond)))
-		if ok {
-			if err := lines.add(recovered); err != nil {
-				return nil, err
-			}
-		}
-		if !st.Active() {
-			return run, tx.SaveSettlementRun(run)
-		}
-		if err := lines.flush(); err != nil {
+		if _, err := tx.MarkOrdersSettledIn(batch, p.End, p.Name, now); err != nil {
 			return nil, err
 		}
-		st.Close()
-		if err := st.Check(); err != nil {
-			return nil, err
-		}
-		if st.PayoutFen > 0 {
-			po := market.NewPayout(st)
-			st.PayoutID = po.ID
-			if err := tx.InsertPayout(po); err != nil {
-				return nil, err
-			}
-		}
-		if err := tx.InsertStatement(st); err != nil {
-			return nil, err
-		}
-		if _, err := tx.MarkOrdersSettled(providerID, p.End, p.Name, now); err != nil {
-			return nil, err
-		}
-		if len(clawbacks) > 0 {
-			if err := tx.MarkClawbacksSettled(providerID, p.End, p.Name); err != nil {
-				return nil, err
-			}
-		}
-		if len(returned) > 0 {
-			if err := tx.MarkPayoutsReturned(providerID, p.End, p.Name); err != nil {
-				return nil, err
-			}
-		}
-		if ok {
-			if err := s.recordOwedRecovered(tx, prov, st, -recovered.AmountFen, now); err != nil {
-				return nil, err
-			}
-		}
-		if err := tx.PostLedger(market.SettlementTxn(st)); err != nil {
-			return nil, err
-		}
-		if _, err := tx.Record(market.Event{Type: market.EventStatementIssued, At: now, Actor: market.System("settle-providers").Account, Subject: st.ID, ProviderID: providerID,
-			Data: market.StatementIssuedData{Period: st.Period, OpeningBalanceFen: int64(st.OpeningFen), ClosingBalanceFen: int64(st.ClosingFen),
-				PayoutFen: int64(st.PayoutFen), CarriedForwardFen: int64(st.CarriedForwardFen), Lines: st.LineCount}}); err != nil {
-			return nil, err
-		}
-		run.Providers++
-		run.PayoutFen += st.PayoutFen
+		run.Cursor = batch[len(batch)-1]
 		return run, tx.SaveSettlementRun(run)
 	})
+}
+
+// closeStatement adds a provider's clawbacks, returned payouts and recovered
+// owed amount to its sale lines and, when it has any line, writes the
+// statement, its payout, the ledger transaction and the events.
+func (s *Service) closeStatement(tx *store.Tx, p market.Period, ps *providerSettlement, now time.Time) (bool, error) {
+	pid, st, lines := ps.prov.ID, ps.st, ps.lines
+	clawbacks, err := tx.UnsettledClawbacks(pid, p.End)
+	if err != nil {
+		return false, err
+	}
+	for _, c := range clawbacks {
+		if err := lines.add(market.ClawbackLine(c)); err != nil {
+			return false, err
+		}
+	}
+	returned, err := tx.ReturnedPayouts(pid, p.End)
+	if err != nil {
+		return false, err
+	}
+	for _, po := range returned {
+		if err := lines.add(market.PayoutReturnedLine(po)); err != nil {
+			return false, err
+		}
+	}
+	recovered, owed := st.Recover(ps.prov.Deposit.OwedFen, minTime(now, p.End.Add(-time.Millisecond)))
+	if owed {
+		if err := lines.add(recovered); err != nil {
+			return false, err
+		}
+	}
+	if !st.Active() {
+		return false, nil
+	}
+	if err := lines.flush(); err != nil {
+		return false, err
+	}
+	st.Close()
+	if err := st.Check(); err != nil {
+		return false, err
+	}
+	if st.PayoutFen > 0 {
+		po := market.NewPayout(st)
+		st.PayoutID = po.ID
+		if err := tx.InsertPayout(po); err != nil {
+			return false, err
+		}
+	}
+	if err := tx.InsertStatement(st); err != nil {
+		return false, err
+	}
+	if len(clawbacks) > 0 {
+		if err := tx.MarkClawbacksSettled(pid, p.End, p.Name); err != nil {
+			return false, err
+		}
+	}
+	if len(returned) > 0 {
+		if err := tx.MarkPayoutsReturned(pid, p.End, p.Name); err != nil {
+			return false, err
+		}
+	}
+	if owed {
+		if err := s.recordOwedRecovered(tx, ps.prov, st, -recovered.AmountFen, now); err != nil {
+			return false, err
+		}
+	}
+	if err := tx.PostLedger(market.SettlementTxn(st)); err != nil {
+		return false, err
+	}
+	_, err = tx.Record(market.Event{Type: market.EventStatementIssued, At: now, Actor: market.System("settle-providers").Account, Subject: st.ID, ProviderID: pid,
+		Data: market.StatementIssuedData{Period: st.Period, OpeningBalanceFen: int64(st.OpeningFen), ClosingBalanceFen: int64(st.ClosingFen),
+			PayoutFen: int64(st.PayoutFen), CarriedForwardFen: int64(st.CarriedForwardFen), Lines: st.LineCount}})
+	return err == nil, err
 }
 
 // recordOwedRecovered lowers the deposit's owed amount by what the statement

@@ -417,10 +417,12 @@ func queryExercises(now time.Time) map[string]exercise {
 			}
 			return 0, nil
 		}},
-		"Tx.EachSettleableOrder": {kindTimer, tx(func(tx *Tx) error {
-			return tx.EachSettleableOrder("prv_1", now, func(*market.Order) error { return nil })
+		"Tx.EachSettleableOrderIn": {kindTimer, tx(func(tx *Tx) error {
+			return tx.EachSettleableOrderIn([]string{"prv_1", "prv_2"}, now, func(*market.Order) error { return nil })
 		})},
-		"Tx.MarkOrdersSettled":    {kindOther, tx(func(tx *Tx) error { return second(tx.MarkOrdersSettled("prv_1", now, "2026-10", now)) })},
+		"Tx.MarkOrdersSettledIn": {kindOther, tx(func(tx *Tx) error {
+			return second(tx.MarkOrdersSettledIn([]string{"prv_1", "prv_2"}, now, "2026-10", now))
+		})},
 		"Tx.UnsettledClawbacks":   {kindTimer, tx(func(tx *Tx) error { return second(tx.UnsettledClawbacks("prv_1", now)) })},
 		"Tx.MarkClawbacksSettled": {kindOther, tx(func(tx *Tx) error { return tx.MarkClawbacksSettled("prv_1", now, "2026-10") })},
 		"Tx.ReturnedPayouts":      {kindTimer, tx(func(tx *Tx) error { return second(tx.ReturnedPayouts("prv_1", now)) })},

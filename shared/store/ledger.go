@@ -43,6 +43,14 @@ func (d ledgerDoc) txn() market.LedgerTxn {
 	return t
 }
 
+func ledgerToDoc(t market.LedgerTxn) bson.M {
+	d := ledgerDoc{ID: t.ID, Kind: string(t.Kind), Subject: t.Subject, ProviderID: t.ProviderID, At: ms(t.At)}
+	for _, p := range t.Postings {
+		d.Postings = append(d.Postings, postingDoc{Account: string(p.Account), AmountFen: int64(p.AmountFen)})
+	}
+	return toM(d)
+}
+
 // PostLedger writes a balanced ledger transaction in the business change's
 // transaction, straight from a builder of market (ok false: no money moved,
 // nothing to write). Its ID is unique per kind and subject, so the same
@@ -54,11 +62,7 @@ func (tx *Tx) PostLedger(t market.LedgerTxn, ok bool, err error) error {
 	if err := t.Check(); err != nil {
 		return fmt.Errorf("store: %w", err)
 	}
-	d := ledgerDoc{ID: t.ID, Kind: string(t.Kind), Subject: t.Subject, ProviderID: t.ProviderID, At: ms(t.At)}
-	for _, p := range t.Postings {
-		d.Postings = append(d.Postings, postingDoc{Account: string(p.Account), AmountFen: int64(p.AmountFen)})
-	}
-	if _, err := tx.col(colLedger).InsertOne(tx.ctx, d); err != nil {
+	if _, err := tx.col(colLedger).InsertOne(tx.ctx, ledgerToDoc(t)); err != nil {
 		return fmt.Errorf("store: ledger %s: %w", t.ID, err)
 	}
 	return nil
@@ -158,15 +162,19 @@ func (s *Store) ProviderIDs(ctx context.Context, afterID string, limit int) ([]s
 	return s.ids(ctx, colProviders, filter, bson.D{{Key: "_id", Value: 1}}, limit)
 }
 
-// settleable are a provider's orders completed by end and not settled.
-func settleable(providerID string, end time.Time) bson.M {
-	return bson.M{"providerId": providerID, "settledAt": bson.M{"$exists": false}, "completedAt": bson.M{"$lt": ms(end)}}
+// settleable are the orders completed before end and not settled of a batch
+// of providers. The provider comes first: the embedded engine matches every
+// stored order against the filter in its order, and most fail there.
+func settleable(providerIDs []string, end time.Time) bson.D {
+	return bson.D{{Key: "providerId", Value: bson.M{"$in": providerIDs}}, {Key: "completedAt", Value: bson.M{"$lt": ms(end)}},
+		{Key: "settledAt", Value: bson.M{"$exists": false}}}
 }
 
-// EachSettleableOrder streams a provider's orders completed before end and
-// not settled yet, one at a time, so memory does not grow with their number.
-func (tx *Tx) EachSettleableOrder(providerID string, end time.Time, fn func(*market.Order) error) error {
-	cur, err := tx.col(colOrders).Find(tx.ctx, settleable(providerID, end))
+// EachSettleableOrderIn streams the orders completed before end and not
+// settled of a batch of providers, one at a time, so memory does not grow
+// with their number.
+func (tx *Tx) EachSettleableOrderIn(providerIDs []string, end time.Time, fn func(*market.Order) error) error {
+	cur, err := tx.col(colOrders).Find(tx.ctx, settleable(providerIDs, end))
 	if err != nil {
 		return fmt.Errorf("store: settleable orders: %w", err)
 	}
@@ -183,11 +191,11 @@ func (tx *Tx) EachSettleableOrder(providerID string, end time.Time, fn func(*mar
 	return cur.Err()
 }
 
-// MarkOrdersSettled stamps every order EachSettleableOrder found, in the same
-// transaction, with one write; it bumps their version so a concurrent change
-// of one of them conflicts.
-func (tx *Tx) MarkOrdersSettled(providerID string, end time.Time, period string, now time.Time) (int64, error) {
-	res, err := tx.col(colOrders).UpdateMany(tx.ctx, settleable(providerID, end),
+// MarkOrdersSettledIn stamps every order EachSettleableOrderIn found, in the
+// same transaction, with one write; it bumps their version so a concurrent
+// change of one of them conflicts.
+func (tx *Tx) MarkOrdersSettledIn(providerIDs []string, end time.Time, period string, now time.Time) (int64, error) {
+	res, err := tx.col(colOrders).UpdateMany(tx.ctx, settleable(providerIDs, end),
 		bson.M{"$set": bson.M{"settledAt": ms(now), "settledIn": period}, "$inc": bson.M{"version": int64(1)}})
 	if err != nil {
 		return 0, fmt.Errorf("store: settle orders: %w", err)
