@@ -63,7 +63,10 @@ func (s *Service) settle(ctx context.Context, period string) (*SettlementRun, er
 	if err := p.CheckEnded(now); err != nil {
 		return nil, err
 	}
-	run, err := store.Transact(ctx, s.Store, func(tx *store.Tx) (*SettlementRun, error) {
+	// Only the last transaction answers an Idempotency-Key: the run is
+	// recorded as it ends, not as it starts.
+	work := store.WithIdempotency(ctx, nil)
+	run, err := store.Transact(work, s.Store, func(tx *store.Tx) (*SettlementRun, error) {
 		run, err := tx.SettlementRun(p.Name)
 		if err == nil || !errors.Is(err, store.ErrNotFound) {
 			return run, err
@@ -82,14 +85,14 @@ func (s *Service) settle(ctx context.Context, period string) (*SettlementRun, er
 		return run, err
 	}
 	for {
-		batch, err := s.Store.ProviderIDs(ctx, run.Cursor, settleBatchSize)
+		batch, err := s.Store.ProviderIDs(work, run.Cursor, settleBatchSize)
 		if err != nil {
 			return nil, err
 		}
 		if len(batch) == 0 {
 			break
 		}
-		if run, err = s.settleBatch(ctx, p, batch); err != nil {
+		if run, err = s.settleBatch(work, p, batch); err != nil {
 			return nil, err
 		}
 	}
