@@ -121,10 +121,13 @@ func TestSettlementAtScale(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close(ctx)
-	fmt.Printf("seeded in %s\n", time.Since(seedStart).Round(time.Millisecond))
+	seeded := time.Since(seedStart)
 	clk := &fixedClock{now: time.Date(2026, 11, 1, 0, 10, 0, 0, workday.Shanghai)}
 	svc := &operation.Service{Store: st, Clock: clk, Calendar: workday.New(), Sender: &fakeSender{}, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	runtime.GC()
+	var mem runtime.MemStats
+	runtime.ReadMemStats(&mem)
+	storeRSS := procStatusKB(t, "VmRSS:")
 	start := time.Now()
 	run, err := svc.SettlePeriod(ctx, finance, "2026-10")
 	elapsed := time.Since(start)
@@ -158,21 +161,23 @@ func TestSettlementAtScale(t *testing.T) {
 	if lines != 2*scaleOrders || settled != scaleProviders {
 		t.Fatalf("%d lines, %d settlement transactions", lines, settled)
 	}
-	rss := peakRSSKB(t)
-	fmt.Printf("settlement-scale: %s peak-RSS-KB %d (%d orders, %d providers, %d lines)\n", elapsed.Round(time.Millisecond), rss, scaleOrders, scaleProviders, lines)
-	if rss > scaleMaxRSSMB*1024 {
-		t.Fatalf("peak RSS %d MB, over %d MB", rss/1024, scaleMaxRSSMB)
+	rss := procStatusKB(t, "VmHWM:")
+	fmt.Printf("settlement-scale: %s peak-RSS-KB %d store-RSS-KB %d store-heap-MB %d seeded-in %s (%d orders, %d providers, %d lines)\n",
+		elapsed.Round(time.Millisecond), rss, storeRSS, mem.HeapAlloc>>20, seeded.Round(time.Millisecond), scaleOrders, scaleProviders, lines)
+	if rss-storeRSS > scaleMaxRSSMB*1024 {
+		t.Fatalf("the settlement took peak RSS from %d MB to %d MB: more than %d MB over the stored data", storeRSS/1024, rss/1024, scaleMaxRSSMB)
 	}
 }
 
-// peakRSSKB reads the process's peak resident set (VmHWM) from /proc.
-func peakRSSKB(t *testing.T) int64 {
+// procStatusKB reads a figure of /proc/self/status: VmHWM is the peak
+// resident set, VmRSS the current one.
+func procStatusKB(t *testing.T, field string) int64 {
 	data, err := os.ReadFile("/proc/self/status")
 	if err != nil {
 		t.Skipf("no /proc/self/status: %v", err)
 	}
 	for _, line := range strings.Split(string(data), "\n") {
-		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+		if v, ok := strings.CutPrefix(line, field); ok {
 			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
 			if err != nil {
 				t.Fatal(err)
@@ -180,6 +185,6 @@ func peakRSSKB(t *testing.T) int64 {
 			return kb
 		}
 	}
-	t.Fatal("no VmHWM in /proc/self/status")
+	t.Fatalf("no %s in /proc/self/status", field)
 	return 0
 }
