@@ -43,6 +43,9 @@ func TestJourney_SettlementOctoberNovember_R_FE1_R_RF7(t *testing.T) {
 	if len(lines) != 2 || fen(oct["closingBalanceFen"]) != 27000 || fen(oct["payoutFen"]) != 27000 || lines[0].(map[string]any)["orderId"] != id {
 		t.Fatalf("October: %v", oct)
 	}
+	if o := e.must(e.call("GET", "/v1/orders/"+id, buyer, nil), 200).Body; o["settledIn"] != "2026-10" || o["settledAt"] == nil {
+		t.Fatalf("the order does not show its settlement: %v", o)
+	}
 	payout := oct["payoutId"].(string)
 	batch := e.must(e.call("GET", "/v1/payouts?status=pending&format=csv", fin, nil), 200)
 	if !strings.HasPrefix(batch.Raw, "\ufeffpayoutId,") || !strings.Contains(batch.Raw, payout+","+pid+",") || !strings.Contains(batch.Raw, ",27000,270.00,") {
