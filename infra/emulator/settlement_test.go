@@ -4,8 +4,10 @@ import (
 	"encoding/csv"
 	"strings"
 	"testing"
+	"time"
 
 	"cloudmarket/shared/market"
+	"cloudmarket/shared/workday"
 )
 
 // The journey over HTTP: an order settled in October by the monthly
@@ -112,4 +114,38 @@ func TestJourney_SettlementOctoberNovember_R_FE1_R_RF7(t *testing.T) {
 	if countEvents(e, market.EventStatementIssued) != 2 {
 		t.Fatalf("statement events: %d", countEvents(e, market.EventStatementIssued))
 	}
+}
+
+// settlementKeyed sends the settlement feature's POSTs under an
+// Idempotency-Key (TestEveryPOSTWithIdempotencyKey): a consignment provider
+// sells one order; once its month has ended, the month is settled, the
+// platform-mode provider's payout recorded paid, the consignment provider's
+// invoice recorded received and its contract rate set.
+func settlementKeyed(e *env, covered map[string]bool, pid, finance string) {
+	e.t.Helper()
+	cons := e.token("100002", market.RoleProvider)
+	f := form(e.upload(cons, pngBytes(e.t), len(pngBytes(e.t))), otherOrg)
+	f["cooperationMode"], f["categories"] = "consignment", []string{"software"}
+	app := e.must(e.call("POST", "/v1/applications", cons, f), 201).Body["id"].(string)
+	cid := e.must(e.call("POST", "/v1/applications/"+app+"/decision", e.token("900001", market.RoleReviewer), map[string]string{"decision": "approve"}), 200).Body["providerId"].(string)
+	e.must(e.call("POST", "/v1/providers/"+cid+"/contract/sign", cons, map[string]string{"signatoryName": "王五"}), 200)
+	e.must(e.call("POST", "/v1/providers/"+cid+"/deposit/payments", finance, payment(500000, "DEP-"+cid)), 201)
+	buyer := e.token("300001", market.RoleBuyer)
+	id := paidOrder(e, buyer, listedProduct(e, cons, "software", false, "month", 30, 30000, nil), "in_service")["id"].(string)
+	now, err := time.Parse(time.RFC3339Nano, e.must(e.call("GET", "/_local/clock", "", nil), 200).Body["now"].(string))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	done := now.Add(6 * 24 * time.Hour).In(workday.Shanghai) // the review period has ended (R-RF1)
+	setClock(e, done.Format(time.RFC3339))
+	fire(e)
+	waitOrder(e, id, buyer, "completed")
+	period := done.Format("2006-01")
+	setClock(e, time.Date(done.Year(), done.Month()+1, 1, 0, 10, 0, 0, workday.Shanghai).Format(time.RFC3339))
+
+	keyed(e, covered, "/v1/settlements", finance, map[string]string{"period": period}, 200)
+	st := e.must(e.call("GET", "/v1/providers/"+pid+"/statements/"+period, finance, nil), 200).Body
+	keyed(e, covered, "/v1/payouts/"+st["payoutId"].(string)+"/result", finance, map[string]string{"status": "paid", "reference": "CMB-IDEM-1"}, 200)
+	keyed(e, covered, "/v1/providers/"+cid+"/statements/"+period+"/invoice-received", finance, nil, 200)
+	keyed(e, covered, "/v1/providers/"+cid+"/consignment-rate", finance, map[string]int{"consignmentRateBps": 1500}, 200)
 }
