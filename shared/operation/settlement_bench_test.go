@@ -148,15 +148,25 @@ func TestSettlementAtScale(t *testing.T) {
 		}
 		lines += stm.LineCount
 	}
-	for p := range scaleProviders {
-		if err := st.EachLedgerTxn(ctx, fmt.Sprintf("prv_scale%06d", p), func(tx market.LedgerTxn) error {
-			if tx.Kind == market.LedgerSettlement {
-				settled++
-			}
-			return nil
-		}); err != nil {
-			t.Fatal(err)
+	var history []market.LedgerTxn // the settlement transactions; the order payments are only checked
+	if err := st.EachLedgerTxn(ctx, "", func(tx market.LedgerTxn) error {
+		if err := tx.Check(); err != nil {
+			return err
 		}
+		if tx.Kind == market.LedgerSettlement {
+			settled++
+			history = append(history, tx)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	b, err := market.Balances(history)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b[market.AccountPlatformRevenue] != -fees {
+		t.Fatalf("platform revenue %d, fees %d", b[market.AccountPlatformRevenue], fees)
 	}
 	if lines != 2*scaleOrders || settled != scaleProviders {
 		t.Fatalf("%d lines, %d settlement transactions", lines, settled)
