@@ -29,8 +29,8 @@ const settleBatchSize = 50
 // run walks the providers in ID order, a batch per transaction that also
 // advances the run record, so a crash resumes after the last batch settled
 // and nothing is counted twice; memory holds one batch, whatever the number
-// of orders. A completed
-// period answers its run as it is: running it twice changes nothing.
+// of orders. A completed period answers its run as it is: running it twice
+// changes nothing.
 func (s *Service) SettlePeriod(ctx context.Context, who market.Actor, period string) (*SettlementRun, error) {
 	if !who.Has(market.RoleFinance) {
 		return nil, fault.Forbidden("Settling a period is for finance.")
@@ -179,7 +179,7 @@ func (s *Service) settleBatch(ctx context.Context, p market.Period, batch []stri
 		if _, err := tx.MarkOrdersSettledIn(batch, p.End, p.Name, now); err != nil {
 			return nil, err
 		}
-		run.Cursor = batch[len(batch)-1]
+		run.Cursor = max(run.Cursor, batch[len(batch)-1]) // a concurrent run of the period may be ahead
 		return run, tx.SaveSettlementRun(run)
 	})
 }
