@@ -286,3 +286,41 @@ func TestSettlement_ConsignmentRateAndInvoice_R_FE1_R_FE2(t *testing.T) {
 	_, err = f.svc.RecordInvoiceReceived(f.ctx, finance, f.order(before.ID).ProviderID, "2026-09")
 	wantCode(t, err, "ResourceNotFound.Statement")
 }
+
+// The timer and finance settling the same month at once write one statement,
+// one payout and one ledger transaction.
+func TestSettlement_ConcurrentRunsSettleOnce(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, "2026-10-08 09:30")
+	prod, prov := f.onSale("100001", creditCode, "software", orderFen)
+	f.paidOrder(prod.ID, "4200000000202610080001")
+	f.complete("2026-10-13 10:00")
+	f.setClock("2026-11-01 00:10")
+	runs := make(chan *operation.SettlementRun, 2)
+	errs := make(chan error, 2)
+	for range 2 {
+		go func() {
+			run, err := f.svc.SettlePeriod(f.ctx, finance, "2026-10")
+			runs <- run
+			errs <- err
+		}()
+	}
+	for range 2 {
+		ok(t, <-errs)
+		if run := <-runs; run.Providers != 1 || run.PayoutFen != 27_000 {
+			t.Fatalf("run: %+v", run)
+		}
+	}
+	settlements := 0
+	ok(t, f.st.EachLedgerTxn(f.ctx, prov.ID, func(tx market.LedgerTxn) error {
+		if tx.Kind == market.LedgerSettlement {
+			settlements++
+		}
+		return nil
+	}))
+	payouts, err := f.st.Payouts(f.ctx, store.PayoutQuery{ProviderID: prov.ID})
+	ok(t, err)
+	if list, err := f.st.Statements(f.ctx, prov.ID, "", 0); err != nil || len(list) != 1 || len(payouts) != 1 || settlements != 1 {
+		t.Fatalf("statements %d, payouts %d, settlement transactions %d (%v)", len(list), len(payouts), settlements, err)
+	}
+}
