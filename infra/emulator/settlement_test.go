@@ -119,8 +119,9 @@ func TestJourney_SettlementOctoberNovember_R_FE1_R_RF7(t *testing.T) {
 // settlementKeyed sends the settlement feature's POSTs under an
 // Idempotency-Key (TestEveryPOSTWithIdempotencyKey): a consignment provider
 // sells one order; once its month has ended, the month is settled, the
-// platform-mode provider's payout recorded paid, the consignment provider's
-// invoice recorded received and its contract rate set.
+// platform-mode provider's payout recorded paid and its fee invoice requested,
+// the consignment provider's invoice recorded received and its contract rate
+// set.
 func settlementKeyed(e *env, covered map[string]bool, pid, finance string) {
 	e.t.Helper()
 	cons := e.token("100002", market.RoleProvider)
@@ -147,5 +148,6 @@ func settlementKeyed(e *env, covered map[string]bool, pid, finance string) {
 	st := e.must(e.call("GET", "/v1/providers/"+pid+"/statements/"+period, finance, nil), 200).Body
 	keyed(e, covered, "/v1/payouts/"+st["payoutId"].(string)+"/result", finance, map[string]string{"status": "paid", "reference": "CMB-IDEM-1"}, 200)
 	keyed(e, covered, "/v1/providers/"+cid+"/statements/"+period+"/invoice-received", finance, nil, 200)
+	keyed(e, covered, "/v1/providers/"+pid+"/statements/"+period+"/fee-invoice-request", e.token("100001", market.RoleProvider), nil, 200)
 	keyed(e, covered, "/v1/providers/"+cid+"/consignment-rate", finance, map[string]int{"consignmentRateBps": 1500}, 200)
 }

@@ -177,6 +177,8 @@ var Catalogue = []Function{
 		{Method: "POST", Pattern: "/v1/providers/{id}/statements/{period}/invoice-received", Roles: finance, Handle: (*httpapi.API).RecordStatementInvoice}}},
 	{Name: "record-payout-result", Routes: []Route{
 		{Method: "POST", Pattern: "/v1/payouts/{id}/result", Roles: finance, Handle: (*httpapi.API).RecordPayoutResult}}},
+	{Name: "request-fee-invoice", Needs: Needs{Sender: true}, Routes: []Route{
+		{Method: "POST", Pattern: "/v1/providers/{id}/statements/{period}/fee-invoice-request", Roles: provider, Handle: (*httpapi.API).RequestFeeInvoice}}},
 	{Name: "set-consignment-rate", Routes: []Route{
 		{Method: "POST", Pattern: "/v1/providers/{id}/consignment-rate", Roles: finance, Handle: (*httpapi.API).SetConsignmentRate}}},
 	// The 1st of each month, 00:10 Asia/Shanghai: the month before.

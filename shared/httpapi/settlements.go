@@ -55,12 +55,12 @@ type lineView struct {
 }
 
 type statementInvoiceView struct {
-	Issuer     string  `json:"issuer"`
-	Recipient  string  `json:"recipient"`
-	Subject    string  `json:"subject"`
-	AmountFen  int64   `json:"amountFen"`
-	Status     string  `json:"status"`
-	ReceivedAt *string `json:"receivedAt,omitempty"`
+	Issuer    string  `json:"issuer"`
+	Recipient string  `json:"recipient"`
+	Subject   string  `json:"subject"`
+	AmountFen int64   `json:"amountFen"`
+	Status    string  `json:"status"`
+	StatusAt  *string `json:"statusAt,omitempty"`
 }
 
 type statementView struct {
@@ -87,7 +87,7 @@ func viewStatement(s *market.Statement, lines []lineView) statementView {
 		Invoices: []statementInvoiceView{}, CreatedAt: Timestamp(s.CreatedAt)}
 	for _, inv := range s.Invoices {
 		v.Invoices = append(v.Invoices, statementInvoiceView{Issuer: inv.Issuer, Recipient: inv.Recipient, Subject: inv.Subject,
-			AmountFen: int64(inv.AmountFen), Status: inv.Status, ReceivedAt: optTimestamp(inv.ReceivedAt)})
+			AmountFen: int64(inv.AmountFen), Status: inv.Status, StatusAt: optTimestamp(inv.StatusAt)})
 	}
 	return v
 }
@@ -312,5 +312,14 @@ func (a *API) SetConsignmentRate(ctx context.Context, r *Request) (Reply, error)
 		return consignmentRateView{ProviderID: p.ID, CooperationMode: p.CooperationMode, ConsignmentRateBps: int64(p.ConsignmentRate)}
 	}, func(ctx context.Context) (*market.Provider, error) {
 		return a.Operations.SetConsignmentRate(ctx, r.Caller, a.provider(r), *in.ConsignmentRateBps)
+	})
+}
+
+// RequestFeeInvoice serves POST
+// /v1/providers/{id}/statements/{period}/fee-invoice-request (the provider,
+// R-FE2).
+func (a *API) RequestFeeInvoice(ctx context.Context, r *Request) (Reply, error) {
+	return Do(ctx, http.StatusOK, func(s *market.Statement) any { return viewStatement(s, nil) }, func(ctx context.Context) (*market.Statement, error) {
+		return a.Operations.RequestFeeInvoice(ctx, r.Caller, a.provider(r), r.Params["period"])
 	})
 }

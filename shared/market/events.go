@@ -80,6 +80,7 @@ const (
 	EventPayoutPaid               EventType = "payout.paid"
 	EventPayoutFailed             EventType = "payout.failed"
 	EventConsignmentRateSet       EventType = "provider.consignment_rate_set"
+	EventFeeInvoiceRequested      EventType = "settlement.fee_invoice_requested"
 )
 
 // Event is one entry of the audit trail: a state change, who made it, when,
@@ -405,6 +406,7 @@ var eventPayloads = map[EventType][]any{
 	EventPayoutPaid:               {PayoutData{}},
 	EventPayoutFailed:             {PayoutData{}},
 	EventConsignmentRateSet:       {ConsignmentRateSetData{}},
+	EventFeeInvoiceRequested:      {StatementInvoiceReceivedData{}},
 }
 
 // Payloads of the settlement events.

@@ -215,17 +215,18 @@ const (
 	InvoiceToIssue                 = "to_issue"                  // the platform issues it
 	InvoiceAwaitingProvider        = "awaiting_provider_invoice" // consignment: the provider's invoice to the platform
 	InvoiceReceived                = "received"                  // finance has the provider's invoice
+	InvoiceRequested               = "requested"                 // the provider asked for the platform's fee invoice (R-FE2)
 	InvoiceBetweenProviderAndBuyer = "between_provider_and_buyer"
 )
 
 // StatementInvoice is one invoice a statement calls for (R-FE2).
 type StatementInvoice struct {
-	Issuer     string
-	Recipient  string
-	Subject    string
-	AmountFen  money.Fen
-	Status     string
-	ReceivedAt time.Time
+	Issuer    string
+	Recipient string
+	Subject   string
+	AmountFen money.Fen
+	Status    string
+	StatusAt  time.Time // when the status last changed
 }
 
 // StatementInvoices: platform mode — the platform invoices the provider its
@@ -261,7 +262,7 @@ func (s *Statement) InvoiceReceivedNow(now time.Time) error {
 		if inv.Status == InvoiceReceived {
 			return fault.Failed("InvoiceAlreadyReceived", "The settlement invoice of statement %s was recorded as received already.", s.ID)
 		}
-		inv.Status, inv.ReceivedAt = InvoiceReceived, now
+		inv.Status, inv.StatusAt = InvoiceReceived, now
 		return nil
 	}
 	return fault.Failed("NoProviderInvoice", "Statement %s calls for no invoice from the provider (platform mode: the platform invoices its service fee).", s.ID)
@@ -341,6 +342,23 @@ func (d *Deposit) RecoverOwed(amount money.Fen) error {
 	}
 	d.OwedFen -= amount
 	return nil
+}
+
+// RequestFeeInvoice records the provider's request for the invoice of the
+// fees it paid (R-FE2: the platform's service-fee invoice of the statement).
+func (s *Statement) RequestFeeInvoice(now time.Time) error {
+	for i := range s.Invoices {
+		inv := &s.Invoices[i]
+		if inv.Issuer != "platform" || inv.Recipient != "provider" {
+			continue
+		}
+		if inv.Status == InvoiceRequested {
+			return fault.Failed("InvoiceAlreadyRequested", "The service-fee invoice of statement %s was requested already.", s.ID)
+		}
+		inv.Status, inv.StatusAt = InvoiceRequested, now
+		return nil
+	}
+	return fault.Failed("NoFeeInvoice", "Statement %s has no platform fee to invoice (consignment: the platform invoices the buyers; or no fee this period).", s.ID)
 }
 
 // MaxConsignmentRate is the highest consignment share a contract may set.

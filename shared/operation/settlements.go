@@ -400,6 +400,43 @@ func (s *Service) RecordInvoiceReceived(ctx context.Context, who market.Actor, p
 	return st, err
 }
 
+// RequestFeeInvoice is the provider's request for the invoice of the fees it
+// paid in a period (R-FE2); finance is told.
+func (s *Service) RequestFeeInvoice(ctx context.Context, who market.Actor, providerID, period string) (*market.Statement, error) {
+	if _, err := market.ParsePeriod(period); err != nil {
+		return nil, err
+	}
+	now := s.now()
+	st, err := store.Transact(ctx, s.Store, func(tx *store.Tx) (*market.Statement, error) {
+		p, err := loadProvider(tx, providerID)
+		if err != nil {
+			return nil, err
+		}
+		if err := ownProvider(who, p); err != nil {
+			return nil, err
+		}
+		st, err := tx.Statement(market.StatementID(providerID, period))
+		if err != nil {
+			return nil, notFound(err, "Statement", providerID+" "+period)
+		}
+		if err := st.RequestFeeInvoice(now); err != nil {
+			return nil, err
+		}
+		if err := tx.SaveStatement(st); err != nil {
+			return nil, err
+		}
+		_, err = tx.Record(market.Event{Type: market.EventFeeInvoiceRequested, At: now, Actor: who.Account, Subject: st.ID, ProviderID: providerID,
+			Data: market.StatementInvoiceReceivedData{Period: period, AmountFen: int64(-st.FeesFen)}},
+			staffSMS(s.Config.FinancePhones, "fee_invoice_requested", p.CompanyName, period, (-st.FeesFen).String())...)
+		return st, err
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.DeliverPending(ctx)
+	return st, nil
+}
+
 // PayoutQuery filters the payout list (the store's, for the adapters).
 type PayoutQuery = store.PayoutQuery
 

@@ -278,7 +278,7 @@ func TestSettlement_ConsignmentRateAndInvoice_R_FE1_R_FE2(t *testing.T) {
 	wantCode(t, err, "UnauthorizedOperation")
 	st, err = f.svc.RecordInvoiceReceived(f.ctx, finance, prov.ID, "2026-10")
 	ok(t, err)
-	if st.Invoices[0].Status != market.InvoiceReceived || st.Invoices[0].ReceivedAt.IsZero() {
+	if st.Invoices[0].Status != market.InvoiceReceived || st.Invoices[0].StatusAt.IsZero() {
 		t.Fatalf("received: %+v", st.Invoices)
 	}
 	_, err = f.svc.RecordInvoiceReceived(f.ctx, finance, prov.ID, "2026-10")
@@ -322,5 +322,30 @@ func TestSettlement_ConcurrentRunsSettleOnce(t *testing.T) {
 	ok(t, err)
 	if list, err := f.st.Statements(f.ctx, prov.ID, "", 0); err != nil || len(list) != 1 || len(payouts) != 1 || settlements != 1 {
 		t.Fatalf("statements %d, payouts %d, settlement transactions %d (%v)", len(list), len(payouts), settlements, err)
+	}
+}
+
+// R-FE2: a provider may ask for the invoice of the fees it paid.
+func TestSettlement_FeeInvoiceRequest_R_FE2(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, "2026-10-08 09:30")
+	prod, prov := f.onSale("100001", creditCode, "software", orderFen)
+	f.paidOrder(prod.ID, "4200000000202610080001")
+	f.complete("2026-10-13 10:00")
+	f.setClock("2026-11-01 00:10")
+	f.settle("2026-10")
+	_, err := f.svc.RequestFeeInvoice(f.ctx, finance, prov.ID, "2026-10")
+	wantCode(t, err, "UnauthorizedOperation")
+	st, err := f.svc.RequestFeeInvoice(f.ctx, seller, prov.ID, "2026-10")
+	ok(t, err)
+	if inv := st.Invoices[1]; inv.Subject != "service_fee" || inv.Status != market.InvoiceRequested || inv.StatusAt.IsZero() || inv.AmountFen != 3_000 {
+		t.Fatalf("requested: %+v", st.Invoices)
+	}
+	_, err = f.svc.RequestFeeInvoice(f.ctx, seller, prov.ID, "2026-10")
+	wantCode(t, err, "FailedOperation.InvoiceAlreadyRequested")
+	_, err = f.svc.RecordInvoiceReceived(f.ctx, finance, prov.ID, "2026-10")
+	wantCode(t, err, "FailedOperation.NoProviderInvoice")
+	if m := f.message(financePhone, "fee_invoice_requested"); len(m.Params) != 3 || m.Params[2] != "30.00 CNY" {
+		t.Fatalf("finance SMS: %+v", m)
 	}
 }

@@ -240,12 +240,12 @@ func (tx *Tx) MarkClawbacksSettled(providerID string, end time.Time, period stri
 }
 
 type statementInvoiceDoc struct {
-	Issuer     string     `bson:"issuer"`
-	Recipient  string     `bson:"recipient"`
-	Subject    string     `bson:"subject"`
-	AmountFen  int64      `bson:"amountFen"`
-	Status     string     `bson:"status"`
-	ReceivedAt *time.Time `bson:"receivedAt,omitempty"`
+	Issuer    string     `bson:"issuer"`
+	Recipient string     `bson:"recipient"`
+	Subject   string     `bson:"subject"`
+	AmountFen int64      `bson:"amountFen"`
+	Status    string     `bson:"status"`
+	StatusAt  *time.Time `bson:"statusAt,omitempty"`
 }
 
 type statementDoc struct {
@@ -275,7 +275,7 @@ func statementToDoc(s *market.Statement) bson.M {
 		PayoutID: s.PayoutID, Invoices: []statementInvoiceDoc{}, CreatedAt: ms(s.CreatedAt)}
 	for _, inv := range s.Invoices {
 		d.Invoices = append(d.Invoices, statementInvoiceDoc{Issuer: inv.Issuer, Recipient: inv.Recipient, Subject: inv.Subject, AmountFen: int64(inv.AmountFen),
-			Status: inv.Status, ReceivedAt: timePtr(inv.ReceivedAt)})
+			Status: inv.Status, StatusAt: timePtr(inv.StatusAt)})
 	}
 	return toM(d)
 }
@@ -287,7 +287,7 @@ func (d statementDoc) statement() *market.Statement {
 		CarriedForwardFen: money.Fen(d.CarriedForwardFen), LineCount: d.LineCount, PayoutID: d.PayoutID, CreatedAt: d.CreatedAt.UTC()}
 	for _, inv := range d.Invoices {
 		s.Invoices = append(s.Invoices, market.StatementInvoice{Issuer: inv.Issuer, Recipient: inv.Recipient, Subject: inv.Subject,
-			AmountFen: money.Fen(inv.AmountFen), Status: inv.Status, ReceivedAt: timeOrZero(inv.ReceivedAt)})
+			AmountFen: money.Fen(inv.AmountFen), Status: inv.Status, StatusAt: timeOrZero(inv.StatusAt)})
 	}
 	return s
 }
