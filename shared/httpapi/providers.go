@@ -81,19 +81,16 @@ type contractView struct {
 }
 
 type providerView struct {
-	ID              string   `json:"id"`
-	AccountID       string   `json:"accountId"`
-	ApplicationID   string   `json:"applicationId"`
-	CompanyName     string   `json:"companyName"`
-	OrgCode         string   `json:"orgCode"`
-	LicenseNo       string   `json:"licenseNo"`
-	MainBusiness    string   `json:"mainBusiness"`
-	Categories      []string `json:"categories"`
-	CooperationMode string   `json:"cooperationMode"`
-	// ConsignmentRateBps is the contract's consignment share; null: the
-	// platform default applies.
-	ConsignmentRateBps *int64      `json:"consignmentRateBps"`
-	Contact            contactView `json:"contact"`
+	ID              string      `json:"id"`
+	AccountID       string      `json:"accountId"`
+	ApplicationID   string      `json:"applicationId"`
+	CompanyName     string      `json:"companyName"`
+	OrgCode         string      `json:"orgCode"`
+	LicenseNo       string      `json:"licenseNo"`
+	MainBusiness    string      `json:"mainBusiness"`
+	Categories      []string    `json:"categories"`
+	CooperationMode string      `json:"cooperationMode"`
+	Contact         contactView `json:"contact"`
 	documentsView
 	Status                 string             `json:"status"`
 	Store                  storeView          `json:"store"`
@@ -106,6 +103,8 @@ type providerView struct {
 	CreatedAt              string             `json:"createdAt"`
 	// Present on exit and receipt answers: what blocks the deposit return.
 	ReturnBlockers *[]market.ReturnBlocker `json:"returnBlockers,omitempty"`
+	// The contract's consignment share (R-FE1); null: the platform default.
+	ConsignmentRateBps *int64 `json:"consignmentRateBps"`
 }
 
 func viewDepositSummary(d market.Deposit) depositSummaryView {

@@ -140,9 +140,8 @@ func providerToDoc(p *market.Provider) bson.M {
 	return toM(providerDoc{
 		ID: p.ID, AccountID: p.AccountID, ApplicationID: p.ApplicationID, CompanyName: p.CompanyName,
 		OrgCode: p.OrgCode, Organisation: p.Organisation, LicenseNo: p.LicenseNo, MainBusiness: p.MainBusiness,
-		Categories: categoriesOut(p.Categories), CooperationMode: p.CooperationMode, Contact: contactDoc(p.Contact),
-		ConsignmentRateBps: int64(p.ConsignmentRate),
-		Documents:          documentsOut(p.Documents), Status: string(p.Status),
+		Categories: categoriesOut(p.Categories), CooperationMode: p.CooperationMode, Contact: contactDoc(p.Contact), ConsignmentRateBps: int64(p.ConsignmentRate),
+		Documents: documentsOut(p.Documents), Status: string(p.Status),
 		Closures: closures, PublishRestrictedUntil: timePtr(p.PublishRestrictedUntil),
 		Deposit: depositDoc{
 			RequiredFen: int64(d.RequiredFen), BalanceFen: int64(d.BalanceFen), OwedFen: int64(d.OwedFen),
@@ -169,9 +168,8 @@ func (d providerDoc) provider() *market.Provider {
 	return &market.Provider{
 		ID: d.ID, AccountID: d.AccountID, ApplicationID: d.ApplicationID, CompanyName: d.CompanyName,
 		OrgCode: d.OrgCode, Organisation: d.Organisation, LicenseNo: d.LicenseNo, MainBusiness: d.MainBusiness,
-		Categories: categoriesIn(d.Categories), CooperationMode: d.CooperationMode, Contact: market.Contact(d.Contact),
-		ConsignmentRate: money.BasisPoints(d.ConsignmentRateBps),
-		Documents:       d.Documents.documents(), Status: market.ProviderStatus(d.Status),
+		Categories: categoriesIn(d.Categories), CooperationMode: d.CooperationMode, Contact: market.Contact(d.Contact), ConsignmentRate: money.BasisPoints(d.ConsignmentRateBps),
+		Documents: d.Documents.documents(), Status: market.ProviderStatus(d.Status),
 		Store: market.Storefront{Closures: closures}, PublishRestrictedUntil: timeOrZero(d.PublishRestrictedUntil),
 		Deposit: market.Deposit{
 			RequiredFen: money.Fen(dd.RequiredFen), BalanceFen: money.Fen(dd.BalanceFen), OwedFen: money.Fen(dd.OwedFen),
