@@ -2,6 +2,7 @@ package market
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"cloudmarket/shared/fault"
@@ -292,7 +293,7 @@ type Payout struct {
 }
 
 // PayoutID names a statement's payout.
-func PayoutID(statementID string) string { return "pay_" + statementID[len("stm_"):] }
+func PayoutID(statementID string) string { return "pay_" + strings.TrimPrefix(statementID, "stm_") }
 
 // NewPayout is the pending payout of a statement with a positive closing
 // balance.
