@@ -67,6 +67,28 @@ var Shapes = map[string]Shape{
 	"POST /v1/refunds/{id}/arbitration":                  {Summary: "Rule on a disputed refund", Request: typeOf[arbitrationRequest](), Response: typeOf[refundView](), Status: http.StatusOK},
 	"POST /v1/refunds/{id}/provider-payment":             {Summary: "The provider's own refund transfer", Request: typeOf[providerPaymentRequest](), Response: typeOf[refundView](), Status: http.StatusOK},
 	"POST /v1/payments/refund-notify":                    {Summary: "WeChat Pay's refund notification (signed, encrypted)", Request: typeOf[map[string]any](), Status: http.StatusNoContent},
+	// Violations and contact reports (R-VI1..R-VI11).
+	"GET /v1/violation-types":                  {Summary: "The violation catalogue and its version", Response: typeOf[catalogueView](), Status: http.StatusOK},
+	"POST /v1/providers/{id}/violations":       {Summary: "Apply a penalty", Request: typeOf[violationRequest](), Response: typeOf[violationView](), Status: http.StatusCreated},
+	"GET /v1/providers/{id}/violations":        {Summary: "A provider's violations, newest first", List: typeOf[violationView](), Status: http.StatusOK, Query: statusList},
+	"GET /v1/violations":                       {Summary: "All violations (status=proposed: the risk queue)", List: typeOf[violationView](), Status: http.StatusOK, Query: []string{"status", "providerId", "limit", "cursor"}},
+	"GET /v1/violations/{id}":                  {Summary: "A violation", Response: typeOf[violationView](), Status: http.StatusOK},
+	"POST /v1/violations/{id}/confirm":         {Summary: "Confirm a proposed violation: its actions apply now", Response: typeOf[violationView](), Status: http.StatusOK},
+	"POST /v1/violations/{id}/dismiss":         {Summary: "Dismiss a proposed violation", Request: typeOf[reasonRequest](), Response: typeOf[violationView](), Status: http.StatusOK},
+	"POST /v1/violations/{id}/appeal":          {Summary: "Appeal a violation", Request: typeOf[appealRequest](), Response: typeOf[violationView](), Status: http.StatusOK},
+	"POST /v1/violations/{id}/appeal/decision": {Summary: "Uphold or overturn an appeal", Request: typeOf[appealDecisionRequest](), Response: typeOf[violationView](), Status: http.StatusOK},
+	"POST /v1/providers/{id}/contact-reports":  {Summary: "Report that a provider cannot be reached", Request: typeOf[contactReportRequest](), Response: typeOf[contactReportView](), Status: http.StatusCreated},
+	"POST /v1/contact-reports/{id}/response":   {Summary: "The provider answers a contact report", Request: typeOf[contactResponseRequest](), Response: typeOf[contactReportView](), Status: http.StatusOK},
+	"GET /v1/providers/{id}/contact-reports":   {Summary: "A provider's contact reports", List: typeOf[contactReportView](), Status: http.StatusOK, Query: []string{"limit", "cursor"}},
+	// Settlement (R-FE1..R-FE3, R-RF7, R-VI11).
+	"POST /v1/settlements":                                            {Summary: "Settle a calendar month", Request: typeOf[settlementRequest](), Response: typeOf[runView](), Status: http.StatusOK},
+	"GET /v1/providers/{id}/statements":                               {Summary: "A provider's statements, newest first", List: typeOf[statementView](), Status: http.StatusOK, Query: []string{"limit", "cursor"}},
+	"GET /v1/providers/{id}/statements/{period}":                      {Summary: "One statement (format=csv: its lines as CSV)", Response: typeOf[statementView](), Status: http.StatusOK, Query: []string{"format"}},
+	"POST /v1/providers/{id}/statements/{period}/invoice-received":    {Summary: "Finance received the provider's invoice", Response: typeOf[statementView](), Status: http.StatusOK},
+	"POST /v1/providers/{id}/statements/{period}/fee-invoice-request": {Summary: "Ask for the invoice of the fees paid", Response: typeOf[statementView](), Status: http.StatusOK},
+	"GET /v1/payouts":                                                 {Summary: "Payouts (format=csv: the bank batch file)", List: typeOf[payoutView](), Status: http.StatusOK, Query: []string{"providerId", "status", "format", "limit", "cursor"}},
+	"POST /v1/payouts/{id}/result":                                    {Summary: "Record a payout's transfer: paid or failed", Request: typeOf[payoutResultRequest](), Response: typeOf[payoutView](), Status: http.StatusOK},
+	"POST /v1/providers/{id}/consignment-rate":                        {Summary: "Set a provider's consignment rate", Request: typeOf[consignmentRateRequest](), Response: typeOf[consignmentRateView](), Status: http.StatusOK},
 }
 
 // licenseImageView documents GetLicenseImage's answer.
