@@ -43,6 +43,21 @@ func (c Config) wechatKeys() (payments.Keys, error) {
 	return k, nil
 }
 
+// merchant is what both merchant API clients (Native payments and refunds)
+// sign and verify with: the merchant's key and serial, and WeChat Pay's keys.
+func (c Config) merchant() (payments.Merchant, payments.Keys, error) {
+	rs := c.Refunds
+	key, err := jwt.ParseRSAPrivateKeyFromPEM([]byte(rs.KeyPEM))
+	if err != nil {
+		return payments.Merchant{}, payments.Keys{}, fmt.Errorf("WECHATPAY_MERCHANT_PRIVATE_KEY: %w", err)
+	}
+	keys, err := c.wechatKeys()
+	if err != nil {
+		return payments.Merchant{}, payments.Keys{}, err
+	}
+	return payments.Merchant{MchID: rs.MchID, AppID: rs.AppID, CertSerial: rs.CertSerial, PrivateKey: key, BaseURL: rs.BaseURL}, keys, nil
+}
+
 // NewNativePay builds the Native payment client (prepay, query, close) from
 // the merchant's credentials; the emulator passes its own constructor (the
 // local payment system's merchant). Without credentials, prepay fails and is
@@ -54,16 +69,11 @@ func NewNativePay(a *App) (operation.PaymentAPI, error) {
 	if rs.MchID == "" || rs.AppID == "" {
 		return nil, errors.New("no Native payment API configured: set WECHATPAY_MCHID, WECHATPAY_APPID, WECHATPAY_MERCHANT_PRIVATE_KEY, WECHATPAY_MERCHANT_CERT_SERIAL, CLOUDMARKET_PUBLIC_URL")
 	}
-	key, err := jwt.ParseRSAPrivateKeyFromPEM([]byte(rs.KeyPEM))
-	if err != nil {
-		return nil, fmt.Errorf("WECHATPAY_MERCHANT_PRIVATE_KEY: %w", err)
-	}
-	keys, err := cfg.wechatKeys()
+	m, keys, err := cfg.merchant()
 	if err != nil {
 		return nil, err
 	}
-	m := payments.Merchant{MchID: rs.MchID, AppID: rs.AppID, CertSerial: rs.CertSerial, PrivateKey: key, BaseURL: rs.BaseURL,
-		PaymentNotifyURL: rs.PublicURL + "/v1/payments/notify"}
+	m.PaymentNotifyURL = rs.PublicURL + "/v1/payments/notify"
 	return payments.NewNativeClient(context.Background(), m, keys)
 }
 

@@ -3,10 +3,7 @@ package app
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strings"
-
-	"github.com/golang-jwt/jwt/v5"
 
 	"cloudmarket/shared/operation"
 	"cloudmarket/shared/payments"
@@ -41,15 +38,10 @@ func NewRefunds(a *App) (operation.RefundAPI, error) {
 	if rs.MchID == "" {
 		return nil, errors.New("no refund API configured: set WECHATPAY_MCHID, WECHATPAY_MERCHANT_PRIVATE_KEY, WECHATPAY_MERCHANT_CERT_SERIAL")
 	}
-	key, err := jwt.ParseRSAPrivateKeyFromPEM([]byte(rs.KeyPEM))
-	if err != nil {
-		return nil, fmt.Errorf("WECHATPAY_MERCHANT_PRIVATE_KEY: %w", err)
-	}
-	keys, err := cfg.wechatKeys()
+	m, keys, err := cfg.merchant()
 	if err != nil {
 		return nil, err
 	}
-	m := payments.Merchant{MchID: rs.MchID, CertSerial: rs.CertSerial, PrivateKey: key, BaseURL: rs.BaseURL}
 	if rs.PublicURL != "" {
 		m.RefundNotifyURL = rs.PublicURL + "/v1/payments/refund-notify"
 	}
