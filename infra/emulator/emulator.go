@@ -506,7 +506,11 @@ func (e *Emulator) serveOutbox(w http.ResponseWriter, r *http.Request) {
 	items := []outboxItem{}
 	for _, n := range sent {
 		text, _ := notify.Render(n.Template, n.Params)
-		items = append(items, outboxItem{ID: n.ID, EventID: n.EventID, Channel: n.Channel, To: n.To, Template: n.Template, Params: n.Params, Text: text, SentAt: httpapi.Timestamp(n.SentAt)})
+		params := n.Params
+		if params == nil {
+			params = []string{} // a template without variables: [], not null
+		}
+		items = append(items, outboxItem{ID: n.ID, EventID: n.EventID, Channel: n.Channel, To: n.To, Template: n.Template, Params: params, Text: text, SentAt: httpapi.Timestamp(n.SentAt)})
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"items": items})
 }

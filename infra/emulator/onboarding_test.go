@@ -197,7 +197,7 @@ func TestJourney_PaymentNoticeAndReceipt_R_DP2_R_DP6(t *testing.T) {
 		t.Fatalf("posted twice: %d %s", r.Status, r.Raw)
 	}
 	waitOutbox(e, 1, func(m map[string]any) bool {
-		return m["template"] == "receipt_dispatched" && strings.Contains(m["text"].(string), "SF1234567890")
+		return m["template"] == "receipt_dispatched" && strings.Contains(m["text"].(string), "运单号请登录云市场控制台")
 	})
 
 	// Exit: the receipt comes back, and the answer is the ledger, not null.

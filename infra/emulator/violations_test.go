@@ -198,7 +198,10 @@ func TestJourney_ProposalsAppliedOnlyOnConfirmation_R_SV2_R_VI6(t *testing.T) {
 		t.Fatalf("R-SV2 after payment: %v", o["startDueAt"])
 	}
 	c := e.must(e.call("POST", "/v1/providers/"+pid+"/contact-reports", buyer, map[string]string{"orderId": o["id"].(string), "channel": "phone", "note": "电话无人接听"}), 201).Body
-	if !strings.HasPrefix(c["respondBy"].(string), "2026-07-03T09:30:00") || countOutbox(e, func(m map[string]any) bool { return m["template"] == "contact_report_filed" }) != 2 {
+	if !strings.HasPrefix(c["respondBy"].(string), "2026-07-03T09:30:00") || countOutbox(e, func(m map[string]any) bool {
+		return m["channel"] == "email" && m["template"] == "contact_report_filed" ||
+			m["channel"] == "sms" && m["template"] == "contact_report_sms" && m["text"] == "有用户或平台反映无法联系到您，请于7月3日 09:30前登录云市场控制台回复，逾期将按失联处理。"
+	}) != 2 {
 		t.Fatalf("report %v, SMS and e-mail expected", c)
 	}
 	// The buyer's form comes a day later: the 2 working days run from it.

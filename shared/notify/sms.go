@@ -39,12 +39,16 @@ func NewSMS(cfg SMSConfig) (*SMS, error) {
 	return &SMS{client: client, cfg: cfg}, nil
 }
 
-// Send implements ops.Sender for the "sms" channel. A per-number failure in
+// Send implements ops.Sender for the "sms" channel. Parameters Tencent Cloud
+// SMS would refuse (CheckSMS) are refused before the call. A per-number failure in
 // SendStatusSet (the call succeeds, the number does not) is an error, so the
 // outbox retries it.
 func (s *SMS) Send(ctx context.Context, n market.Notification) (string, error) {
 	if n.Channel != "sms" {
 		return "", fmt.Errorf("notify: the SMS sender cannot deliver channel %q", n.Channel)
+	}
+	if err := CheckSMS(n.Template, n.Params); err != nil {
+		return "", err
 	}
 	templateID, ok := s.cfg.TemplateIDs[n.Template]
 	if !ok {

@@ -42,13 +42,13 @@ func TestTencentSMSSender(t *testing.T) {
 	srv, seen := fakeSMS(t)
 	s, err := NewSMS(SMSConfig{
 		SecretID: "AKIDtest", SecretKey: "secret", Token: "session-token", Region: "ap-guangzhou",
-		SdkAppID: "1400000000", SignName: "云市场", TemplateIDs: map[string]string{"application_approved": "449739"},
+		SdkAppID: "1400000000", SignName: "云市场", TemplateIDs: map[string]string{"deposit_return_due": "449739"},
 		Endpoint: strings.TrimPrefix(srv.URL, "http://"), Scheme: "HTTP",
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	n := market.Notification{ID: "ntf_1", Channel: "sms", To: "+8613800000000", Template: "application_approved", Params: []string{"示例公司", "app_1"}}
+	n := market.Notification{ID: "ntf_1", Channel: "sms", To: "+8613800000000", Template: "deposit_return_due", Params: []string{"10月14日"}}
 	via, err := s.Send(context.Background(), n)
 	if err != nil || via != "tencentcloud-sms" {
 		t.Fatalf("send: %q %v", via, err)
@@ -57,8 +57,19 @@ func TestTencentSMSSender(t *testing.T) {
 	if req["SmsSdkAppId"] != "1400000000" || req["SignName"] != "云市场" || req["TemplateId"] != "449739" {
 		t.Fatalf("request: %v", req)
 	}
-	if params := req["TemplateParamSet"].([]any); len(params) != 2 || params[1] != "app_1" {
+	if params := req["TemplateParamSet"].([]any); len(params) != 1 || params[0] != "10月14日" {
 		t.Fatalf("params: %v", params)
+	}
+	calls := len(*seen)
+
+	// A parameter SMS would refuse never reaches it.
+	long := n
+	long.Params = []string{"2026-10-14"}
+	if _, err := s.Send(context.Background(), long); err == nil || !strings.Contains(err.Error(), `"deposit_return_due" parameter {1}`) {
+		t.Fatalf("long parameter: %v", err)
+	}
+	if len(*seen) != calls {
+		t.Fatal("a refused SMS was sent")
 	}
 
 	// The call succeeds but the number is refused: that is a failed delivery.

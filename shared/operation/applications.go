@@ -177,10 +177,10 @@ func (s *Service) DecideApplication(ctx context.Context, who market.Actor, id, d
 		if err := tx.SaveApplication(a); err != nil {
 			return nil, err
 		}
-		notes := []market.Notification{{Channel: "sms", To: a.Contact.Phone, Template: "application_rejected", Params: []string{a.CompanyName, a.ID, a.Reason}}}
+		notes := []market.Notification{{Channel: "sms", To: a.Contact.Phone, Template: "application_rejected"}}
 		if a.Status == market.ApplicationApproved {
 			notes = []market.Notification{
-				{Channel: "sms", To: a.Contact.Phone, Template: "application_approved", Params: []string{a.CompanyName, a.ID}},
+				{Channel: "sms", To: a.Contact.Phone, Template: "application_approved"},
 				// R-ON2: the contract goes by e-mail to the contact.
 				{Channel: "email", To: a.Contact.Email, Template: "contract_sent", Params: []string{a.CompanyName, providerID, a.Contact.Name}},
 			}

@@ -51,7 +51,7 @@ func (s *Service) EnforceDeadlines(ctx context.Context) (DeadlineReport, error) 
 		_, err := tx.Record(market.Event{
 			Type: market.EventApplicationReviewOverdue, At: now, Actor: actor.Account, Subject: a.ID,
 			Data: market.ApplicationReviewOverdueData{ReviewDueAt: a.ReviewDueAt},
-		}, staffSMS(s.Config.ReviewerPhones, "review_overdue", a.ID, a.CompanyName)...)
+		}, staffSMS(s.Config.ReviewerPhones, "review_overdue")...)
 		return true, err
 	})
 	if err != nil {
@@ -114,7 +114,7 @@ func (s *Service) flagLateStarts(ctx context.Context, now time.Time) (int, error
 		}
 		if _, err := tx.Record(market.Event{Type: market.EventOrderStartOverdue, At: now, Actor: actor, Subject: o.ID, ProviderID: o.ProviderID,
 			Data: market.OrderStartOverdueData{StartDueAt: o.StartDueAt, PaidAt: o.PaidAt}},
-			staffSMS(s.Config.RiskPhones, "order_start_overdue", o.ID, o.ProviderID)...); err != nil {
+			staffSMS(s.Config.RiskPhones, "order_start_overdue")...); err != nil {
 			return false, err
 		}
 		return true, s.proposeLateStart(tx, o, actor, now)
@@ -159,7 +159,7 @@ func (s *Service) closeShortStores(ctx context.Context, now time.Time) (int, err
 		}
 		_, err := tx.Record(market.Event{Type: market.EventStoreClosed, At: now, Actor: actor, Subject: p.ID, ProviderID: p.ID,
 			Data: market.StoreClosedData{Reason: market.ReasonDepositShort, ShortfallFen: int64(p.Deposit.ShortfallFen()), TopUpDueAt: p.Deposit.TopUpDueAt}},
-			market.SMS(p.Contact.Phone, "store_closed_deposit", p.CompanyName, p.Deposit.ShortfallFen().String()))
+			market.SMS(p.Contact.Phone, "store_closed_deposit"))
 		return true, err
 	})
 }
@@ -179,7 +179,7 @@ func (s *Service) flagOverdueReturns(ctx context.Context, now time.Time) (int, e
 		p.Deposit.ReturnOverdueAt = now
 		_, err := tx.Record(market.Event{Type: market.EventDepositReturnOverdue, At: now, Actor: actor, Subject: p.ID, ProviderID: p.ID,
 			Data: market.DepositReturnDueData{ReturnDueAt: p.Deposit.ReturnDueAt, AmountFen: int64(p.Deposit.BalanceFen)}},
-			staffSMS(s.Config.FinancePhones, "deposit_return_overdue", p.CompanyName, p.ID, p.Deposit.BalanceFen.String())...)
+			staffSMS(s.Config.FinancePhones, "deposit_return_overdue")...)
 		return true, err
 	})
 }

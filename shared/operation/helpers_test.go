@@ -31,6 +31,7 @@ import (
 	"cloudmarket/shared/fault"
 	"cloudmarket/shared/market"
 	"cloudmarket/shared/money"
+	"cloudmarket/shared/notify"
 	"cloudmarket/shared/operation"
 	"cloudmarket/shared/orgcode"
 	"cloudmarket/shared/store"
@@ -177,14 +178,25 @@ type sentMessage struct {
 	Params                []string
 }
 
-// fakeSender records what it delivers; it fails while failures > 0.
+// fakeSender records what it delivers; it fails while failures > 0. Like
+// the real senders it refuses an SMS whose parameters Tencent Cloud SMS would
+// refuse (notify.CheckSMS), and fails the test that queued it.
 type fakeSender struct {
+	t        testing.TB
 	mu       sync.Mutex
 	sent     []sentMessage
 	failures int
 }
 
 func (s *fakeSender) Send(_ context.Context, n market.Notification) (string, error) {
+	if n.Channel == "sms" {
+		if err := notify.CheckSMS(n.Template, n.Params); err != nil {
+			if s.t != nil {
+				s.t.Errorf("SMS refused: %v", err)
+			}
+			return "", err
+		}
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.failures > 0 {
@@ -469,7 +481,7 @@ func newFixture(t *testing.T, now string) *fixture {
 	}
 	t.Cleanup(func() { _ = st.Close(ctx) })
 	clk := &fixedClock{now: sh(t, now)}
-	f := &fixture{t: t, ctx: ctx, st: st, clock: clk, sender: &fakeSender{},
+	f := &fixture{t: t, ctx: ctx, st: st, clock: clk, sender: &fakeSender{t: t},
 		objects: &fakeObjects{clock: clk, objects: map[string][]byte{}}, queue: &fakeQueue{},
 		refunds: &fakeRefunds{clock: clk, states: map[string]operation.RefundState{}}, native: &fakeNative{trades: map[string]operation.PaymentMessage{}}}
 	f.svc = &operation.Service{

@@ -53,7 +53,7 @@ func (s *Service) FileDepositNotice(ctx context.Context, who market.Actor, provi
 		_, err = tx.Record(market.Event{Type: market.EventDepositNoticeFiled, At: now, Actor: who.Account, Subject: n.ID, ProviderID: p.ID,
 			Data: market.DepositNoticeFiledData{NoticeID: n.ID, AmountFen: int64(n.AmountFen), Channel: n.Channel, Reference: n.Reference,
 				PayerAccountName: n.PayerAccountName, PaidAt: n.PaidAt, FromCorporateAccount: payer.FromCorporateAccount()}},
-			staffSMS(s.Config.FinancePhones, "deposit_notice_filed", p.CompanyName, p.ID, n.ID, n.AmountFen.String())...)
+			staffSMS(s.Config.FinancePhones, "deposit_notice_filed")...)
 		return n, err
 	})
 	if err == nil {

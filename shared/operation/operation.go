@@ -6,6 +6,7 @@ package operation
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"time"
 
@@ -54,7 +55,18 @@ type Config struct {
 	Violations *market.ViolationCatalogue
 }
 
-// staffSMS makes one SMS per phone.
+// smsDay is a deadline's day in Asia/Shanghai as an SMS parameter: "10月14日"
+// (at most 6 characters, which is all an SMS variable takes).
+func smsDay(t time.Time) string {
+	t = t.In(workday.Shanghai)
+	return fmt.Sprintf("%d月%d日", t.Month(), t.Day())
+}
+
+// smsClock is a deadline's time of day in Asia/Shanghai: "15:04".
+func smsClock(t time.Time) string { return t.In(workday.Shanghai).Format("15:04") }
+
+// staffSMS makes one SMS per phone; staff SMS name the console queue to open,
+// the details are there.
 func staffSMS(phones []string, template string, params ...string) []market.Notification {
 	var out []market.Notification
 	for _, p := range phones {

@@ -186,7 +186,7 @@ func (s *Service) storeConflicting(ctx context.Context, n market.PaymentNotifica
 		_, err := tx.Record(market.Event{Type: market.EventPaymentConflicting, At: n.ReceivedAt, Actor: market.System("payment-notify").Account, Subject: n.TransactionID,
 			Data: market.PaymentConflictData{TransactionID: n.TransactionID, NotificationID: n.ID, OutTradeNo: n.OutTradeNo, AmountFen: int64(n.AmountFen),
 				FirstOutTradeNo: first.OutTradeNo, FirstAmountFen: int64(first.AmountFen)}},
-			staffSMS(s.Config.FinancePhones, "payment_conflicting", n.TransactionID, n.OutTradeNo, n.AmountFen.String(), first.OutTradeNo, first.AmountFen.String())...)
+			staffSMS(s.Config.FinancePhones, "payment_conflicting")...)
 		return true, err
 	})
 	if err != nil {
@@ -296,7 +296,7 @@ func (s *Service) ApplyPayment(ctx context.Context, m PaymentMessage) error {
 		case market.PaymentMismatch, market.PaymentUnexpected:
 			data := market.PaymentNeedsReviewData{TransactionID: m.TransactionID, AmountFen: m.AmountFen, OrderAmountFen: int64(o.AmountFen)}
 			if _, err := tx.Record(market.Event{Type: outcome.ReviewEvent(), At: now, Actor: actor.Account, Subject: o.ID, ProviderID: o.ProviderID, Data: data},
-				staffSMS(s.Config.FinancePhones, "payment_needs_review", m.TransactionID, o.ID, string(outcome))...); err != nil {
+				staffSMS(s.Config.FinancePhones, "payment_needs_review")...); err != nil {
 				return "", err
 			}
 		}
@@ -333,7 +333,7 @@ func (s *Service) paymentUnapplied(tx *store.Tx, n market.PaymentNotification, r
 func (s *Service) recordUnapplied(tx *store.Tx, n market.PaymentNotification, reason string, now time.Time) error {
 	_, err := tx.Record(market.Event{Type: market.EventPaymentUnapplied, At: now, Actor: market.System("apply-payment").Account, Subject: n.TransactionID,
 		Data: market.PaymentUnappliedData{TransactionID: n.TransactionID, OutTradeNo: n.OutTradeNo, AmountFen: int64(n.AmountFen), Reason: reason, Redrives: n.Redrives}},
-		staffSMS(s.Config.FinancePhones, "payment_unapplied", n.TransactionID, n.AmountFen.String(), n.OutTradeNo, reason)...)
+		staffSMS(s.Config.FinancePhones, "payment_unapplied")...)
 	return err
 }
 
@@ -345,7 +345,7 @@ func (s *Service) refundLatePayment(tx *store.Tx, o *market.Order, m PaymentMess
 	data := market.PaymentNeedsReviewData{TransactionID: m.TransactionID, AmountFen: m.AmountFen, OrderAmountFen: int64(o.AmountFen)}
 	if outcome != market.PaymentApplied { // another amount: finance decides, as for any mismatch
 		_, err := tx.Record(market.Event{Type: outcome.ReviewEvent(), At: now, Actor: actor, Subject: o.ID, ProviderID: o.ProviderID, Data: data},
-			staffSMS(s.Config.FinancePhones, "payment_needs_review", m.TransactionID, o.ID, string(outcome))...)
+			staffSMS(s.Config.FinancePhones, "payment_needs_review")...)
 		return "", outcome, err
 	}
 	r, err := market.LatePaymentRefund(ids.New(ids.Refund, now), o, now)
@@ -359,7 +359,7 @@ func (s *Service) refundLatePayment(tx *store.Tx, o *market.Order, m PaymentMess
 		return "", "", err
 	}
 	if _, err := tx.Record(market.Event{Type: market.EventPaymentAfterLapse, At: now, Actor: actor, Subject: o.ID, ProviderID: o.ProviderID, Data: data},
-		staffSMS(s.Config.FinancePhones, "payment_after_lapse_refunded", m.TransactionID, o.ID, o.AmountFen.String(), r.ID)...); err != nil {
+		staffSMS(s.Config.FinancePhones, "payment_after_lapse_refunded")...); err != nil {
 		return "", "", err
 	}
 	return r.ID, outcome, s.recordAccepted(tx, actor, r, market.ReasonLatePayment, now)
@@ -381,13 +381,13 @@ func (s *Service) depositUnapplied(ctx context.Context, m PaymentMessage, provid
 		if err == nil && n.Status != market.NotificationReceived {
 			return false, nil // recorded before: a redelivery
 		}
-		var company, subjectProvider string
+		var subjectProvider string
 		if p, err := tx.Provider(providerID); err == nil {
-			company, subjectProvider = p.CompanyName, p.ID
+			subjectProvider = p.ID
 		}
 		if _, err := tx.Record(market.Event{Type: market.EventDepositPaymentUnapplied, At: now, Actor: actor, Subject: m.TransactionID, ProviderID: subjectProvider,
 			Data: market.DepositPaymentUnappliedData{TransactionID: m.TransactionID, ProviderID: providerID, AmountFen: m.AmountFen, Reason: why.Message}},
-			staffSMS(s.Config.FinancePhones, "deposit_payment_unapplied", money.Fen(m.AmountFen).String(), m.TransactionID, providerID+" "+company, why.Code)...); err != nil {
+			staffSMS(s.Config.FinancePhones, "deposit_payment_unapplied")...); err != nil {
 			return false, err
 		}
 		if n.TransactionID != "" {

@@ -183,7 +183,7 @@ func TestApplyPayment_MismatchAndUnexpected(t *testing.T) {
 	if st, outcome := f.paymentStatus("4200000000SHORT"); st != "applied" || outcome != "mismatch" {
 		t.Errorf("notification %s/%s", st, outcome)
 	}
-	if sms := f.message(financePhone, "payment_needs_review"); !strings.Contains(joined(sms.Params), "4200000000SHORT") || !strings.Contains(joined(sms.Params), "mismatch") {
+	if sms := f.message(financePhone, "payment_needs_review"); len(sms.Params) != 0 {
 		t.Errorf("finance alert: %+v", sms)
 	}
 	if d := f.eventData(o.ID, "payment.mismatch"); d["amountFen"] != int64(999) || d["orderAmountFen"] != int64(1000) {

@@ -136,7 +136,7 @@ func (s *Service) ReviewProduct(ctx context.Context, who market.Actor, id, decis
 			market.OutcomeRejected: "product_rejected", market.OutcomeEditRejected: "product_rejected",
 		}[outcome]
 		_, err = tx.Record(productEvent(outcome.Event(), p, who, data),
-			market.Notification{Channel: "sms", To: prov.Contact.Phone, Template: template, Params: []string{p.Content.Name, p.ID, p.LastReview.Reason}})
+			market.Notification{Channel: "sms", To: prov.Contact.Phone, Template: template})
 		return p, err
 	})
 	if err == nil {

@@ -111,7 +111,7 @@ func (s *Service) ReportChange(ctx context.Context, who market.Actor, id string,
 		}
 		if !c.OnTime {
 			_, err = tx.Record(market.Event{Type: market.EventProviderChangeReportedLate, At: now, Actor: who.Account, Subject: p.ID, ProviderID: p.ID, Data: data},
-				staffSMS(s.Config.RiskPhones, "change_reported_late", p.CompanyName, p.ID, c.Field, c.ChangedOn)...)
+				staffSMS(s.Config.RiskPhones, "change_reported_late")...)
 		}
 		return c, err
 	})
@@ -186,15 +186,14 @@ func (s *Service) RecordDepositPayment(ctx context.Context, who market.Actor, pr
 		if _, err := tx.Record(market.Event{Type: market.EventDepositPaid, At: now, Actor: who.Account, Subject: e.ID, ProviderID: p.ID,
 			Data: market.DepositPaidData{AmountFen: int64(pay.AmountFen), Channel: pay.Channel, Reference: pay.Reference, ReceiptNo: receipt,
 				BalanceFen: int64(p.Deposit.BalanceFen), Status: p.Deposit.Status(), FromCorporateAccount: payer.FromCorporateAccount(), NoticeID: pay.NoticeID}},
-			market.Notification{Channel: "sms", To: p.Contact.Phone, Template: "deposit_received",
-				Params: []string{p.CompanyName, pay.AmountFen.String(), receipt, p.Deposit.BalanceFen.String()}}); err != nil {
+			market.Notification{Channel: "sms", To: p.Contact.Phone, Template: "deposit_received"}); err != nil {
 			return PaymentResult{}, err
 		}
 		if !payer.FromCorporateAccount() { // R-DP2: counted, and finance looks at who paid
 			if _, err := tx.Record(market.Event{Type: market.EventDepositPayerUnverified, At: now, Actor: who.Account, Subject: e.ID, ProviderID: p.ID,
 				Data: market.DepositPayerUnverifiedData{EntryID: e.ID, AmountFen: int64(pay.AmountFen), Channel: pay.Channel, Reference: pay.Reference,
 					PayerAccountName: pay.PayerAccountName, CompanyName: p.CompanyName, PayerCheck: payer}},
-				staffSMS(s.Config.FinancePhones, "deposit_payer_unverified", p.CompanyName, p.ID, pay.AmountFen.String(), pay.Reference, payerLabel(pay, payer))...); err != nil {
+				staffSMS(s.Config.FinancePhones, "deposit_payer_unverified")...); err != nil {
 				return PaymentResult{}, err
 			}
 		}
@@ -220,7 +219,7 @@ func (s *Service) RecordDepositPayment(ctx context.Context, who market.Actor, pr
 		if reopened && p.StoreOpen(now) && p.PenaltyBlockUntil().IsZero() {
 			if _, err := tx.Record(market.Event{Type: market.EventStoreReopened, At: now, Actor: who.Account, Subject: p.ID, ProviderID: p.ID,
 				Data: market.StoreReopenedData{Reason: market.ReasonDepositShort}},
-				market.SMS(p.Contact.Phone, "store_reopened", p.CompanyName)); err != nil {
+				market.SMS(p.Contact.Phone, "store_reopened")); err != nil {
 				return PaymentResult{}, err
 			}
 		}
@@ -243,17 +242,6 @@ func (s *Service) RecordDepositPayment(ctx context.Context, who market.Actor, pr
 	}
 	s.DeliverPending(ctx)
 	return res, nil
-}
-
-// payerLabel names the payer for finance's message.
-func payerLabel(pay market.Payment, c market.PayerCheck) string {
-	switch c {
-	case market.PayerNoAccount:
-		return "银行柜台现金（无付款账户）"
-	case market.PayerPaymentSystem:
-		return "支付系统（未提供付款账户）"
-	}
-	return pay.PayerAccountName
 }
 
 // priorPayment answers a repeated reference: the same transfer again is the
@@ -327,17 +315,12 @@ func (s *Service) deduct(tx *store.Tx, who market.Actor, p *market.Provider, d D
 	if err := tx.SaveProvider(p); err != nil {
 		return market.DepositEntry{}, err
 	}
-	due := ""
-	if !p.Deposit.TopUpDueAt.IsZero() {
-		due = p.Deposit.TopUpDueAt.In(workday.Shanghai).Format("2006-01-02 15:04")
-	}
 	var notes []market.Notification
 	if p.Deposit.ShortfallFen() > 0 && !p.Deposit.TopUpDueAt.IsZero() { // no top-up is asked of a provider leaving or expelled
 		notes = append(notes, market.Notification{Channel: "sms", To: p.Contact.Phone, Template: "deposit_deducted_short",
-			Params: []string{p.CompanyName, d.AmountFen.String(), d.Reason, p.Deposit.ShortfallFen().String(), due}})
+			Params: []string{smsDay(p.Deposit.TopUpDueAt), smsClock(p.Deposit.TopUpDueAt)}})
 	} else {
-		notes = append(notes, market.Notification{Channel: "sms", To: p.Contact.Phone, Template: "deposit_deducted",
-			Params: []string{p.CompanyName, d.AmountFen.String(), d.Reason}})
+		notes = append(notes, market.Notification{Channel: "sms", To: p.Contact.Phone, Template: "deposit_deducted"})
 	}
 	if _, err := tx.Record(market.Event{Type: market.EventDepositDeducted, At: now, Actor: who.Account, Subject: e.ID, ProviderID: p.ID,
 		Data: market.DepositDeductedData{AmountFen: int64(d.AmountFen), TakenFen: int64(ch.TakenFen), OwedFen: int64(ch.OwedFen),
@@ -355,7 +338,7 @@ func (s *Service) deduct(tx *store.Tx, who market.Actor, p *market.Provider, d D
 			return market.DepositEntry{}, err
 		}
 		if _, err := tx.Record(market.Event{Type: market.EventDepositOwed, At: now, Actor: who.Account, Subject: p.ID, ProviderID: p.ID,
-			Data: market.DepositOwedData{OwedFen: int64(p.Deposit.OwedFen)}}, staffSMS(s.Config.RiskPhones, "deposit_owed", p.CompanyName, p.ID, p.Deposit.OwedFen.String())...); err != nil {
+			Data: market.DepositOwedData{OwedFen: int64(p.Deposit.OwedFen)}}, staffSMS(s.Config.RiskPhones, "deposit_owed")...); err != nil {
 			return market.DepositEntry{}, err
 		}
 	}
@@ -451,10 +434,9 @@ func (s *Service) ReceiptReturned(ctx context.Context, who market.Actor, id stri
 			}
 		}
 		if len(blockers) == 0 {
-			due := p.Deposit.ReturnDueAt.In(workday.Shanghai).Format(time.DateOnly)
 			if _, err = tx.Record(market.Event{Type: market.EventDepositReturnScheduled, At: now, Actor: who.Account, Subject: p.ID, ProviderID: p.ID,
 				Data: market.DepositReturnDueData{ReturnDueAt: p.Deposit.ReturnDueAt, AmountFen: int64(p.Deposit.BalanceFen)}},
-				staffSMS(s.Config.FinancePhones, "deposit_return_due", p.CompanyName, p.ID, p.Deposit.BalanceFen.String(), due)...); err != nil {
+				staffSMS(s.Config.FinancePhones, "deposit_return_due", smsDay(p.Deposit.ReturnDueAt))...); err != nil {
 				return Ledger{}, err
 			}
 		}
@@ -486,7 +468,7 @@ func (s *Service) DispatchReceipt(ctx context.Context, who market.Actor, id, cou
 		}
 		if _, err := tx.Record(market.Event{Type: market.EventDepositReceiptDispatched, At: now, Actor: who.Account, Subject: p.ID, ProviderID: p.ID,
 			Data: market.ReceiptDispatchedData{ReceiptNos: x.ReceiptNos, Courier: x.Courier, TrackingNo: x.TrackingNo}},
-			market.SMS(p.Contact.Phone, "receipt_dispatched", p.CompanyName, strings.Join(x.ReceiptNos, "、"), x.Courier, x.TrackingNo)); err != nil {
+			market.SMS(p.Contact.Phone, "receipt_dispatched")); err != nil {
 			return Ledger{}, err
 		}
 		entries, err := tx.DepositEntries(p.ID)

@@ -12,7 +12,6 @@ import (
 	"cloudmarket/shared/market"
 	"cloudmarket/shared/money"
 	"cloudmarket/shared/store"
-	"cloudmarket/shared/workday"
 )
 
 // RefundAPI is the payment system's refund API (WeChat Pay refunddomestic; the
@@ -103,7 +102,7 @@ func (s *Service) RequestRefund(ctx context.Context, who market.Actor, orderID s
 		}
 		_, err = tx.Record(market.Event{Type: market.EventRefundRequested, At: now, Actor: who.Account, Subject: r.ID, ProviderID: r.ProviderID,
 			Data: market.RefundRequestedData{OrderID: o.ID, Basis: r.Basis, RequestedFen: int64(r.RequestedFen), AmountFen: int64(r.AmountFen), Reason: r.Reason, RespondBy: r.RespondBy}},
-			market.SMS(p.Contact.Phone, "refund_requested", o.ID, o.ProductName, r.AmountFen.String(), r.Reason, r.RespondBy.In(workday.Shanghai).Format("2006-01-02 15:04")))
+			market.SMS(p.Contact.Phone, "refund_requested", smsDay(r.RespondBy), smsClock(r.RespondBy)))
 		return r, err
 	})
 	if store.IsDuplicate(err) { // a concurrent request opened the order's refund first
@@ -182,7 +181,7 @@ func (s *Service) RespondRefund(ctx context.Context, who market.Actor, id, decis
 			if err != nil {
 				return err
 			}
-			notes = append(notes, market.SMS(p.Contact.Phone, "refund_provider_to_pay", r.ID, r.OrderID, r.AmountFen.String()))
+			notes = append(notes, market.SMS(p.Contact.Phone, "refund_provider_to_pay"))
 		}
 		return s.recordAccepted(tx, who.Account, r, "provider_accepted", now, notes...)
 	})
@@ -210,7 +209,7 @@ func (s *Service) ArbitrateRefund(ctx context.Context, who market.Actor, id stri
 		a := r.Arbitration
 		if _, err := tx.Record(market.Event{Type: market.EventRefundRuled, At: now, Actor: who.Account, Subject: r.ID, ProviderID: r.ProviderID,
 			Data: market.RefundRuledData{Decision: a.Decision, AmountFen: int64(a.AmountFen), Reason: a.Reason, ProviderFault: a.ProviderFault, ChargeDeposit: a.ChargeDeposit, Status: r.Status}},
-			market.SMS(p.Contact.Phone, "refund_ruled", r.ID, r.OrderID, a.Decision, a.AmountFen.String(), a.Reason)); err != nil {
+			market.SMS(p.Contact.Phone, "refund_ruled")); err != nil {
 			return err
 		}
 		if r.Status == market.RefundAccepted {
@@ -294,7 +293,7 @@ func (s *Service) recordAccepted(tx *store.Tx, actor string, r *market.Refund, c
 func (s *Service) recordArbitrating(tx *store.Tx, actor string, r *market.Refund, now time.Time) error {
 	_, err := tx.Record(market.Event{Type: market.EventRefundArbitrating, At: now, Actor: actor, Subject: r.ID, ProviderID: r.ProviderID,
 		Data: market.RefundArbitratingData{Cause: r.ArbitrationCause, RespondBy: r.RespondBy}},
-		staffSMS(s.Config.RiskPhones, "refund_arbitration", r.ID, r.OrderID, r.AmountFen.String(), r.ArbitrationCause)...)
+		staffSMS(s.Config.RiskPhones, "refund_arbitration")...)
 	return err
 }
 
@@ -471,7 +470,7 @@ func (s *Service) failRefund(tx *store.Tx, r *market.Refund, o *market.Order, re
 	}
 	_, err := tx.Record(market.Event{Type: market.EventRefundFailed, At: now, Actor: actor, Subject: r.ID, ProviderID: r.ProviderID,
 		Data: market.RefundFailedData{OrderID: o.ID, AmountFen: int64(r.AmountFen), Reason: reason}},
-		staffSMS(s.Config.FinancePhones, "refund_failed", r.ID, o.ID, r.AmountFen.String(), reason)...)
+		staffSMS(s.Config.FinancePhones, "refund_failed")...)
 	return err
 }
 

@@ -307,8 +307,7 @@ func TestRequestRefund_R_RF3(t *testing.T) {
 	if d := f.eventData(r.ID, "refund.requested"); d["orderId"] != o.ID || d["amountFen"] != int64(orderFen) || d["basis"] != "review_period" || d["reason"] != "不好用" {
 		t.Errorf("event: %v", d)
 	}
-	if sms := f.message(contactPhone, "refund_requested"); !strings.Contains(joined(sms.Params), o.ID) || !strings.Contains(joined(sms.Params), "300.00 CNY") ||
-		!strings.Contains(joined(sms.Params), "2026-07-03 23:59") {
+	if sms := f.message(contactPhone, "refund_requested"); joined(sms.Params) != "7月3日 23:59" {
 		t.Errorf("provider SMS: %+v", sms)
 	}
 	_, err = f.svc.RequestRefund(f.ctx, buyer, o.ID, fenOf(100), "再来")
@@ -423,7 +422,7 @@ func TestRespondRefund_R_RF3_R_RF7(t *testing.T) {
 	if f.eventData(d.ID, "refund.declined")["reason"] != "已按描述交付" || f.eventData(d.ID, "refund.arbitrating")["cause"] != "declined" {
 		t.Error("decline events")
 	}
-	if sms := f.message(riskPhone, "refund_arbitration"); !strings.Contains(joined(sms.Params), d.ID) || !strings.Contains(joined(sms.Params), "declined") {
+	if sms := f.message(riskPhone, "refund_arbitration"); len(sms.Params) != 0 {
 		t.Errorf("risk SMS: %+v", sms)
 	}
 	if len(f.refunds.all()) != 1 {
@@ -490,7 +489,7 @@ func TestArbitrateRefund_R_RF3_R_RF4_R_RF5(t *testing.T) {
 	if d := f.eventData(r.ID, "refund.accepted"); d["cause"] != "ruling" || d["payer"] != "platform" {
 		t.Errorf("accepted: %v", d)
 	}
-	if sms := f.message(contactPhone, "refund_ruled"); !strings.Contains(joined(sms.Params), "full") || !strings.Contains(joined(sms.Params), "300.00 CNY") {
+	if sms := f.message(contactPhone, "refund_ruled"); len(sms.Params) != 0 {
 		t.Errorf("provider SMS: %+v", sms)
 	}
 	_, err = f.svc.ArbitrateRefund(f.ctx, risk, r.ID, market.Ruling{Decision: "full", Reason: "again"})
@@ -573,7 +572,7 @@ func TestProviderPaysAfterCompletion_R_RF7(t *testing.T) {
 	if len(f.refunds.all()) != 1 { // only the early refund's
 		t.Fatalf("the platform called the payment system for a provider-paid refund: %+v", f.refunds.all())
 	}
-	if sms := f.message(contactPhone, "refund_provider_to_pay"); !strings.Contains(joined(sms.Params), "240.00 CNY") {
+	if sms := f.message(contactPhone, "refund_provider_to_pay"); len(sms.Params) != 0 {
 		t.Errorf("provider SMS: %+v", sms)
 	}
 	paidAt := sh(t, "2026-07-06 09:55")
@@ -802,7 +801,7 @@ func TestRefundTransfer_RefusedFails(t *testing.T) {
 	if got.Status != market.RefundFailed || got.Transfer.State != market.TransferFailed || !strings.Contains(got.FailureReason, "NOT_ENOUGH") {
 		t.Fatalf("refused: %+v", got)
 	}
-	if sms := f.message(financePhone, "refund_failed"); !strings.Contains(joined(sms.Params), r.ID) {
+	if sms := f.message(financePhone, "refund_failed"); len(sms.Params) != 0 {
 		t.Errorf("finance SMS: %+v", sms)
 	}
 	if o := f.order(o.ID); o.OpenRefundID != "" || o.RefundedFen != 0 {

@@ -427,7 +427,7 @@ func (s *Service) RequestFeeInvoice(ctx context.Context, who market.Actor, provi
 		}
 		_, err = tx.Record(market.Event{Type: market.EventFeeInvoiceRequested, At: now, Actor: who.Account, Subject: st.ID, ProviderID: providerID,
 			Data: market.StatementInvoiceReceivedData{Period: period, AmountFen: int64(-st.FeesFen)}},
-			staffSMS(s.Config.FinancePhones, "fee_invoice_requested", p.CompanyName, period, (-st.FeesFen).String())...)
+			staffSMS(s.Config.FinancePhones, "fee_invoice_requested")...)
 		return st, err
 	})
 	if err != nil {

@@ -147,26 +147,8 @@ func (s *Service) applySteps(tx *store.Tx, who market.Actor, p *market.Provider,
 		return nil, err
 	}
 	_, err := tx.Record(market.Event{Type: market.EventViolationApplied, At: now, Actor: who.Account, Subject: v.ID, ProviderID: p.ID, Data: market.ViolationEventData(v)},
-		market.SMS(p.Contact.Phone, "violation_applied", p.CompanyName, v.ID, v.Type, actionSummary(v), v.AppealDueAt.In(workday.Shanghai).Format("2006-01-02")))
+		market.SMS(p.Contact.Phone, "violation_applied", smsDay(v.AppealDueAt)))
 	return refunds, err
-}
-
-// actionSummary says in words what a penalty did, for the provider's SMS.
-func actionSummary(v *market.Violation) string {
-	var parts []string
-	for _, s := range v.Steps {
-		switch {
-		case s.Days > 0:
-			parts = append(parts, fmt.Sprintf("%s %d天（至%s）", s.Action, s.Days, s.Until.In(workday.Shanghai).Format("2006-01-02 15:04")))
-		case s.AmountFen > 0:
-			parts = append(parts, fmt.Sprintf("%s %s", s.Action, s.AmountFen))
-		case s.ProductID != "":
-			parts = append(parts, fmt.Sprintf("%s %s", s.Action, s.ProductID))
-		default:
-			parts = append(parts, string(s.Action))
-		}
-	}
-	return strings.Join(parts, "；")
 }
 
 // delistForPenalty takes one product off the marketplace for a violation,
@@ -312,7 +294,7 @@ func (s *Service) AppealViolation(ctx context.Context, who market.Actor, id, sta
 			return nil, err
 		}
 		_, err = tx.Record(market.Event{Type: market.EventViolationAppealed, At: now, Actor: who.Account, Subject: v.ID, ProviderID: p.ID, Data: market.ViolationEventData(v)},
-			staffSMS(s.Config.RiskPhones, "violation_appealed", p.CompanyName, p.ID, v.ID, v.Type)...)
+			staffSMS(s.Config.RiskPhones, "violation_appealed")...)
 		return v, err
 	})
 	if err == nil {
@@ -359,7 +341,7 @@ func (s *Service) DecideAppeal(ctx context.Context, who market.Actor, id, decisi
 			typ = market.EventViolationOverturned
 		}
 		_, err = tx.Record(market.Event{Type: typ, At: now, Actor: who.Account, Subject: v.ID, ProviderID: p.ID, Data: d},
-			market.SMS(p.Contact.Phone, "violation_appeal_decided", p.CompanyName, v.ID, v.Appeal.Status, v.Appeal.Reason))
+			market.SMS(p.Contact.Phone, "violation_appeal_decided"))
 		return v, err
 	})
 	if err == nil {
@@ -534,7 +516,7 @@ func (s *Service) propose(tx *store.Tx, p *market.Provider, code, evidence, sour
 		return nil, err
 	}
 	_, err = tx.Record(market.Event{Type: market.EventViolationProposed, At: now, Actor: actor, Subject: v.ID, ProviderID: p.ID, Data: market.ViolationEventData(v)},
-		staffSMS(s.Config.RiskPhones, "violation_proposed", p.CompanyName, p.ID, v.ID, v.Type)...)
+		staffSMS(s.Config.RiskPhones, "violation_proposed")...)
 	return v, err
 }
 
@@ -664,7 +646,7 @@ func (s *Service) liftPenalties(ctx context.Context, now time.Time) (int, error)
 			if p.StoreOpen(now) {
 				if _, err := tx.Record(market.Event{Type: market.EventStoreReopened, At: now, Actor: actor, Subject: p.ID, ProviderID: p.ID,
 					Data: market.StoreReopenedData{Reason: market.ReasonPenalty}},
-					market.SMS(p.Contact.Phone, "store_unblocked", p.CompanyName)); err != nil {
+					market.SMS(p.Contact.Phone, "store_unblocked")); err != nil {
 					return false, err
 				}
 			}
@@ -718,7 +700,7 @@ func (s *Service) FileContactReport(ctx context.Context, who market.Actor, provi
 			return nil, err
 		}
 		due := c.RespondBy.In(workday.Shanghai).Format("2006-01-02 15:04")
-		notes := []market.Notification{market.SMS(p.Contact.Phone, "contact_report_filed", p.CompanyName, c.ID, due)}
+		notes := []market.Notification{market.SMS(p.Contact.Phone, "contact_report_sms", smsDay(c.RespondBy), smsClock(c.RespondBy))}
 		if p.Contact.Email != "" {
 			notes = append(notes, market.Notification{Channel: "email", To: p.Contact.Email, Template: "contact_report_filed", Params: []string{p.CompanyName, c.ID, due}})
 		}
