@@ -67,7 +67,7 @@ type orderDoc struct {
 	Payment            *paymentRef  `bson:"payment,omitempty"`
 }
 
-func orderToDoc(o *market.Order) bson.M {
+func orderToDoc(o *market.Order) bson.D {
 	d := orderDoc{
 		ID: o.ID, OutTradeNo: o.OutTradeNo, BuyerAccount: o.BuyerAccount, ProviderID: o.ProviderID, ProductID: o.ProductID,
 		ProductName: o.ProductName, Category: string(o.Category), Tool: o.Tool,
