@@ -200,7 +200,7 @@ func TestSettlementAtScale(t *testing.T) {
 		elapsed.Round(time.Millisecond), rss, storeRSS, mem.HeapAlloc>>20, seeded.Round(time.Millisecond), orders, scaleProviders, lines)
 	if rss > scaleTargetRSSMB*1024 {
 		// Reported, not failed: the embedded engine keeps every stored
-		// document in memory (the orders and their ledger are about 400 MB of
+		// document in memory (the orders and their ledger are about 370 MB of
 		// live heap before the run starts), so no settlement can stay under
 		// the target on it; the run itself holds one batch of providers.
 		fmt.Printf("settlement-scale-note: peak RSS %d MB is over the %d MB target; the stored data alone was %d MB resident\n", rss/1024, scaleTargetRSSMB, storeRSS/1024)
