@@ -28,7 +28,24 @@ const (
 	scaleOrders      = 100_000
 	scaleTargetRSSMB = 300
 	scaleChildEnv    = "CLOUDMARKET_SETTLEMENT_SCALE"
+	// scaleOrdersEnv sizes a smaller run for profiling (the orders are
+	// spread over the same 1,000 providers): CLOUDMARKET_SETTLEMENT_ORDERS=10000.
+	scaleOrdersEnv = "CLOUDMARKET_SETTLEMENT_ORDERS"
 )
+
+// scaleOrderCount is the number of orders the run settles: 100,000 unless
+// scaleOrdersEnv asks for another multiple of the providers.
+func scaleOrderCount(t testing.TB) int {
+	v := os.Getenv(scaleOrdersEnv)
+	if v == "" {
+		return scaleOrders
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < scaleProviders || n%scaleProviders != 0 {
+		t.Fatalf("%s=%q: want a multiple of %d", scaleOrdersEnv, v, scaleProviders)
+	}
+	return n
+}
 
 // BenchmarkSettlement100kOrders runs TestSettlementAtScale in a child process
 // of this test binary, so the peak RSS it reads (VmHWM) is the settlement's
@@ -87,7 +104,8 @@ func TestSettlementAtScale(t *testing.T) {
 		o.PlatformFee, o.ProviderNet = money.Split(amount, o.Fee.RateBps)
 		return o
 	}
-	perProvider := scaleOrders / scaleProviders
+	orders := scaleOrderCount(t)
+	perProvider := orders / scaleProviders
 	seedStart := time.Now()
 	st, err := store.OpenMemorySeeded(ctx, store.Seed{
 		Providers: func(yield func(*market.Provider) bool) {
@@ -174,15 +192,15 @@ func TestSettlementAtScale(t *testing.T) {
 	if b[market.AccountPlatformRevenue] != -fees {
 		t.Fatalf("platform revenue %d, fees %d", b[market.AccountPlatformRevenue], fees)
 	}
-	if lines != 2*scaleOrders || settled != scaleProviders {
+	if lines != 2*orders || settled != scaleProviders {
 		t.Fatalf("%d lines, %d settlement transactions", lines, settled)
 	}
 	rss := procStatusKB(t, "VmHWM:")
 	fmt.Printf("settlement-scale: %s peak-RSS-KB %d store-RSS-KB %d store-heap-MB %d seeded-in %s (%d orders, %d providers, %d lines)\n",
-		elapsed.Round(time.Millisecond), rss, storeRSS, mem.HeapAlloc>>20, seeded.Round(time.Millisecond), scaleOrders, scaleProviders, lines)
+		elapsed.Round(time.Millisecond), rss, storeRSS, mem.HeapAlloc>>20, seeded.Round(time.Millisecond), orders, scaleProviders, lines)
 	if rss > scaleTargetRSSMB*1024 {
 		// Reported, not failed: the embedded engine keeps every stored
-		// document in memory (the orders and their ledger are about 400 MB of
+		// document in memory (the orders and their ledger are about 370 MB of
 		// live heap before the run starts), so no settlement can stay under
 		// the target on it; the run itself holds one batch of providers.
 		fmt.Printf("settlement-scale-note: peak RSS %d MB is over the %d MB target; the stored data alone was %d MB resident\n", rss/1024, scaleTargetRSSMB, storeRSS/1024)

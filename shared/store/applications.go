@@ -65,7 +65,7 @@ func categoriesIn(cs []string) []market.Category {
 	return out
 }
 
-func applicationToDoc(a *market.Application) bson.M {
+func applicationToDoc(a *market.Application) bson.D {
 	d := applicationDoc{
 		ID: a.ID, AccountID: a.AccountID, CompanyName: a.CompanyName, CompanyType: a.CompanyType,
 		OrgCode: a.OrgCode.Canonical, OrgKind: string(a.OrgCode.Kind), Organisation: a.OrgCode.Organisation,
@@ -96,18 +96,31 @@ func (d applicationDoc) application() *market.Application {
 	}
 }
 
-// toM turns a tagged document struct into a bson.M so version fields can be
-// added uniformly.
-func toM(v any) bson.M {
+// toM turns a tagged document struct into the document stored: a bson.D in the
+// struct's field order, so every stored document of a kind has its fields in
+// one order (the embedded engine finds a field by reading the fields before
+// it; a map's order would differ from document to document).
+func toM(v any) bson.D {
 	raw, err := bson.Marshal(v)
 	if err != nil {
 		panic(fmt.Sprintf("store: marshal %T: %v", v, err)) // our own structs: cannot fail
 	}
-	var m bson.M
-	if err := bson.Unmarshal(raw, &m); err != nil {
+	var d bson.D
+	if err := bson.Unmarshal(raw, &d); err != nil {
 		panic(fmt.Sprintf("store: unmarshal %T: %v", v, err))
 	}
-	return m
+	return d
+}
+
+// setField sets a top-level field of a document, in place when it has it.
+func setField(d bson.D, key string, v any) bson.D {
+	for i := range d {
+		if d[i].Key == key {
+			d[i].Value = v
+			return d
+		}
+	}
+	return append(d, bson.E{Key: key, Value: v})
 }
 
 // InsertApplication stores a new application.

@@ -43,7 +43,7 @@ func (d ledgerDoc) txn() market.LedgerTxn {
 	return t
 }
 
-func ledgerToDoc(t market.LedgerTxn) bson.M {
+func ledgerToDoc(t market.LedgerTxn) bson.D {
 	d := ledgerDoc{ID: t.ID, Kind: string(t.Kind), Subject: t.Subject, ProviderID: t.ProviderID, At: ms(t.At)}
 	for _, p := range t.Postings {
 		d.Postings = append(d.Postings, postingDoc{Account: string(p.Account), AmountFen: int64(p.AmountFen)})
@@ -114,7 +114,7 @@ type SettlementRun struct {
 	CompletedAt time.Time
 }
 
-func runToDoc(r *SettlementRun) bson.M {
+func runToDoc(r *SettlementRun) bson.D {
 	return toM(runDoc{ID: r.Period, Status: r.Status, Cursor: r.Cursor, Providers: r.Providers, PayoutFen: int64(r.PayoutFen),
 		StartedAt: ms(r.StartedAt), CompletedAt: timePtr(r.CompletedAt)})
 }
@@ -268,7 +268,7 @@ type statementDoc struct {
 	CreatedAt         time.Time             `bson:"createdAt"`
 }
 
-func statementToDoc(s *market.Statement) bson.M {
+func statementToDoc(s *market.Statement) bson.D {
 	d := statementDoc{ID: s.ID, ProviderID: s.ProviderID, Period: s.Period, Mode: string(s.Mode), OpeningFen: int64(s.OpeningFen), SalesFen: int64(s.SalesFen),
 		FeesFen: int64(s.FeesFen), ClawbacksFen: int64(s.ClawbacksFen), OwedRecoveredFen: int64(s.OwedRecoveredFen), ReturnedFen: int64(s.ReturnedFen),
 		ClosingFen: int64(s.ClosingFen), PayoutFen: int64(s.PayoutFen), CarriedForwardFen: int64(s.CarriedForwardFen), LineCount: s.LineCount,
@@ -422,7 +422,7 @@ type payoutDoc struct {
 	ReturnedIn    string     `bson:"returnedIn"`
 }
 
-func payoutToDoc(p *market.Payout) bson.M {
+func payoutToDoc(p *market.Payout) bson.D {
 	return toM(payoutDoc{ID: p.ID, ProviderID: p.ProviderID, StatementID: p.StatementID, Period: p.Period, AmountFen: int64(p.AmountFen), Status: p.Status,
 		Reference: p.Reference, FailureReason: p.FailureReason, CreatedAt: ms(p.CreatedAt), PaidAt: timePtr(p.PaidAt), FailedAt: timePtr(p.FailedAt), ReturnedIn: p.ReturnedIn})
 }

@@ -34,7 +34,7 @@ type noticeDoc struct {
 	ReceiptNo        string     `bson:"receiptNo,omitempty"`
 }
 
-func noticeToDoc(n *market.DepositNotice) bson.M {
+func noticeToDoc(n *market.DepositNotice) bson.D {
 	return toM(noticeDoc{
 		ID: n.ID, ProviderID: n.ProviderID, CompanyName: n.CompanyName, FiledBy: n.FiledBy, AmountFen: int64(n.AmountFen),
 		Channel: n.Channel, Reference: n.Reference, PayerAccountName: n.PayerAccountName, PaidAt: ms(n.PaidAt),

@@ -26,15 +26,15 @@ type orderDoc struct {
 	ProductID          string       `bson:"productId"`
 	ProductName        string       `bson:"productName"`
 	Category           string       `bson:"category"`
-	Tool               bool         `bson:"tool"`
-	Plan               planDoc      `bson:"plan"`
+	Tool               bool         `bson:"tool,omitempty"`
+	Plan               *planDoc     `bson:"plan,omitempty"` // nil: no plan (the zero plan)
 	Quantity           int          `bson:"quantity"`
 	AmountFen          int64        `bson:"amountFen"`
 	FeeMode            string       `bson:"feeMode"`
 	FeeRateBps         int64        `bson:"feeRateBps"`
 	PlatformFeeFen     int64        `bson:"platformFeeFen"`
 	ProviderNetFen     int64        `bson:"providerNetFen"`
-	Invoicing          []invoiceDoc `bson:"invoicing"`
+	Invoicing          []invoiceDoc `bson:"invoicing,omitempty"`
 	Status             string       `bson:"status"`
 	CreatedAt          time.Time    `bson:"createdAt"`
 	ExpiresAt          *time.Time   `bson:"expiresAt"`
@@ -43,7 +43,7 @@ type orderDoc struct {
 	PaidAt             *time.Time   `bson:"paidAt"`
 	ReviewPeriodEndsAt *time.Time   `bson:"reviewPeriodEndsAt"`
 	StartDueAt         *time.Time   `bson:"startDueAt"`
-	StartedAt          *time.Time   `bson:"startedAt"`
+	StartedAt          *time.Time   `bson:"startedAt,omitempty"`
 	StartOverdueAt     *time.Time   `bson:"startOverdueAt"`
 	Requirements       string       `bson:"requirements,omitempty"`
 	RequirementsAt     *time.Time   `bson:"requirementsAt,omitempty"`
@@ -54,9 +54,9 @@ type orderDoc struct {
 	APIKeyRef          string       `bson:"apiKeyRef,omitempty"`
 	RefundAfter        string       `bson:"refundAfterReviewPeriod,omitempty"`
 	RefundPolicyText   string       `bson:"refundPolicyText,omitempty"`
-	RefundedFen        int64        `bson:"refundedFen"`
-	FeeRefundedFen     int64        `bson:"platformFeeRefundedFen"`
-	NetRefundedFen     int64        `bson:"providerNetRefundedFen"`
+	RefundedFen        int64        `bson:"refundedFen,omitempty"`
+	FeeRefundedFen     int64        `bson:"platformFeeRefundedFen,omitempty"`
+	NetRefundedFen     int64        `bson:"providerNetRefundedFen,omitempty"`
 	ByProviderFen      int64        `bson:"refundedByProviderFen,omitempty"`
 	SettledIn          string       `bson:"settledIn,omitempty"`
 	OpenRefundID       string       `bson:"openRefundId,omitempty"`
@@ -67,11 +67,11 @@ type orderDoc struct {
 	Payment            *paymentRef  `bson:"payment,omitempty"`
 }
 
-func orderToDoc(o *market.Order) bson.M {
+func orderToDoc(o *market.Order) bson.D {
 	d := orderDoc{
 		ID: o.ID, OutTradeNo: o.OutTradeNo, BuyerAccount: o.BuyerAccount, ProviderID: o.ProviderID, ProductID: o.ProductID,
 		ProductName: o.ProductName, Category: string(o.Category), Tool: o.Tool,
-		Plan:     planDoc{ID: o.Plan.ID, Name: o.Plan.Name, PriceFen: int64(o.Plan.PriceFen), Period: o.Plan.Period, DurationDays: o.Plan.DurationDays},
+		Plan:     planDocOf(o.Plan),
 		Quantity: o.Quantity, AmountFen: int64(o.AmountFen), FeeMode: string(o.Fee.Mode), FeeRateBps: int64(o.Fee.RateBps),
 		PlatformFeeFen: int64(o.PlatformFee), ProviderNetFen: int64(o.ProviderNet), Status: string(o.Status), CreatedAt: ms(o.CreatedAt),
 		ExpiresAt: timePtr(o.ExpiresAt), CancelledAt: timePtr(o.CancelledAt),
@@ -91,11 +91,27 @@ func orderToDoc(o *market.Order) bson.M {
 	return toM(d)
 }
 
+// planDocOf is an order's plan as stored: none when it has none, so an
+// order without a plan (most of them) stores no empty document.
+func planDocOf(p market.Plan) *planDoc {
+	if p == (market.Plan{}) {
+		return nil
+	}
+	return &planDoc{ID: p.ID, Name: p.Name, PriceFen: int64(p.PriceFen), Period: p.Period, DurationDays: p.DurationDays}
+}
+
+func (d *planDoc) plan() market.Plan {
+	if d == nil {
+		return market.Plan{}
+	}
+	return market.Plan{ID: d.ID, Name: d.Name, PriceFen: money.Fen(d.PriceFen), Period: d.Period, DurationDays: d.DurationDays}
+}
+
 func (d orderDoc) order() *market.Order {
 	o := &market.Order{
 		ID: d.ID, OutTradeNo: d.OutTradeNo, BuyerAccount: d.BuyerAccount, ProviderID: d.ProviderID, ProductID: d.ProductID,
 		ProductName: d.ProductName, Category: market.Category(d.Category), Tool: d.Tool,
-		Plan:     market.Plan{ID: d.Plan.ID, Name: d.Plan.Name, PriceFen: money.Fen(d.Plan.PriceFen), Period: d.Plan.Period, DurationDays: d.Plan.DurationDays},
+		Plan:     d.Plan.plan(),
 		Quantity: d.Quantity, AmountFen: money.Fen(d.AmountFen), Fee: market.FeeRule{Mode: market.FeeMode(d.FeeMode), RateBps: money.BasisPoints(d.FeeRateBps)},
 		PlatformFee: money.Fen(d.PlatformFeeFen), ProviderNet: money.Fen(d.ProviderNetFen), Status: market.OrderStatus(d.Status),
 		CreatedAt: d.CreatedAt.UTC(), ExpiresAt: timeOrZero(d.ExpiresAt), CancelledAt: timeOrZero(d.CancelledAt), TransactionID: d.TransactionID, PaidAt: timeOrZero(d.PaidAt), ReviewPeriodEndsAt: timeOrZero(d.ReviewPeriodEndsAt),

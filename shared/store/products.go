@@ -77,7 +77,7 @@ func (d contentDoc) content() market.ProductContent {
 	return c
 }
 
-func productToDoc(p *market.Product) bson.M {
+func productToDoc(p *market.Product) bson.D {
 	d := productDoc{
 		ID: p.ID, ProviderID: p.ProviderID, Status: string(p.Status), Content: contentToDoc(p.Content), EditStatus: p.EditStatus,
 		SubmittedAt: timePtr(p.SubmittedAt), CreatedAt: ms(p.CreatedAt), UpdatedAt: ms(p.UpdatedAt), ListedAt: timePtr(p.ListedAt),

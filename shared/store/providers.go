@@ -128,7 +128,7 @@ type providerDoc struct {
 	CreatedAt              time.Time    `bson:"createdAt"`
 }
 
-func providerToDoc(p *market.Provider) bson.M {
+func providerToDoc(p *market.Provider) bson.D {
 	closures := []closureDoc{}
 	for _, c := range p.Store.Closures {
 		closures = append(closures, closureDoc{Reason: c.Reason, Blocked: c.Blocked, Since: ms(c.Since), Until: timePtr(c.Until)})

@@ -78,7 +78,7 @@ type refundDoc struct {
 	UpdatedAt          time.Time       `bson:"updatedAt"`
 }
 
-func refundToDoc(r *market.Refund) bson.M {
+func refundToDoc(r *market.Refund) bson.D {
 	d := refundDoc{
 		ID: r.ID, OrderID: r.OrderID, ProviderID: r.ProviderID, BuyerAccount: r.BuyerAccount, ProductName: r.ProductName,
 		Status: string(r.Status), Open: r.Open(), Basis: string(r.Basis), RequestedFen: int64(r.RequestedFen), AmountFen: int64(r.AmountFen),

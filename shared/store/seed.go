@@ -27,7 +27,7 @@ type Seed struct {
 // indexes are built over them as on any start.
 func OpenMemorySeeded(ctx context.Context, seed Seed) (*Store, error) {
 	catalog := lungo.NewCatalog()
-	fill := func(col string, docs iter.Seq[bson.M]) error {
+	fill := func(col string, docs iter.Seq[bson.D]) error {
 		c := mongokit.NewCollection(true)
 		for d := range docs {
 			doc, err := bsonkit.Transform(d)
@@ -41,8 +41,8 @@ func OpenMemorySeeded(ctx context.Context, seed Seed) (*Store, error) {
 		catalog.Namespaces[lungo.Handle{"cloudmarket", col}] = c
 		return nil
 	}
-	versioned := func(doc bson.M) bson.M { doc["version"] = int64(1); return doc }
-	if err := fill(colProviders, func(yield func(bson.M) bool) {
+	versioned := func(doc bson.D) bson.D { return setField(doc, "version", int64(1)) }
+	if err := fill(colProviders, func(yield func(bson.D) bool) {
 		for p := range seed.Providers {
 			if !yield(versioned(providerToDoc(p))) {
 				return
@@ -51,7 +51,7 @@ func OpenMemorySeeded(ctx context.Context, seed Seed) (*Store, error) {
 	}); err != nil {
 		return nil, err
 	}
-	if err := fill(colOrders, func(yield func(bson.M) bool) {
+	if err := fill(colOrders, func(yield func(bson.D) bool) {
 		for o := range seed.Orders {
 			if !yield(versioned(orderToDoc(o))) {
 				return
@@ -60,7 +60,7 @@ func OpenMemorySeeded(ctx context.Context, seed Seed) (*Store, error) {
 	}); err != nil {
 		return nil, err
 	}
-	if err := fill(colLedger, func(yield func(bson.M) bool) {
+	if err := fill(colLedger, func(yield func(bson.D) bool) {
 		for t := range seed.Ledger {
 			if !yield(ledgerToDoc(t)) {
 				return

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"reflect"
 	"testing"
 	"time"
 
@@ -248,5 +249,30 @@ func TestIdempotencyInsertFirstReplayThenExpiry(t *testing.T) {
 	}
 	if rec, err := s.LookupIdempotent(ctx, "300001", "k-1", now.Add(IdempotencyTTL+2*time.Second)); err != nil || string(rec.Reply.Body) != "app_3" {
 		t.Fatalf("after expiry the key holds %q, %v", rec.Reply.Body, err)
+	}
+}
+
+// TestOrderRoundTrip reads back an order as it was stored, with every field
+// that a stored order leaves out when empty both empty and set.
+func TestOrderRoundTrip(t *testing.T) {
+	s := open(t)
+	ctx := context.Background()
+	at := time.Date(2026, 10, 8, 2, 0, 0, 0, time.UTC)
+	bare := &market.Order{ID: "ord_bare", OutTradeNo: "CM1", BuyerAccount: "300001", ProviderID: "prv_1", ProductID: "prd_1", ProductName: "p",
+		Category: market.CategorySoftware, Quantity: 1, AmountFen: 10_000, Fee: market.FeeRule{Mode: market.FeePlatform, RateBps: market.PlatformFeeRate},
+		PlatformFee: 1_000, ProviderNet: 9_000, Status: market.OrderCompleted, CreatedAt: at, PaidAt: at, CompletedAt: at.Add(time.Hour)}
+	full := *bare
+	full.ID, full.OutTradeNo, full.Tool = "ord_full", "CM2", true
+	full.Plan = market.Plan{ID: "pln_1", Name: "年付", PriceFen: 10_000, Period: "year", DurationDays: 365}
+	full.Invoicing = []market.Invoice{{Issuer: "a", Recipient: "b", Subject: "c", AmountFen: 1_000}}
+	full.StartedAt, full.RefundedFen, full.PlatformFeeRefunded, full.ProviderNetRefunded = at.Add(time.Minute), 300, 30, 270
+	for _, o := range []*market.Order{bare, &full} {
+		if _, err := Transact(ctx, s, func(tx *Tx) (struct{}, error) { return struct{}{}, tx.InsertOrder(o) }); err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.Order(ctx, o.ID)
+		if err != nil || !reflect.DeepEqual(got, o) {
+			t.Fatalf("round trip of %s:\n got %+v %v\nwant %+v", o.ID, got, err, o)
+		}
 	}
 }

@@ -185,7 +185,4 @@ func nothingDue(n int, now time.Time) map[string][]any {
 	return map[string][]any{colApplications: apps, colProviders: provs, colOrders: orders, colNotifications: notes}
 }
 
-func versioned(doc bson.M) bson.M {
-	doc["version"] = int64(1)
-	return doc
-}
+func versioned(doc bson.D) bson.D { return setField(doc, "version", int64(1)) }

@@ -113,8 +113,8 @@ func (tx *Tx) loadBy(col string, filter bson.M, into any, opts ...*options.FindO
 }
 
 // insert writes a new document at version 1.
-func (tx *Tx) insert(col string, doc bson.M) error {
-	doc["version"] = int64(1)
+func (tx *Tx) insert(col string, doc bson.D) error {
+	doc = setField(doc, "version", int64(1))
 	if _, err := tx.col(col).InsertOne(tx.ctx, doc); err != nil {
 		return fmt.Errorf("store: insert into %s: %w", col, err)
 	}
@@ -123,13 +123,12 @@ func (tx *Tx) insert(col string, doc bson.M) error {
 
 // replace writes a document read earlier in this transaction, only if nobody
 // changed it since (version check), and bumps its version.
-func (tx *Tx) replace(col, id string, doc bson.M) error {
+func (tx *Tx) replace(col, id string, doc bson.D) error {
 	v, ok := tx.versions[col+"/"+id]
 	if !ok {
 		return fmt.Errorf("store: replace %s %s that was not read in this transaction", col, id)
 	}
-	doc["_id"] = id
-	doc["version"] = v + 1
+	doc = setField(setField(doc, "_id", id), "version", v+1)
 	res, err := tx.col(col).ReplaceOne(tx.ctx, bson.M{"_id": id, "version": v}, doc)
 	if err != nil {
 		return fmt.Errorf("store: write %s %s: %w", col, id, err)

@@ -91,7 +91,7 @@ type violationDoc struct {
 	OpenUntil        *time.Time `bson:"openUntil,omitempty"` // R-DP6 count
 }
 
-func violationToDoc(v *market.Violation) bson.M {
+func violationToDoc(v *market.Violation) bson.D {
 	steps := []stepDoc{}
 	for _, s := range v.Steps {
 		steps = append(steps, stepDoc{Action: string(s.Action), ProductID: s.ProductID, Days: s.Days, Until: timePtr(s.Until), AmountFen: int64(s.AmountFen),
@@ -277,7 +277,7 @@ type contactReportDoc struct {
 	ViolationID string     `bson:"violationId,omitempty"`
 }
 
-func contactReportToDoc(c *market.ContactReport) bson.M {
+func contactReportToDoc(c *market.ContactReport) bson.D {
 	return toM(contactReportDoc{ID: c.ID, ProviderID: c.ProviderID, OrderID: c.OrderID, Channel: c.Channel, Note: c.Note, FiledBy: c.FiledBy,
 		ByOperator: c.ByOperator, FiledAt: ms(c.FiledAt), RespondBy: ms(c.RespondBy), Status: c.Status, Response: c.Response,
 		RespondedAt: timePtr(c.RespondedAt), ViolationID: c.ViolationID})
