@@ -26,6 +26,7 @@ var indexes = map[string][]mongo.IndexModel{
 		{Keys: bson.D{{Key: "status", Value: 1}, {Key: "overdueFlaggedAt", Value: 1}, {Key: "reviewDueAt", Value: 1}}}, // R-ON1 sweep
 		{Keys: bson.D{{Key: "status", Value: 1}, {Key: "reviewDueAt", Value: 1}, {Key: "_id", Value: 1}}},              // review queue by status
 		{Keys: bson.D{{Key: "reviewDueAt", Value: 1}, {Key: "_id", Value: 1}}},                                         // queue without status filter
+		{Keys: bson.D{{Key: "decidedAt", Value: 1}}},                                                                   // the dashboard's review times
 	},
 	colProviders: {
 		{Keys: bson.D{{Key: "accountId", Value: 1}, {Key: "_id", Value: 1}}}, // an account's newest record (read backwards)
@@ -56,6 +57,7 @@ var indexes = map[string][]mongo.IndexModel{
 		{Keys: bson.D{{Key: "status", Value: 1}, {Key: "startOverdueAt", Value: 1}, {Key: "startDueAt", Value: 1}}}, // R-SV2 sweep
 		{Keys: bson.D{{Key: "status", Value: 1}, {Key: "reviewPeriodEndsAt", Value: 1}}},                            // R-RF1 completion sweep
 		{Keys: bson.D{{Key: "status", Value: 1}, {Key: "expiresAt", Value: 1}}},                                     // unpaid expiry sweep
+		{Keys: bson.D{{Key: "paidAt", Value: 1}}},                                                                   // the dashboard's sales by month
 		// R-DP6 and R-EX2: a provider's paid orders not completed (counted,
 		// read), and those of them with no refund in progress.
 		{Keys: bson.D{{Key: "providerId", Value: 1}, {Key: "status", Value: 1}, {Key: "_id", Value: 1}}},

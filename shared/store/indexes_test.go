@@ -274,6 +274,22 @@ func queryExercises(now time.Time) map[string]exercise {
 		"Store.DeadLetters": {kindList, func(ctx context.Context, s *Store) (int, error) {
 			return none2(s.DeadLetters(ctx, 100))
 		}},
+		// The dashboard (GET /v1/stats): whole sets, no paging.
+		"Store.StatsFacts": {kindList, func(ctx context.Context, s *Store) (int, error) {
+			return none2(s.StatsFacts(ctx, now.AddDate(0, -12, 0)))
+		}},
+		"Store.WaitingApplications": {kindList, func(ctx context.Context, s *Store) (int, error) {
+			return none2(s.WaitingApplications(ctx))
+		}},
+		"Store.DecidedApplications": {kindList, func(ctx context.Context, s *Store) (int, error) {
+			return none2(s.DecidedApplications(ctx, now.AddDate(0, -12, 0)))
+		}},
+		"Store.PaidOrders": {kindList, func(ctx context.Context, s *Store) (int, error) {
+			return none2(s.PaidOrders(ctx, now.AddDate(0, -12, 0)))
+		}},
+		"Store.ProviderDeposits": {kindList, func(ctx context.Context, s *Store) (int, error) {
+			return none2(s.ProviderDeposits(ctx))
+		}},
 		// By key.
 		"Store.Application": {kindOther, func(ctx context.Context, s *Store) (int, error) { return none2(s.Application(ctx, "app_1")) }},
 		"Store.Provider":    {kindOther, func(ctx context.Context, s *Store) (int, error) { return none2(s.Provider(ctx, "prv_1")) }},
