@@ -166,6 +166,10 @@ var Catalogue = []Function{
 	{Name: "refund-notify", Needs: Needs{Queue: true, Payments: true}, Routes: []Route{
 		{Method: "POST", Pattern: "/v1/payments/refund-notify", Public: true, PaymentSystem: true, Handle: (*httpapi.API).RefundNotify}}},
 
+	// The operators' dashboard (an extension of API.md).
+	{Name: "query-stats", Routes: []Route{
+		{Method: "GET", Pattern: "/v1/stats", Roles: market.OperatorRoles, Handle: (*httpapi.API).GetStats}}},
+
 	// Verified payment notifications and refund results, applied once each.
 	{Name: "apply-payment", Needs: Needs{Sender: true, Refunds: true}, Timeout: 60, Consumer: &Consumer{
 		Topic: operation.PaymentTopic, BatchSize: 100, Retries: 3, Apply: applyPayment}},
