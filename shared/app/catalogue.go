@@ -102,7 +102,8 @@ var Catalogue = []Function{
 		{Method: "POST", Pattern: "/v1/providers/{id}/contract/sign", Roles: provider, Handle: (*httpapi.API).SignContract}}},
 	{Name: "query-providers", Routes: []Route{
 		{Method: "GET", Pattern: "/v1/providers/{id}", Handle: (*httpapi.API).GetProvider},
-		{Method: "GET", Pattern: "/v1/providers/{id}/deposit", Handle: (*httpapi.API).GetDeposit}}},
+		{Method: "GET", Pattern: "/v1/providers/{id}/deposit", Handle: (*httpapi.API).GetDeposit},
+		{Method: "GET", Pattern: "/v1/providers", Handle: (*httpapi.API).ListProviders}}},
 	{Name: "report-provider-change", Needs: Needs{Objects: true, Sender: true}, Routes: []Route{
 		{Method: "POST", Pattern: "/v1/providers/{id}/changes", Roles: provider, Handle: (*httpapi.API).ReportChange}}},
 	{Name: "record-deposit-payment", Needs: Needs{Sender: true}, Routes: []Route{
@@ -141,7 +142,8 @@ var Catalogue = []Function{
 	{Name: "place-order", Routes: []Route{
 		{Method: "POST", Pattern: "/v1/orders", Roles: buyer, Handle: (*httpapi.API).PlaceOrder}}},
 	{Name: "query-orders", Routes: []Route{
-		{Method: "GET", Pattern: "/v1/orders/{id}", Handle: (*httpapi.API).GetOrder}}},
+		{Method: "GET", Pattern: "/v1/orders/{id}", Handle: (*httpapi.API).GetOrder},
+		{Method: "GET", Pattern: "/v1/orders", Handle: (*httpapi.API).ListOrders}}},
 	{Name: "submit-requirements", Routes: []Route{
 		{Method: "POST", Pattern: "/v1/orders/{id}/requirements", Roles: buyer, Handle: (*httpapi.API).SubmitRequirements}}},
 	{Name: "start-order", Routes: []Route{

@@ -60,6 +60,8 @@ func TestEveryQueryHasAnIndex(t *testing.T) {
 		reflect.TypeFor[EventQuery]():       {"ProviderID", "Subject", "Type", "After", "Limit"},
 		reflect.TypeFor[RefundQuery]():      {"Status", "ProviderID", "BuyerAccount", "AfterID", "Limit"},
 		reflect.TypeFor[NoticeQuery]():      {"Status", "ProviderID", "AfterAt", "AfterID", "Limit"},
+		reflect.TypeFor[ProviderQuery]():    {"Status", "AccountID", "AfterID", "Limit"},
+		reflect.TypeFor[OrderQuery]():       {"ProviderID", "BuyerAccount", "AfterID", "Limit"},
 	} {
 		for i := range typ.NumField() {
 			if f := typ.Field(i).Name; !slices.Contains(varied, f) {
@@ -273,6 +275,32 @@ func queryExercises(now time.Time) map[string]exercise {
 		}},
 		"Store.DeadLetters": {kindList, func(ctx context.Context, s *Store) (int, error) {
 			return none2(s.DeadLetters(ctx, 100))
+		}},
+		"Store.Providers": {kindList, func(ctx context.Context, s *Store) (int, error) {
+			// GET /v1/providers: operators by status or not, a provider its own.
+			for _, status := range []string{"", "active"} {
+				for _, account := range []string{"", "acct_1"} {
+					for _, after := range []string{"", "prv_x"} {
+						if _, err := s.Providers(ctx, ProviderQuery{Status: status, AccountID: account, AfterID: after, Limit: 21}); err != nil {
+							return 0, err
+						}
+					}
+				}
+			}
+			return 0, nil
+		}},
+		"Store.Orders": {kindList, func(ctx context.Context, s *Store) (int, error) {
+			// GET /v1/orders: operators all or one provider's, a provider its
+			// own, a buyer its own.
+			for _, q := range []OrderQuery{{}, {ProviderID: "prv_1"}, {BuyerAccount: "acct_9"}} {
+				for _, after := range []string{"", "ord_x"} {
+					q.AfterID, q.Limit = after, 21
+					if _, err := s.Orders(ctx, q); err != nil {
+						return 0, err
+					}
+				}
+			}
+			return 0, nil
 		}},
 		// The dashboard (GET /v1/stats): whole sets, no paging.
 		"Store.StatsFacts": {kindList, func(ctx context.Context, s *Store) (int, error) {
