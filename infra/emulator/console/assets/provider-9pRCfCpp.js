@@ -1,1 +1,0 @@
-import{k as o,g as i,r as t}from"./index-wF8ubhYj.js";async function a(){const e=o("providers");if(e.length)return e[0];for(const n of o("applications")){const r=await i(`/v1/applications/${encodeURIComponent(n)}`);if(r.providerId)return t("providers",r.providerId),r.providerId}return""}export{a as m};
