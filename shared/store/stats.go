@@ -14,8 +14,9 @@ import (
 
 // The dashboard's facts (GET /v1/stats): each read projects only the fields
 // counted, on an index (indexes.go), and the domain counts them
-// (market.CountStats). Neither engine runs $group for us (lungo has no
-// aggregation), so the facts of the months shown are read and summed here.
+// (market.CountStats). The embedded engine has no aggregation pipeline and the
+// store is one code for both engines, so the facts of the months shown are
+// read, not grouped by the database.
 
 // StatsFacts reads what the dashboard since from is counted from.
 func (s *Store) StatsFacts(ctx context.Context, from time.Time) (market.StatsFacts, error) {
