@@ -81,7 +81,7 @@ func TestConsoleSignInThroughIdentityProvider(t *testing.T) {
 	exe := browserPath(t)
 	env := start(t, true, "")
 	idp := &fakeIdentityProvider{t: t, redirect: env.emu.URL + "/console/signin", origin: env.emu.URL,
-		token: env.token("800001", market.RoleFinance), codes: map[string]string{}}
+		token: env.token("800001", market.RoleFinance, market.RoleRisk), codes: map[string]string{}}
 	idpServer := httptest.NewServer(idp)
 	defer idpServer.Close()
 	// The deployment's config.js, as a static site would serve it.
@@ -125,22 +125,32 @@ func TestConsoleSignInThroughIdentityProvider(t *testing.T) {
 	b.shot("20-signin-identity-provider")
 	b.run("sign in", chromedp.Click(tid("oidc-signin"), chromedp.ByQuery), chromedp.WaitVisible(tid("who"), chromedp.ByQuery),
 		chromedp.WaitVisible(`[data-testid^="deposit-"], .t-table`, chromedp.ByQuery))
-	var where, who, stored, flight string
+	var where, who, role, stored, flight string
 	b.run("read the page",
 		chromedp.Evaluate(`location.href`, &where),
 		chromedp.Text(tid("who"), &who, chromedp.ByQuery),
+		chromedp.Evaluate(`document.querySelector('[data-testid="roleSwitch"] input').value`, &role),
 		chromedp.Evaluate(`sessionStorage.getItem('cloudmarket.session') || ''`, &stored),
 		chromedp.Evaluate(`sessionStorage.getItem('cloudmarket.oidc') || ''`, &flight))
 	if where != env.emu.URL+"/console/finance/deposits" {
 		t.Errorf("after sign-in the address is %q: want the page asked for, with no code or token in it", where)
 	}
-	if !strings.Contains(who, "800001") || !strings.Contains(who, "运营·财务") || strings.Contains(who, "本地环境") {
-		t.Errorf("header %q: want the account and its role, not the local badge", who)
+	if !strings.Contains(who, "800001") || role != "运营·财务" || strings.Contains(who, "本地环境") {
+		t.Errorf("header %q, role %q: want the account and its first role, not the local badge", who, role)
 	}
 	if !strings.Contains(stored, idp.token) || flight != "" {
 		t.Errorf("sessionStorage: session %q, flight %q: want the token kept and the PKCE verifier gone", stored, flight)
 	}
 	b.shot("21-signed-in-through-identity-provider")
+	// The token carries two roles: the header switches between them.
+	b.run("switch to risk",
+		chromedp.Click(`[data-testid="roleSwitch"]`, chromedp.ByQuery),
+		clickText("t-select-option", "运营·风控"),
+		chromedp.WaitVisible(tid("statOrders"), chromedp.ByQuery), // risk's home: the dashboard
+		chromedp.Evaluate(`document.querySelector('[data-testid="roleSwitch"] input').value`, &role))
+	if role != "运营·风控" {
+		t.Errorf("after switching the header shows %q", role)
+	}
 
 	// A return that this tab did not start (no matching state) is refused,
 	// and its code leaves the address bar all the same.
