@@ -94,7 +94,7 @@ var Catalogue = []Function{
 		{Method: "GET", Pattern: "/v1/applications/{id}/license", Handle: (*httpapi.API).GetLicenseImage}}},
 	{Name: "query-applications", Routes: []Route{
 		{Method: "GET", Pattern: "/v1/applications/{id}", Handle: (*httpapi.API).GetApplication},
-		{Method: "GET", Pattern: "/v1/applications", Roles: reviewer, Handle: (*httpapi.API).ListApplications}}},
+		{Method: "GET", Pattern: "/v1/applications", Roles: []string{market.RoleReviewer, market.RoleProvider}, Handle: (*httpapi.API).ListApplications}}},
 	{Name: "decide-application", Needs: Needs{Sender: true}, Routes: []Route{
 		{Method: "POST", Pattern: "/v1/applications/{id}/decision", Roles: reviewer, Handle: (*httpapi.API).DecideApplication}}},
 

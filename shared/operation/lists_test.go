@@ -6,6 +6,7 @@ import (
 	"cloudmarket/shared/fault"
 	"cloudmarket/shared/market"
 	"cloudmarket/shared/operation"
+	"cloudmarket/shared/store"
 )
 
 // Who sees which provider records and orders: operators all, a provider its
@@ -90,4 +91,40 @@ func TestListProvidersAndOrders_Visibility(t *testing.T) {
 		_, err := f.svc.ListOrders(f.ctx, c.who, c.q)
 		wantCode(t, err, c.code)
 	}
+}
+
+// GET /v1/applications: reviewers see the queue, an applicant its own
+// applications whatever became of them, anyone else nothing.
+func TestListApplicationsFor_Applicants(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, "2026-07-01 09:30")
+	mine := f.apply("100001", creditCode)
+	theirs := f.apply("100002", otherOrg)
+	_, err := f.svc.DecideApplication(f.ctx, reviewer, mine.ID, "reject", "材料不全")
+	ok(t, err)
+	for _, c := range []struct {
+		name string
+		who  market.Actor
+		q    store.ApplicationQuery
+		want []string
+	}{
+		{"the reviewers' queue", reviewer, store.ApplicationQuery{Status: "submitted"}, []string{theirs.ID}},
+		{"an applicant's own, rejected too", providerActor("100001"), store.ApplicationQuery{}, []string{mine.ID}},
+		{"an applicant cannot widen it", providerActor("100002"), store.ApplicationQuery{AccountID: "100001"}, []string{theirs.ID}},
+		{"an applicant by status", providerActor("100002"), store.ApplicationQuery{Status: "rejected"}, nil},
+	} {
+		got, err := f.svc.ListApplicationsFor(f.ctx, c.who, c.q)
+		ok(t, err)
+		var ids []string
+		for _, a := range got {
+			ids = append(ids, a.ID)
+		}
+		if joined(ids) != joined(c.want) {
+			t.Errorf("%s: %v, want %v", c.name, ids, c.want)
+		}
+	}
+	_, err = f.svc.ListApplicationsFor(f.ctx, buyer, store.ApplicationQuery{})
+	wantCode(t, err, fault.UnauthorizedOperation)
+	_, err = f.svc.ListApplicationsFor(f.ctx, finance, store.ApplicationQuery{})
+	wantCode(t, err, fault.UnauthorizedOperation)
 }

@@ -23,10 +23,12 @@ import (
 // document, however many are stored.
 var indexes = map[string][]mongo.IndexModel{
 	colApplications: {
-		{Keys: bson.D{{Key: "status", Value: 1}, {Key: "overdueFlaggedAt", Value: 1}, {Key: "reviewDueAt", Value: 1}}}, // R-ON1 sweep
-		{Keys: bson.D{{Key: "status", Value: 1}, {Key: "reviewDueAt", Value: 1}, {Key: "_id", Value: 1}}},              // review queue by status
-		{Keys: bson.D{{Key: "reviewDueAt", Value: 1}, {Key: "_id", Value: 1}}},                                         // queue without status filter
-		{Keys: bson.D{{Key: "decidedAt", Value: 1}}},                                                                   // the dashboard's review times
+		{Keys: bson.D{{Key: "status", Value: 1}, {Key: "overdueFlaggedAt", Value: 1}, {Key: "reviewDueAt", Value: 1}}},                  // R-ON1 sweep
+		{Keys: bson.D{{Key: "status", Value: 1}, {Key: "reviewDueAt", Value: 1}, {Key: "_id", Value: 1}}},                               // review queue by status
+		{Keys: bson.D{{Key: "reviewDueAt", Value: 1}, {Key: "_id", Value: 1}}},                                                          // queue without status filter
+		{Keys: bson.D{{Key: "accountId", Value: 1}, {Key: "reviewDueAt", Value: 1}, {Key: "_id", Value: 1}}},                            // an applicant's own
+		{Keys: bson.D{{Key: "accountId", Value: 1}, {Key: "status", Value: 1}, {Key: "reviewDueAt", Value: 1}, {Key: "_id", Value: 1}}}, // … by status
+		{Keys: bson.D{{Key: "decidedAt", Value: 1}}},                                                                                    // the dashboard's review times
 	},
 	colProviders: {
 		{Keys: bson.D{{Key: "accountId", Value: 1}, {Key: "_id", Value: 1}}},                            // an account's newest record (read backwards)

@@ -55,7 +55,7 @@ func TestEveryQueryHasAnIndex(t *testing.T) {
 	}
 	// A new filter of a list query needs its combinations exercised below.
 	for typ, varied := range map[reflect.Type][]string{
-		reflect.TypeFor[ApplicationQuery](): {"Status", "AfterDue", "AfterID", "Limit"},
+		reflect.TypeFor[ApplicationQuery](): {"Status", "AccountID", "AfterDue", "AfterID", "Limit"},
 		reflect.TypeFor[ProductQuery]():     {"ProviderID", "Status", "VisibleOnly", "InReview", "AfterKey", "AfterID", "Limit"},
 		reflect.TypeFor[EventQuery]():       {"ProviderID", "Subject", "Type", "After", "Limit"},
 		reflect.TypeFor[RefundQuery]():      {"Status", "ProviderID", "BuyerAccount", "AfterID", "Limit"},
@@ -188,10 +188,13 @@ func queryExercises(now time.Time) map[string]exercise {
 		}},
 		// List endpoints.
 		"Store.Applications": {kindList, func(ctx context.Context, s *Store) (int, error) {
+			// The reviewers' queue, and an applicant's own (GET /v1/applications as a provider).
 			for _, status := range []string{"", "submitted"} {
-				for _, after := range []string{"", "app_x"} {
-					if _, err := s.Applications(ctx, ApplicationQuery{Status: status, AfterDue: now, AfterID: after, Limit: 21}); err != nil {
-						return 0, err
+				for _, account := range []string{"", "acct_1"} {
+					for _, after := range []string{"", "app_x"} {
+						if _, err := s.Applications(ctx, ApplicationQuery{Status: status, AccountID: account, AfterDue: now, AfterID: after, Limit: 21}); err != nil {
+							return 0, err
+						}
 					}
 				}
 			}
