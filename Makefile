@@ -25,6 +25,7 @@ fuzz: ## a short run of every fuzz target
 	$(GO) test -run '^$$' -fuzz FuzzDueAfterWorkingDays -fuzztime 20s ./shared/workday
 	$(GO) test -run '^$$' -fuzz FuzzServe -fuzztime 20s ./shared/httpapi
 	$(GO) test -run '^$$' -fuzz FuzzExternalLinks -fuzztime 20s ./shared/market
+	$(GO) test -run '^$$' -fuzz FuzzParseCatalogue -fuzztime 20s ./shared/market
 
 build: ## every function as linux/amd64 binary .build/<name>/main
 	@for fn in $(FUNCTIONS); do \

@@ -93,6 +93,28 @@ func TestEveryPOSTWithIdempotencyKey(t *testing.T) {
 	keyed(e, covered, "/v1/refunds/"+rf2+"/provider-payment", prov, map[string]string{"reference": "BANK-R1", "paidAt": "2026-01-06T10:00:00+08:00"}, 200)
 	keyed(e, covered, "/v1/products/"+prd+"/delist", prov, map[string]string{"reason": "停售"}, 200)
 
+	// Violations (R-VI1..R-VI11): a contact report answered; three staff
+	// attempts propose lost_contact, dismissed; three more, confirmed,
+	// appealed and overturned; a spam_ads penalty applied directly.
+	attempt := func() {
+		e.must(e.call("POST", base+"/contact-reports", risk, map[string]string{"channel": "phone", "note": "电话未接通"}), 201)
+	}
+	ctr := keyed(e, covered, base+"/contact-reports", risk, map[string]string{"channel": "email", "note": "邮件未回复"}, 201).Body["id"].(string)
+	keyed(e, covered, "/v1/contact-reports/"+ctr+"/response", prov, map[string]string{"response": "已回复买家"}, 200)
+	proposal := func() string {
+		attempt()
+		attempt()
+		attempt()
+		q := e.must(e.call("GET", "/v1/violations?status=proposed", risk, nil), 200).Body["items"].([]any)
+		return q[0].(map[string]any)["id"].(string)
+	}
+	keyed(e, covered, "/v1/violations/"+proposal()+"/dismiss", risk, map[string]string{"reason": "已联系上"}, 200)
+	vio := proposal()
+	keyed(e, covered, "/v1/violations/"+vio+"/confirm", risk, nil, 200)
+	keyed(e, covered, "/v1/violations/"+vio+"/appeal", prov, map[string]string{"statement": "当时在处理故障"}, 200)
+	keyed(e, covered, "/v1/violations/"+vio+"/appeal/decision", risk, map[string]string{"decision": "overturn", "reason": "有故障记录"}, 200)
+	keyed(e, covered, base+"/violations", risk, map[string]string{"type": "spam_ads", "productId": prd, "evidence": "描述中有广告"}, 201)
+
 	keyed(e, covered, base+"/exit", prov, map[string]string{"reason": "业务调整"}, 200)
 	// The exit refunds what is left of the partly refunded order (R-EX2); the
 	// return waits for it (R-DP6).

@@ -149,10 +149,12 @@ func TestOpsOrderFlowAndLateStart_R_SV2(t *testing.T) {
 		t.Fatalf("confirmed: %v", done)
 	}
 
-	// A second order not started within 2 working days is flagged once for risk.
+	// A second order not started within 2 working days of its requirement
+	// form (R-SV2 for ops) is flagged once for risk.
 	id2, trade2 := mk()
 	e.must(simulate(e, trade2, 50000, ""), 204)
 	waitOrder(e, id2, buyer, "paid")
+	e.must(e.call("POST", "/v1/orders/"+id2+"/requirements", buyer, map[string]string{"text": "巡检主库"}), 200)
 	e.must(e.call("POST", "/_local/clock", "", map[string]string{"set": "2026-07-04T00:00:01+08:00"}), 200)
 	if rep := e.must(e.call("POST", "/_local/timers/enforce-deadlines/fire", "", nil), 200).Body; rep["startsOverdue"] != float64(1) {
 		t.Fatalf("late start: %v", rep)

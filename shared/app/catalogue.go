@@ -77,6 +77,7 @@ var (
 	reviewer           = []string{market.RoleReviewer}
 	finance            = []string{market.RoleFinance}
 	providerOrOperator = append([]string{market.RoleProvider}, market.OperatorRoles...)
+	risk               = []string{market.RoleRisk}
 )
 
 // Catalogue is every function, in deployment order. serverless.yml, the
@@ -171,6 +172,28 @@ var Catalogue = []Function{
 	// The operators' dashboard (an extension of API.md).
 	{Name: "query-stats", Routes: []Route{
 		{Method: "GET", Pattern: "/v1/stats", Roles: market.OperatorRoles, Handle: (*httpapi.API).GetStats}}},
+	// Violations and penalties (R-VI1..R-VI11) and contact reports (R-VI6).
+	{Name: "query-violations", Routes: []Route{
+		{Method: "GET", Pattern: "/v1/violation-types", Handle: (*httpapi.API).ViolationTypes},
+		{Method: "GET", Pattern: "/v1/violations/{id}", Handle: (*httpapi.API).GetViolation},
+		{Method: "GET", Pattern: "/v1/violations", Roles: market.OperatorRoles, Handle: (*httpapi.API).ListViolations},
+		{Method: "GET", Pattern: "/v1/providers/{id}/violations", Roles: providerOrOperator, Handle: (*httpapi.API).ListProviderViolations}}},
+	{Name: "apply-violation", Needs: Needs{Sender: true, Refunds: true}, Routes: []Route{
+		{Method: "POST", Pattern: "/v1/providers/{id}/violations", Roles: risk, Handle: (*httpapi.API).ApplyViolation}}},
+	{Name: "confirm-violation", Needs: Needs{Sender: true, Refunds: true}, Routes: []Route{
+		{Method: "POST", Pattern: "/v1/violations/{id}/confirm", Roles: risk, Handle: (*httpapi.API).ConfirmViolation}}},
+	{Name: "dismiss-violation", Routes: []Route{
+		{Method: "POST", Pattern: "/v1/violations/{id}/dismiss", Roles: risk, Handle: (*httpapi.API).DismissViolation}}},
+	{Name: "appeal-violation", Needs: Needs{Sender: true}, Routes: []Route{
+		{Method: "POST", Pattern: "/v1/violations/{id}/appeal", Roles: provider, Handle: (*httpapi.API).AppealViolation}}},
+	{Name: "decide-appeal", Needs: Needs{Sender: true}, Routes: []Route{
+		{Method: "POST", Pattern: "/v1/violations/{id}/appeal/decision", Roles: risk, Handle: (*httpapi.API).DecideAppeal}}},
+	{Name: "file-contact-report", Needs: Needs{Sender: true}, Routes: []Route{
+		{Method: "POST", Pattern: "/v1/providers/{id}/contact-reports", Roles: append([]string{market.RoleBuyer}, market.OperatorRoles...), Handle: (*httpapi.API).FileContactReport}}},
+	{Name: "respond-contact-report", Routes: []Route{
+		{Method: "POST", Pattern: "/v1/contact-reports/{id}/response", Roles: provider, Handle: (*httpapi.API).RespondContactReport}}},
+	{Name: "query-contact-reports", Routes: []Route{
+		{Method: "GET", Pattern: "/v1/providers/{id}/contact-reports", Roles: providerOrOperator, Handle: (*httpapi.API).ListContactReports}}},
 
 	// Verified payment notifications and refund results, applied once each.
 	{Name: "apply-payment", Needs: Needs{Sender: true, Refunds: true}, Timeout: 60, Consumer: &Consumer{

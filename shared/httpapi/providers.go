@@ -161,6 +161,7 @@ type entryView struct {
 	ReceiptNo            *string `json:"receiptNo,omitempty"`
 	Reason               *string `json:"reason,omitempty"`
 	RefundID             *string `json:"refundId,omitempty"`
+	ViolationID          *string `json:"violationId,omitempty"`
 	Actor                string  `json:"actor"`
 	At                   string  `json:"at"`
 	// The deposit after this entry, on POST answers.
@@ -178,7 +179,7 @@ func viewEntry(e market.DepositEntry) entryView {
 		ID: e.ID, ProviderID: e.ProviderID, Kind: string(e.Kind), AmountFen: int64(e.AmountFen), OwedFen: int64(e.OwedFen),
 		BalanceAfterFen: int64(e.BalanceAfterFen), Channel: optString(e.Channel), Reference: optString(e.Reference),
 		PayerAccountName: optString(e.PayerAccountName), PaidAt: optTimestamp(e.PaidAt), ReceiptNo: optString(e.ReceiptNo),
-		Reason: optString(e.Reason), RefundID: optString(e.RefundID), Actor: e.Actor, At: Timestamp(e.At),
+		Reason: optString(e.Reason), RefundID: optString(e.RefundID), ViolationID: optString(e.ViolationID), Actor: e.Actor, At: Timestamp(e.At),
 	}
 }
 

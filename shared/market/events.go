@@ -204,6 +204,8 @@ type (
 		Reason       string    `json:"reason"`
 		ShortfallFen int64     `json:"shortfallFen,omitempty"`
 		TopUpDueAt   time.Time `json:"topUpDueAt,omitempty"`
+		Until        time.Time `json:"until,omitempty"`       // a penalty block (R-WD4)
+		ViolationID  string    `json:"violationId,omitempty"` // the penalty that closed it
 	}
 	StoreReopenedData struct {
 		Reason string `json:"reason"`

@@ -251,7 +251,7 @@ func (o *Order) PaidForRefund(transactionID string, amount money.Fen, paidAt tim
 }
 
 // SubmitRequirements records an ops buyer's requirement form.
-func (o *Order) SubmitRequirements(text string, now time.Time) error {
+func (o *Order) SubmitRequirements(text string, now time.Time, cal *workday.Calendar) error {
 	text, err := requiredText("text", text, MaxRequirementLength)
 	if err != nil {
 		return err
@@ -261,6 +261,12 @@ func (o *Order) SubmitRequirements(text string, now time.Time) error {
 	}
 	if o.Status != OrderPaid && o.Status != OrderInService {
 		return fault.Failed("OrderNotPaid", "Order %s is %s; submit requirements after paying and before completion.", o.ID, o.Status)
+	}
+	// R-SV2 "not the buyer's fault": ops work cannot start before the form, so
+	// a form that comes late moves the 2 working days to run from it, and a
+	// start already flagged as late is checked again against them.
+	if due := cal.DueAfterWorkingDays(now, StartWorkingDays); o.RequirementsAt.IsZero() && o.StartedAt.IsZero() && due.After(o.StartDueAt) {
+		o.StartDueAt, o.StartOverdueAt = due, time.Time{}
 	}
 	o.Requirements, o.RequirementsAt = text, now
 	return nil
@@ -311,6 +317,13 @@ func (o *Order) CompleteIfReviewOver(now time.Time) bool {
 // the provider starting, and was not flagged yet (R-SV2, R-VI5).
 func (o *Order) StartOverdue(now time.Time) bool {
 	return o.Status == OrderPaid && o.StartedAt.IsZero() && !o.StartDueAt.IsZero() && now.After(o.StartDueAt) && o.StartOverdueAt.IsZero()
+}
+
+// LateStartIsProviders tells whether a late start is the provider's doing
+// (R-SV2, R-VI5): an ops order waiting for the buyer's requirement form is
+// late by the buyer.
+func (o *Order) LateStartIsProviders() bool {
+	return o.Category != CategoryOps || !o.RequirementsAt.IsZero()
 }
 
 // CancelIfUnpaid cancels an order still waiting for payment after its payment

@@ -201,6 +201,9 @@ func NewProduct(id string, prov *Provider, c ProductContent, rules ProductRules,
 	if err := prov.CheckActing(); err != nil {
 		return nil, err
 	}
+	if err := prov.checkNotLeaving(); err != nil {
+		return nil, err
+	}
 	if err := ValidateContent(c, rules); err != nil {
 		return nil, err
 	}
@@ -248,8 +251,11 @@ func (p *Product) Submit(prov *Provider, rules ProductRules, now time.Time) erro
 	if err := prov.CheckActing(); err != nil {
 		return err
 	}
-	if !prov.CanPublish(now) {
-		return fault.Failed("PublishingRestricted", "Provider %s may not publish products until %s (penalty).", prov.ID, prov.PublishRestrictedUntil.Format(time.RFC3339))
+	if err := prov.checkNotLeaving(); err != nil {
+		return err
+	}
+	if err := prov.CheckPublishing(now); err != nil {
+		return err
 	}
 	if err := ValidateContent(p.Content, rules); err != nil {
 		return err
@@ -368,4 +374,13 @@ func (prov *Provider) StoreOpen(now time.Time) bool {
 		return false
 	}
 	return prov.Store.View(now).Status == StoreOpen
+}
+
+// checkNotLeaving refuses new products from a provider on its way out: an
+// exiting provider sells nothing new (R-EX2).
+func (prov *Provider) checkNotLeaving() error {
+	if prov.Status == ProviderExiting {
+		return fault.Failed("ProviderExiting", "Provider %s is exiting the marketplace; it cannot add or submit products.", prov.ID)
+	}
+	return nil
 }

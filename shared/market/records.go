@@ -50,6 +50,7 @@ const (
 	EntryPayment   EntryKind = "payment"
 	EntryDeduction EntryKind = "deduction"
 	EntryReturn    EntryKind = "return"
+	EntryCredit    EntryKind = "credit" // a deduction reversed on appeal, credited back
 )
 
 // DepositEntry is one append-only ledger line. AmountFen is signed: what it
@@ -70,6 +71,7 @@ type DepositEntry struct {
 	ReceiptNo        string
 	Reason           string
 	RefundID         string
+	ViolationID      string // a penalty's deduction, or its reversal
 	Actor            string
 	At               time.Time
 }

@@ -19,6 +19,8 @@ type DeadlineReport struct {
 	StoresClosed      int `json:"storesClosed"`
 	ReturnsOverdue    int `json:"returnsOverdue"`
 	StartsOverdue     int `json:"startsOverdue"`
+	PenaltiesLifted   int `json:"penaltiesLifted"`    // R-WD4
+	ContactsProposed  int `json:"contactsUnanswered"` // R-VI6
 	OrdersCompleted   int `json:"ordersCompleted"`
 	OrdersCancelled   int `json:"ordersCancelled"`
 	NotificationsSent int `json:"notificationsSent"`
@@ -63,6 +65,12 @@ func (s *Service) EnforceDeadlines(ctx context.Context) (DeadlineReport, error) 
 	if rep.StartsOverdue, err = s.flagLateStarts(ctx, now); err != nil {
 		return rep, err
 	}
+	if rep.PenaltiesLifted, err = s.liftPenalties(ctx, now); err != nil {
+		return rep, err
+	}
+	if rep.ContactsProposed, err = s.proposeUnanswered(ctx, now); err != nil {
+		return rep, err
+	}
 	if rep.OrdersCompleted, err = s.completeOrders(ctx, now); err != nil {
 		return rep, err
 	}
@@ -77,8 +85,10 @@ func (s *Service) EnforceDeadlines(ctx context.Context) (DeadlineReport, error) 
 }
 
 // flagLateStarts records, once, each paid order the provider did not start
-// within 2 working days (R-SV2) and tells the risk team; the penalty itself
-// (R-VI5) is the risk team's decision.
+// within 2 working days (R-SV2), tells the risk team and proposes
+// dishonest_behaviour (R-VI5); applying it is the risk team's decision. An ops
+// order still waiting for the buyer's requirement form is only recorded: the
+// delay is the buyer's, and the form restarts the clock.
 func (s *Service) flagLateStarts(ctx context.Context, now time.Time) (int, error) {
 	ids, err := s.Store.StartOverdueOrders(ctx, now, sweepBatch)
 	if err != nil {
@@ -90,10 +100,17 @@ func (s *Service) flagLateStarts(ctx context.Context, now time.Time) (int, error
 			return false, nil
 		}
 		o.StartOverdueAt = now
-		_, err := tx.Record(market.Event{Type: market.EventOrderStartOverdue, At: now, Actor: actor, Subject: o.ID, ProviderID: o.ProviderID,
+		if !o.LateStartIsProviders() { // recorded; a form that comes later restarts the clock
+			_, err := tx.Record(market.Event{Type: market.EventOrderStartOverdue, At: now, Actor: actor, Subject: o.ID, ProviderID: o.ProviderID,
+				Data: market.OrderStartOverdueData{StartDueAt: o.StartDueAt, PaidAt: o.PaidAt}})
+			return true, err
+		}
+		if _, err := tx.Record(market.Event{Type: market.EventOrderStartOverdue, At: now, Actor: actor, Subject: o.ID, ProviderID: o.ProviderID,
 			Data: market.OrderStartOverdueData{StartDueAt: o.StartDueAt, PaidAt: o.PaidAt}},
-			staffSMS(s.Config.RiskPhones, "order_start_overdue", o.ID, o.ProviderID)...)
-		return true, err
+			staffSMS(s.Config.RiskPhones, "order_start_overdue", o.ID, o.ProviderID)...); err != nil {
+			return false, err
+		}
+		return true, s.proposeLateStart(tx, o, actor, now)
 	})
 }
 

@@ -209,6 +209,11 @@ func TestEnforceDeadlines_LateStart_R_SV2(t *testing.T) {
 	prod, _ := f.onSale("100001", creditCode, "ops", 50_000)
 	late := f.paidOrder(prod.ID, "4200000000LATE")
 	onTime := f.paidOrder(prod.ID, "4200000000ONTIME")
+	for _, o := range []*market.Order{late, onTime} {
+		_, err := f.svc.SubmitRequirements(f.ctx, buyer, o.ID, "迁移数据库")
+		ok(t, err)
+	}
+	noForm := f.paidOrder(prod.ID, "4200000000NOFORM") // waits for the buyer's form: the buyer's delay
 	f.setClock("2026-07-03 17:00")
 	_, err := f.svc.StartOrder(f.ctx, providerActor("100001"), onTime.ID)
 	ok(t, err)
@@ -218,7 +223,7 @@ func TestEnforceDeadlines_LateStart_R_SV2(t *testing.T) {
 		t.Fatalf("R-SV2 flagged on the due day: %+v", rep)
 	}
 	f.setClock("2026-07-04 00:00:01")
-	if rep := f.run(); rep.StartsOverdue != 1 {
+	if rep := f.run(); rep.StartsOverdue != 2 { // the late one, and the one waiting for its form (recorded only)
 		t.Fatalf("R-SV2 late start: %+v", rep)
 	}
 	o := f.order(late.ID)
@@ -228,6 +233,30 @@ func TestEnforceDeadlines_LateStart_R_SV2(t *testing.T) {
 	wantTime(t, "startOverdueAt", o.StartOverdueAt, sh(t, "2026-07-04 00:00:01"))
 	if sms := f.message(riskPhone, "order_start_overdue"); !strings.Contains(joined(sms.Params), late.ID) {
 		t.Errorf("risk alert: %+v", sms)
+	}
+	// R-VI5: proposed, never applied by the system.
+	proposed, err := f.svc.ListViolations(f.ctx, risk, operation.ViolationQuery{Status: "proposed", Limit: 10})
+	ok(t, err)
+	if len(proposed) != 1 || proposed[0].Type != "dishonest_behaviour" || proposed[0].SourceRef != late.ID || proposed[0].Status != market.ViolationProposed {
+		t.Fatalf("R-SV2 proposal: %+v", proposed)
+	}
+	if p := f.provider(late.ProviderID); !p.CanPublish(f.clock.Now()) || !p.StoreOpen(f.clock.Now()) {
+		t.Errorf("a proposal restricted the provider: %+v", p.Store)
+	}
+	// The buyer's form comes on Monday: 2 working days run from it (R-SV2 "not
+	// the buyer's fault"), and only then is a late start the provider's.
+	f.setClock("2026-07-06 10:00")
+	withForm, err := f.svc.SubmitRequirements(f.ctx, buyer, noForm.ID, "巡检主库")
+	ok(t, err)
+	wantTime(t, "R-SV2 from a late form", withForm.StartDueAt, endOfDay(t, "2026-07-08"))
+	f.setClock("2026-07-09 00:00:01")
+	if rep := f.run(); rep.StartsOverdue != 1 {
+		t.Fatalf("R-SV2 late after the form: %+v", rep)
+	}
+	proposed, err = f.svc.ListViolations(f.ctx, risk, operation.ViolationQuery{Status: "proposed", Limit: 10})
+	ok(t, err)
+	if len(proposed) != 2 || proposed[1].SourceRef != noForm.ID {
+		t.Fatalf("R-SV2 proposal after the form: %+v", proposed)
 	}
 	if rep := f.run(); rep != (operation.DeadlineReport{}) {
 		t.Fatalf("R-SV2 second run: %+v", rep)
@@ -319,6 +348,8 @@ func TestEnforceDeadlines_ConcurrentRunsActOnce(t *testing.T) {
 	late := f.paidOrder(prod.ID, "4200000000CONC")                   // start overdue (R-SV2)
 	unpaid, err := f.svc.PlaceOrder(f.ctx, buyer, prod.ID, "std", 1) // will lapse
 	ok(t, err)
+	_, err = f.svc.SubmitRequirements(f.ctx, buyer, late.ID, "巡检") // starts the R-SV2 clock of ops
+	ok(t, err)
 	f.deduct(p.ID, 1000, "赔付")
 	exiting := f.depositedProvider("100003", otherOrg)
 	_, err = f.svc.RequestExit(f.ctx, providerActor("100003"), exiting.ID, "业务调整")
@@ -348,13 +379,13 @@ func TestEnforceDeadlines_ConcurrentRunsActOnce(t *testing.T) {
 		OrdersCompleted: reps[0].OrdersCompleted + reps[1].OrdersCompleted, OrdersCancelled: reps[0].OrdersCancelled + reps[1].OrdersCancelled,
 		NotificationsSent: reps[0].NotificationsSent + reps[1].NotificationsSent, NotificationsFail: reps[0].NotificationsFail + reps[1].NotificationsFail,
 	}
-	// One SMS each: review (reviewer), closure (provider), late start (risk),
-	// overdue return (finance).
-	want := operation.DeadlineReport{ReviewsOverdue: 1, StoresClosed: 1, ReturnsOverdue: 1, StartsOverdue: 1, OrdersCancelled: 1, NotificationsSent: 4}
+	// One SMS each: review (reviewer), closure (provider), late start and
+	// its proposed violation (risk), overdue return (finance).
+	want := operation.DeadlineReport{ReviewsOverdue: 1, StoresClosed: 1, ReturnsOverdue: 1, StartsOverdue: 1, OrdersCancelled: 1, NotificationsSent: 5}
 	if sum != want {
 		t.Fatalf("two runs did %+v, want %+v", sum, want)
 	}
-	if n := len(f.sender.all()) - sentBefore; n != 4 {
+	if n := len(f.sender.all()) - sentBefore; n != 5 {
 		t.Fatalf("%d messages sent", n)
 	}
 	if rep := f.run(); rep != (operation.DeadlineReport{}) {

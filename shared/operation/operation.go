@@ -49,6 +49,9 @@ type Config struct {
 	// ExitBatch bounds the orders an exit refunds in its own transaction
 	// (R-EX2); the refund sweep takes the rest. 0 means 1,000.
 	ExitBatch int
+	// Violations replaces the embedded violation catalogue (R-VI10); nil
+	// keeps market.Catalogue.
+	Violations *market.ViolationCatalogue
 }
 
 // staffSMS makes one SMS per phone.

@@ -124,7 +124,7 @@ func (s *Service) changeOrder(ctx context.Context, who market.Actor, id string, 
 // SubmitRequirements records an ops buyer's requirement form.
 func (s *Service) SubmitRequirements(ctx context.Context, who market.Actor, id, text string) (*market.Order, error) {
 	now := s.now()
-	return s.changeOrder(ctx, who, id, orderBuyer, market.EventOrderRequirementsSubmitted, func(o *market.Order) error { return o.SubmitRequirements(text, now) })
+	return s.changeOrder(ctx, who, id, orderBuyer, market.EventOrderRequirementsSubmitted, func(o *market.Order) error { return o.SubmitRequirements(text, now, s.Calendar) })
 }
 
 // StartOrder records that the provider started work (R-SV2).

@@ -174,6 +174,7 @@ func TestOpsOrderFlow_R_SV2_R_RF1(t *testing.T) {
 		t.Fatalf("requirements: %+v", req)
 	}
 	wantTime(t, "requirementsAt", req.RequirementsAt, sh(t, "2026-07-01 10:00"))
+	wantTime(t, "R-SV2 a form the same day keeps startDueAt", req.StartDueAt, endOfDay(t, "2026-07-03"))
 
 	for _, who := range []market.Actor{buyer, providerActor("100002"), reviewer} {
 		_, err := f.svc.StartOrder(f.ctx, who, o.ID)

@@ -117,6 +117,11 @@ func (s *Service) ReviewProduct(ctx context.Context, who market.Actor, id, decis
 		if prov.AccountID == who.Account { // separation of duties
 			return nil, fault.Forbidden("Product %s is your own account's product; another reviewer must review it.", p.ID)
 		}
+		if decision == "approve" { // a product submitted before a penalty is not listed during it
+			if err := prov.CheckPublishing(now); err != nil {
+				return nil, err
+			}
+		}
 		outcome, err := p.Review(decision, reportRef, reason, who.Account, prov.Deposit.EverHeld, now)
 		if err != nil {
 			return nil, err

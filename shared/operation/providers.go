@@ -213,6 +213,11 @@ func (s *Service) RecordDepositPayment(ctx context.Context, who market.Actor, pr
 			if err := tx.SetStoreOpen(p.ID, p.StoreOpen(now)); err != nil {
 				return PaymentResult{}, err
 			}
+		}
+		// A store also blocked by a penalty reopens only when both are over:
+		// while a block is recorded, even one whose time just ran out, the
+		// lifting timer reopens it, once.
+		if reopened && p.StoreOpen(now) && p.PenaltyBlockUntil().IsZero() {
 			if _, err := tx.Record(market.Event{Type: market.EventStoreReopened, At: now, Actor: who.Account, Subject: p.ID, ProviderID: p.ID,
 				Data: market.StoreReopenedData{Reason: market.ReasonDepositShort}},
 				market.SMS(p.Contact.Phone, "store_reopened", p.CompanyName)); err != nil {
@@ -266,9 +271,10 @@ func (s *Service) priorPayment(ctx context.Context, prior market.DepositEntry, p
 
 // Deduction asks to take money from a deposit.
 type Deduction struct {
-	AmountFen money.Fen
-	Reason    string
-	RefundID  string
+	AmountFen   money.Fen
+	Reason      string
+	RefundID    string
+	ViolationID string // a penalty's deduction
 }
 
 // DeductionResult is a recorded deduction and the provider after it.
@@ -313,7 +319,7 @@ func (s *Service) deduct(tx *store.Tx, who market.Actor, p *market.Provider, d D
 	}
 	e := market.DepositEntry{
 		ID: ids.New(ids.Deposit, now), ProviderID: p.ID, Kind: market.EntryDeduction, AmountFen: -ch.TakenFen, OwedFen: ch.OwedFen,
-		BalanceAfterFen: p.Deposit.BalanceFen, Reason: d.Reason, RefundID: d.RefundID, Actor: who.Account, At: now,
+		BalanceAfterFen: p.Deposit.BalanceFen, Reason: d.Reason, RefundID: d.RefundID, ViolationID: d.ViolationID, Actor: who.Account, At: now,
 	}
 	if err := tx.AppendEntry(e); err != nil {
 		return market.DepositEntry{}, err
@@ -326,7 +332,7 @@ func (s *Service) deduct(tx *store.Tx, who market.Actor, p *market.Provider, d D
 		due = p.Deposit.TopUpDueAt.In(workday.Shanghai).Format("2006-01-02 15:04")
 	}
 	var notes []market.Notification
-	if p.Deposit.ShortfallFen() > 0 {
+	if p.Deposit.ShortfallFen() > 0 && !p.Deposit.TopUpDueAt.IsZero() { // no top-up is asked of a provider leaving or expelled
 		notes = append(notes, market.Notification{Channel: "sms", To: p.Contact.Phone, Template: "deposit_deducted_short",
 			Params: []string{p.CompanyName, d.AmountFen.String(), d.Reason, p.Deposit.ShortfallFen().String(), due}})
 	} else {
@@ -391,7 +397,7 @@ func (s *Service) RequestExit(ctx context.Context, who market.Actor, id, reason 
 		if refunds, err = s.exitRefunds(tx, who, p.ID, now); err != nil {
 			return ExitResult{}, err
 		}
-		obl, err := obligations(tx, p.ID)
+		obl, err := obligations(tx, p.ID, now)
 		if err != nil {
 			return ExitResult{}, err
 		}
@@ -425,7 +431,7 @@ func (s *Service) ReceiptReturned(ctx context.Context, who market.Actor, id stri
 			return Ledger{}, err
 		}
 		first := p.Deposit.ReceiptReturnedAt.IsZero()
-		obl, err := obligations(tx, p.ID)
+		obl, err := obligations(tx, p.ID, now)
 		if err != nil {
 			return Ledger{}, err
 		}
@@ -484,7 +490,7 @@ func (s *Service) DispatchReceipt(ctx context.Context, who market.Actor, id, cou
 		if err != nil {
 			return Ledger{}, err
 		}
-		blockers, err := blockersOf(tx, p)
+		blockers, err := blockersOf(tx, p, now)
 		return Ledger{Provider: p, Entries: entries, Blockers: blockers}, err
 	})
 	if err == nil {
@@ -495,11 +501,11 @@ func (s *Service) DispatchReceipt(ctx context.Context, who market.Actor, id, cou
 
 // blockersOf is what blocks an exiting provider's deposit return (R-DP6);
 // nil unless it is exiting.
-func blockersOf(tx *store.Tx, p *market.Provider) ([]market.ReturnBlocker, error) {
+func blockersOf(tx *store.Tx, p *market.Provider, now time.Time) ([]market.ReturnBlocker, error) {
 	if p.Status != market.ProviderExiting {
 		return nil, nil
 	}
-	obl, err := obligations(tx, p.ID)
+	obl, err := obligations(tx, p.ID, now)
 	if err != nil {
 		return nil, err
 	}
@@ -515,7 +521,7 @@ func (s *Service) ReturnDeposit(ctx context.Context, who market.Actor, id, refer
 		if err != nil {
 			return nil, err
 		}
-		obl, err := obligations(tx, p.ID)
+		obl, err := obligations(tx, p.ID, now)
 		if err != nil {
 			return nil, err
 		}
@@ -569,7 +575,7 @@ func (s *Service) DepositLedger(ctx context.Context, who market.Actor, id string
 	if err != nil {
 		return Ledger{}, err
 	}
-	blockers, err := store.Transact(ctx, s.Store, func(tx *store.Tx) ([]market.ReturnBlocker, error) { return blockersOf(tx, p) })
+	blockers, err := store.Transact(ctx, s.Store, func(tx *store.Tx) ([]market.ReturnBlocker, error) { return blockersOf(tx, p, s.now()) })
 	return Ledger{Provider: p, Entries: entries, Blockers: blockers}, err
 }
 

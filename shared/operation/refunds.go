@@ -570,9 +570,10 @@ func (s *Service) reconcileRefund(ctx context.Context, id string) bool {
 }
 
 // obligations counts the open matters of a provider that block its deposit
-// return (R-DP6): refunds in progress and paid orders not completed. It reads
-// inside tx, so an operation counts its own changes.
-func obligations(tx *store.Tx, providerID string) (market.Obligations, error) {
+// return (R-DP6): refunds in progress, paid orders not completed, and
+// penalties not executed at now (proposed, or a restriction still running).
+// It reads inside tx, so an operation counts its own changes.
+func obligations(tx *store.Tx, providerID string, now time.Time) (market.Obligations, error) {
 	refunds, err := tx.CountOpenRefunds(providerID)
 	if err != nil {
 		return market.Obligations{}, err
@@ -581,7 +582,11 @@ func obligations(tx *store.Tx, providerID string) (market.Obligations, error) {
 	if err != nil {
 		return market.Obligations{}, err
 	}
-	return market.Obligations{OpenDisputes: int(refunds), UnfinishedOrders: int(orders)}, nil
+	penalties, err := tx.CountOpenViolations(providerID, now)
+	if err != nil {
+		return market.Obligations{}, err
+	}
+	return market.Obligations{OpenDisputes: int(refunds), UnfinishedOrders: int(orders), UnexecutedPenalties: int(penalties)}, nil
 }
 
 // exitBatch bounds the orders an exit refunds in its own transaction.

@@ -30,6 +30,7 @@ type entryDoc struct {
 	ReceiptNo        string     `bson:"receiptNo,omitempty"`
 	Reason           string     `bson:"reason,omitempty"`
 	RefundID         string     `bson:"refundId,omitempty"`
+	ViolationID      string     `bson:"violationId,omitempty"`
 	Actor            string     `bson:"actor"`
 	At               time.Time  `bson:"at"`
 }
@@ -39,7 +40,7 @@ func (d entryDoc) entry() market.DepositEntry {
 		ID: d.ID, ProviderID: d.ProviderID, Kind: market.EntryKind(d.Kind), AmountFen: money.Fen(d.AmountFen), OwedFen: money.Fen(d.OwedFen),
 		BalanceAfterFen: money.Fen(d.BalanceAfterFen), Channel: d.Channel, Reference: d.Reference,
 		PayerAccountName: d.PayerAccountName, PayerCheck: market.PayerCheck(d.PayerCheck), NoticeID: d.NoticeID,
-		PaidAt: timeOrZero(d.PaidAt), ReceiptNo: d.ReceiptNo, Reason: d.Reason, RefundID: d.RefundID, Actor: d.Actor, At: d.At.UTC(),
+		PaidAt: timeOrZero(d.PaidAt), ReceiptNo: d.ReceiptNo, Reason: d.Reason, RefundID: d.RefundID, ViolationID: d.ViolationID, Actor: d.Actor, At: d.At.UTC(),
 	}
 }
 
@@ -50,7 +51,7 @@ func (tx *Tx) AppendEntry(e market.DepositEntry) error {
 		ID: e.ID, ProviderID: e.ProviderID, Kind: string(e.Kind), AmountFen: int64(e.AmountFen), OwedFen: int64(e.OwedFen),
 		BalanceAfterFen: int64(e.BalanceAfterFen), Channel: e.Channel, Reference: e.Reference,
 		PayerAccountName: e.PayerAccountName, PayerCheck: string(e.PayerCheck), NoticeID: e.NoticeID,
-		PaidAt: timePtr(e.PaidAt), ReceiptNo: e.ReceiptNo, Reason: e.Reason, RefundID: e.RefundID, Actor: e.Actor, At: ms(e.At),
+		PaidAt: timePtr(e.PaidAt), ReceiptNo: e.ReceiptNo, Reason: e.Reason, RefundID: e.RefundID, ViolationID: e.ViolationID, Actor: e.Actor, At: ms(e.At),
 	})
 	if err != nil {
 		return fmt.Errorf("store: append deposit entry: %w", err)

@@ -46,6 +46,7 @@ func TestEveryQueryHasAnIndex(t *testing.T) {
 	ctx := context.Background()
 	now := time.Date(2026, 11, 2, 10, 0, 0, 0, time.UTC)
 	seedSwept(t, s, now)
+	seedViolations(t, s, now)
 
 	exercises, queries := queryExercises(now), queryFunctions(t)
 	for _, name := range queries {
@@ -62,6 +63,7 @@ func TestEveryQueryHasAnIndex(t *testing.T) {
 		reflect.TypeFor[NoticeQuery]():      {"Status", "ProviderID", "AfterAt", "AfterID", "Limit"},
 		reflect.TypeFor[ProviderQuery]():    {"Status", "AccountID", "AfterID", "Limit"},
 		reflect.TypeFor[OrderQuery]():       {"ProviderID", "BuyerAccount", "AfterID", "Limit"},
+		reflect.TypeFor[ViolationQuery]():   {"ProviderID", "Status", "Oldest", "AfterID", "Limit"},
 	} {
 		for i := range typ.NumField() {
 			if f := typ.Field(i).Name; !slices.Contains(varied, f) {
@@ -152,7 +154,7 @@ func queryExercises(now time.Time) map[string]exercise {
 		}
 		return err
 	}
-	return map[string]exercise{
+	all := map[string]exercise{
 		// Timers.
 		"Store.OverdueApplications":    sweep((*Store).OverdueApplications),
 		"Store.TopUpOverdueProviders":  sweep((*Store).TopUpOverdueProviders),
@@ -426,6 +428,8 @@ func queryExercises(now time.Time) map[string]exercise {
 			return 0, err
 		}},
 	}
+	maps.Copy(all, violationExercises(now))
+	return all
 }
 
 func none2[T any](_ T, err error) (int, error) { return 0, err }

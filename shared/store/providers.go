@@ -119,6 +119,7 @@ type providerDoc struct {
 	Status                 string       `bson:"status"`
 	Closures               []closureDoc `bson:"closures"`
 	PublishRestrictedUntil *time.Time   `bson:"publishRestrictedUntil,omitempty"`
+	LiftDueAt              *time.Time   `bson:"liftDueAt,omitempty"` // the penalty lifting timer's key (R-WD4)
 	Deposit                depositDoc   `bson:"deposit"`
 	Contract               contractDoc  `bson:"contract"`
 	ExitReason             string       `bson:"exitReason,omitempty"`
@@ -141,7 +142,7 @@ func providerToDoc(p *market.Provider) bson.M {
 		OrgCode: p.OrgCode, Organisation: p.Organisation, LicenseNo: p.LicenseNo, MainBusiness: p.MainBusiness,
 		Categories: categoriesOut(p.Categories), CooperationMode: p.CooperationMode, Contact: contactDoc(p.Contact),
 		Documents: documentsOut(p.Documents), Status: string(p.Status),
-		Closures: closures, PublishRestrictedUntil: timePtr(p.PublishRestrictedUntil),
+		Closures: closures, PublishRestrictedUntil: timePtr(p.PublishRestrictedUntil), LiftDueAt: timePtr(p.NextLiftAt()),
 		Deposit: depositDoc{
 			RequiredFen: int64(d.RequiredFen), BalanceFen: int64(d.BalanceFen), OwedFen: int64(d.OwedFen),
 			EverHeld: d.EverHeld, TopUpDueAt: timePtr(d.TopUpDueAt), StoreClosed: d.StoreClosed,

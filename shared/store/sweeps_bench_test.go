@@ -16,7 +16,7 @@ import (
 )
 
 // BenchmarkTimerSweepNothingDue times the store side of one enforce-deadlines
-// run — its six deadline queries and the outbox read — when nothing is due,
+// run — its deadline queries (the penalty lift too) and the outbox read — when nothing is due,
 // with 1,000 and with 100,000 documents in each collection it reads (rows long
 // acted on, rows not due yet, rows in other states), and prints the ratio.
 //
@@ -42,6 +42,7 @@ func BenchmarkTimerSweepNothingDue(b *testing.B) {
 				{"start", func() (int, error) { return count(s.StartOverdueOrders(ctx, now, 200)) }},
 				{"complete", func() (int, error) { return count(s.ReviewEndedOrders(ctx, now, 200)) }},
 				{"unpaid", func() (int, error) { return count(s.ExpiredUnpaidOrders(ctx, now, 200)) }},
+				{"lift", func() (int, error) { return count(s.LiftDueProviders(ctx, now, 200)) }},
 				{"outbox", func() (int, error) { return count(s.DeliverableNotifications(ctx, now, 200)) }},
 			}
 			each := make([]time.Duration, len(queries))
