@@ -121,6 +121,7 @@ func TestEveryPOSTWithIdempotencyKey(t *testing.T) {
 	waitOrder(e, o2["id"].(string), buyer, "refunded")
 	keyed(e, covered, base+"/deposit/receipt-returned", finance, nil, 200)
 	keyed(e, covered, base+"/deposit/return", finance, map[string]string{"reference": "BACK-1"}, 200)
+	settlementKeyed(e, covered, pid, finance)
 
 	var missing []string
 	for _, f := range app.Catalogue {

@@ -194,6 +194,25 @@ var Catalogue = []Function{
 		{Method: "POST", Pattern: "/v1/contact-reports/{id}/response", Roles: provider, Handle: (*httpapi.API).RespondContactReport}}},
 	{Name: "query-contact-reports", Routes: []Route{
 		{Method: "GET", Pattern: "/v1/providers/{id}/contact-reports", Roles: providerOrOperator, Handle: (*httpapi.API).ListContactReports}}},
+	// Settlement (API.md "Settlement and statements"): runs, statements, payouts.
+	{Name: "create-settlement", Needs: Needs{Sender: true}, Timeout: 900, Routes: []Route{
+		{Method: "POST", Pattern: "/v1/settlements", Roles: finance, Handle: (*httpapi.API).CreateSettlement}}},
+	{Name: "query-statements", Routes: []Route{
+		{Method: "GET", Pattern: "/v1/providers/{id}/statements", Handle: (*httpapi.API).ListStatements},
+		{Method: "GET", Pattern: "/v1/providers/{id}/statements/{period}", Handle: (*httpapi.API).GetStatement},
+		{Method: "GET", Pattern: "/v1/payouts", Handle: (*httpapi.API).ListPayouts}}},
+	{Name: "record-statement-invoice", Routes: []Route{
+		{Method: "POST", Pattern: "/v1/providers/{id}/statements/{period}/invoice-received", Roles: finance, Handle: (*httpapi.API).RecordStatementInvoice}}},
+	{Name: "record-payout-result", Routes: []Route{
+		{Method: "POST", Pattern: "/v1/payouts/{id}/result", Roles: finance, Handle: (*httpapi.API).RecordPayoutResult}}},
+	{Name: "request-fee-invoice", Needs: Needs{Sender: true}, Routes: []Route{
+		{Method: "POST", Pattern: "/v1/providers/{id}/statements/{period}/fee-invoice-request", Roles: provider, Handle: (*httpapi.API).RequestFeeInvoice}}},
+	{Name: "set-consignment-rate", Routes: []Route{
+		{Method: "POST", Pattern: "/v1/providers/{id}/consignment-rate", Roles: finance, Handle: (*httpapi.API).SetConsignmentRate}}},
+	// The 1st of each month, 00:10 Asia/Shanghai: the month before.
+	{Name: "settle-providers", Needs: Needs{Sender: true}, Timeout: 900, Timer: &Timer{
+		Trigger: "monthly-settlement", Cron: "0 10 0 1 * * *",
+		Run: func(s *operation.Service, ctx context.Context) (any, error) { return s.SettleLastMonth(ctx) }}},
 
 	// Verified payment notifications and refund results, applied once each.
 	{Name: "apply-payment", Needs: Needs{Sender: true, Refunds: true}, Timeout: 60, Consumer: &Consumer{

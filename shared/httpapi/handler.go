@@ -113,7 +113,14 @@ func jsonKind(goKind string) string {
 // Reply is an endpoint's successful answer.
 type Reply struct {
 	Status int
-	Body   any
+	Body   any // JSON, or a File
+}
+
+// File is a reply body sent as it is (a CSV export) rather than as JSON.
+type File struct {
+	ContentType string
+	Name        string
+	Data        []byte
 }
 
 // Endpoint serves one route.
@@ -192,7 +199,7 @@ func (h *Handler) Serve(ctx context.Context, payload []byte) (resp Response) {
 	if ev.RequestContext != nil && ev.RequestContext.RequestID != "" {
 		requestID = ev.RequestContext.RequestID
 	}
-	status, body, err := h.dispatch(ctx, ev, requestID)
+	status, body, file, err := h.dispatch(ctx, ev, requestID)
 	if err != nil {
 		resp := h.errorResponse(err, requestID)
 		if rt, _, rerr := h.route(ev); rerr == nil && rt.PaymentSystem {
@@ -200,7 +207,12 @@ func (h *Handler) Serve(ctx context.Context, payload []byte) (resp Response) {
 		}
 		return resp
 	}
-	return h.response(status, body, requestID)
+	resp = h.response(status, body, requestID)
+	if file != nil { // sent as it is, not as JSON
+		resp.Headers["Content-Type"] = file.ContentType
+		resp.Headers["Content-Disposition"] = `attachment; filename="` + file.Name + `"`
+	}
+	return resp
 }
 
 func (h *Handler) response(status int, body []byte, requestID string) Response {
@@ -246,38 +258,43 @@ func (h *Handler) route(ev *Event) (Route, map[string]string, error) {
 	return Route{}, nil, fault.New(fault.ResourceNotFound+".Route", "No route %s %s.", ev.HTTPMethod, ev.Path)
 }
 
-func (h *Handler) dispatch(ctx context.Context, ev *Event, requestID string) (int, []byte, error) {
+func (h *Handler) dispatch(ctx context.Context, ev *Event, requestID string) (int, []byte, *File, error) {
 	rt, params, err := h.route(ev)
 	if err != nil {
-		return 0, nil, err
+		return 0, nil, nil, err
 	}
 	body, err := ev.body()
 	if err != nil {
-		return 0, nil, fault.New(fault.InvalidParameter, "The body is marked base64 but does not decode.")
+		return 0, nil, nil, fault.New(fault.InvalidParameter, "The body is marked base64 but does not decode.")
 	}
 	if len(body) > MaxBodyBytes {
 		// A front end may have cut the body at the limit: name the limit, not a
 		// size that may be the cut one.
-		return 0, nil, fault.New(fault.InvalidParameter+".BodyTooLarge", "The request body is larger than %d bytes (64 KiB), the most accepted; files go to object storage (POST /v1/license-uploads), not in the body.", MaxBodyBytes)
+		return 0, nil, nil, fault.New(fault.InvalidParameter+".BodyTooLarge", "The request body is larger than %d bytes (64 KiB), the most accepted; files go to object storage (POST /v1/license-uploads), not in the body.", MaxBodyBytes)
 	}
 	req := &Request{Method: ev.HTTPMethod, Path: ev.Path, Params: params, RequestID: requestID, body: body, event: ev}
 	if !rt.Public {
 		if req.Caller, err = h.Verifier.Verify(ev.header("Authorization")); err != nil {
-			return 0, nil, err
+			return 0, nil, nil, err
 		}
 		if len(rt.Roles) > 0 && !req.Caller.Has(rt.Roles...) {
-			return 0, nil, fault.Forbidden("%s %s needs the role %s.", rt.Method, rt.Pattern, strings.Join(rt.Roles, " or "))
+			return 0, nil, nil, fault.Forbidden("%s %s needs the role %s.", rt.Method, rt.Pattern, strings.Join(rt.Roles, " or "))
 		}
 	}
 	key := ev.header("Idempotency-Key")
 	if rt.Method != http.MethodPost || key == "" {
 		reply, err := rt.Handle(ctx, req)
 		if err != nil {
-			return 0, nil, err
+			return 0, nil, nil, err
 		}
-		return encode(reply)
+		if f, ok := reply.Body.(File); ok {
+			return reply.Status, f.Data, &f, nil
+		}
+		status, body, err := encode(reply)
+		return status, body, nil, err
 	}
-	return h.idempotent(ctx, rt, req, key)
+	status, body, err := h.idempotent(ctx, rt, req, key)
+	return status, body, nil, err
 }
 
 func encode(r Reply) (int, []byte, error) {

@@ -52,6 +52,8 @@ type orderView struct {
 	Requirements       *string          `json:"requirements,omitempty"`
 	ConfirmedAt        *string          `json:"confirmedAt"`
 	CompletedAt        *string          `json:"completedAt"`
+	SettledAt          *string          `json:"settledAt,omitempty"` // on its provider's statement of settledIn
+	SettledIn          *string          `json:"settledIn,omitempty"`
 	RefundedFen        int64            `json:"refundedFen"`
 	OpenRefundID       *string          `json:"openRefundId"`
 	RefundPolicy       refundPolicyBody `json:"refundPolicy"` // frozen at placement (R-RF6, R-RF8)
@@ -68,6 +70,7 @@ func viewOrder(o *market.Order) any {
 		ReviewPeriodEndsAt: optTimestamp(o.ReviewPeriodEndsAt), StartDueAt: optTimestamp(o.StartDueAt), StartedAt: optTimestamp(o.StartedAt),
 		RedemptionCode: optString(o.RedemptionCode), LaunchRef: optString(o.LaunchRef), APIKeyRef: optString(o.APIKeyRef),
 		Requirements: optString(o.Requirements), ConfirmedAt: optTimestamp(o.ConfirmedAt), CompletedAt: optTimestamp(o.CompletedAt),
+		SettledAt: optTimestamp(o.SettledAt), SettledIn: optString(o.SettledIn),
 	}
 	v.RefundedFen, v.OpenRefundID = int64(o.RefundedFen), optString(o.OpenRefundID)
 	v.RefundPolicy = refundPolicyBody{AfterReviewPeriod: o.AfterReviewRule(), Text: o.RefundPolicy.Text}

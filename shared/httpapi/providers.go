@@ -103,6 +103,8 @@ type providerView struct {
 	CreatedAt              string             `json:"createdAt"`
 	// Present on exit and receipt answers: what blocks the deposit return.
 	ReturnBlockers *[]market.ReturnBlocker `json:"returnBlockers,omitempty"`
+	// The contract's consignment share (R-FE1); null: the platform default.
+	ConsignmentRateBps *int64 `json:"consignmentRateBps"`
 }
 
 func viewDepositSummary(d market.Deposit) depositSummaryView {
@@ -132,7 +134,7 @@ func providerViewOf(p *market.Provider, now time.Time) providerView {
 	}
 	return providerView{
 		ID: p.ID, AccountID: p.AccountID, ApplicationID: p.ApplicationID, CompanyName: p.CompanyName, OrgCode: p.OrgCode,
-		LicenseNo: p.LicenseNo, MainBusiness: p.MainBusiness, Categories: cats, CooperationMode: p.CooperationMode,
+		LicenseNo: p.LicenseNo, MainBusiness: p.MainBusiness, Categories: cats, CooperationMode: p.CooperationMode, ConsignmentRateBps: optRate(p.ConsignmentRate),
 		Contact: contactView{p.Contact.Name, p.Contact.Phone, p.Contact.QQ, p.Contact.Email}, documentsView: viewDocuments(p.Documents),
 		Status:     string(p.Status),
 		Store:      storeView{Status: st.Status, Reason: optString(st.Reason), Until: optTimestamp(st.Until)},

@@ -73,6 +73,14 @@ const (
 	// EventRefundTransferRetry is a call to the payment system's refund API
 	// that failed and will be retried with the same out_refund_no.
 	EventRefundTransferRetry EventType = "refund.transfer_retry"
+
+	EventStatementIssued          EventType = "settlement.statement_issued"
+	EventStatementInvoiceReceived EventType = "settlement.invoice_received"
+	EventDepositOwedRecovered     EventType = "deposit.owed_recovered"
+	EventPayoutPaid               EventType = "payout.paid"
+	EventPayoutFailed             EventType = "payout.failed"
+	EventConsignmentRateSet       EventType = "provider.consignment_rate_set"
+	EventFeeInvoiceRequested      EventType = "settlement.fee_invoice_requested"
 )
 
 // Event is one entry of the audit trail: a state change, who made it, when,
@@ -393,7 +401,46 @@ var eventPayloads = map[EventType][]any{
 	EventRefundPaid:          {RefundPaidData{}},
 	EventRefundFailed:        {RefundFailedData{}},
 	EventRefundTransferRetry: {RefundTransferRetryData{}},
+
+	EventStatementIssued:          {StatementIssuedData{}},
+	EventStatementInvoiceReceived: {StatementInvoiceReceivedData{}},
+	EventDepositOwedRecovered:     {DepositOwedRecoveredData{}},
+	EventPayoutPaid:               {PayoutData{}},
+	EventPayoutFailed:             {PayoutData{}},
+	EventConsignmentRateSet:       {ConsignmentRateSetData{}},
+	EventFeeInvoiceRequested:      {StatementInvoiceReceivedData{}},
 }
+
+// Payloads of the settlement events.
+type (
+	StatementIssuedData struct {
+		Period            string `json:"period"`
+		OpeningBalanceFen int64  `json:"openingBalanceFen"`
+		ClosingBalanceFen int64  `json:"closingBalanceFen"`
+		PayoutFen         int64  `json:"payoutFen"`
+		CarriedForwardFen int64  `json:"carriedForwardFen"`
+		Lines             int    `json:"lines"`
+	}
+	StatementInvoiceReceivedData struct {
+		Period    string `json:"period"`
+		AmountFen int64  `json:"amountFen"`
+	}
+	DepositOwedRecoveredData struct {
+		StatementID  string `json:"statementId"`
+		RecoveredFen int64  `json:"recoveredFen"`
+		OwedFen      int64  `json:"owedFen"`
+	}
+	ConsignmentRateSetData struct {
+		RateBps         int64 `json:"consignmentRateBps"`
+		PreviousRateBps int64 `json:"previousRateBps"`
+	}
+	PayoutData struct {
+		StatementID string `json:"statementId"`
+		AmountFen   int64  `json:"amountFen"`
+		Reference   string `json:"reference,omitempty"`
+		Reason      string `json:"reason,omitempty"`
+	}
+)
 
 // EventTypes lists every known event type.
 func EventTypes() []EventType {

@@ -101,8 +101,10 @@ type Order struct {
 	RefundedFen         money.Fen    // paid back so far
 	PlatformFeeRefunded money.Fen    // of which the platform's fee
 	ProviderNetRefunded money.Fen    // of which the provider's net
+	RefundedByProvider  money.Fen    // of RefundedFen, what the provider paid the buyer itself (R-RF7)
 	OpenRefundID        string       // the one refund in progress, if any
 	SettledAt           time.Time    // settled to the provider (the settlement feature sets it)
+	SettledIn           string       // the statement period that settled it
 	// The platform's invoice to the buyer (consignment, R-FE2/R-FE3); set by
 	// the invoicing feature.
 	InvoiceIssuedAt    time.Time
@@ -142,6 +144,9 @@ func NewOrder(id, outTradeNo, buyer string, prod *Product, prov *Provider, planI
 	o.Fee = FeeRule{Mode: FeeMode(prov.CooperationMode), RateBps: PlatformFeeRate}
 	if prov.CooperationMode == "consignment" {
 		o.Fee.RateBps = consignmentRate
+		if prov.ConsignmentRate > 0 { // the provider's own contract rate, frozen on the order
+			o.Fee.RateBps = prov.ConsignmentRate
+		}
 	}
 	o.PlatformFee, o.ProviderNet = money.Split(o.AmountFen, o.Fee.RateBps)
 	if o.Fee.Mode == FeeConsignment { // R-FE2: the platform sells; the provider bills its settlement

@@ -54,6 +54,7 @@ type Provider struct {
 	MainBusiness           string
 	Categories             []Category
 	CooperationMode        string
+	ConsignmentRate        money.BasisPoints // the contract's consignment share (R-FE1); 0: the platform default
 	Contact                Contact
 	Documents              Documents // R-EN1; what is missing is listed
 	Status                 ProviderStatus

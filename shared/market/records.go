@@ -51,6 +51,9 @@ const (
 	EntryDeduction EntryKind = "deduction"
 	EntryReturn    EntryKind = "return"
 	EntryCredit    EntryKind = "credit" // a deduction reversed on appeal, credited back
+	// EntryOwedRecovered: a statement recovered part of what a deduction
+	// beyond the balance left owed (R-VI11); it changes only OwedFen.
+	EntryOwedRecovered EntryKind = "owed_recovered"
 )
 
 // DepositEntry is one append-only ledger line. AmountFen is signed: what it

@@ -626,6 +626,7 @@ func (r *Refund) MarkPaid(o *Order, paidAt, now time.Time) (PaidOutcome, error) 
 	switch {
 	case r.Payer == PayerProvider:
 		out.ProviderShare = ShareProvider
+		o.RefundedByProvider += r.AmountFen
 	case o.SettledAt.IsZero():
 		out.ProviderShare = ShareWithheld
 	case r.Arbitration != nil && r.Arbitration.ChargeDeposit:

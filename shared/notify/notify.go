@@ -40,6 +40,7 @@ var Templates = map[string]string{
 	"deposit_payment_unapplied": "【云市场】支付系统保证金{1}（交易号{2}，服务商{3}）无法入账（{4}），款项已记录，请财务处理。",
 	"deposit_notice_filed":      "【云市场】服务商{1}({2})提交了保证金缴纳通知{3}，金额{4}，请核对到账并登记。",
 	"receipt_dispatched":        "【云市场】{1}的保证金收据{2}已由{3}寄出，运单号{4}。退出云市场时请寄回收据。",
+	"fee_invoice_requested":     "【云市场】服务商{1}申请开具{2}结算期平台服务费发票，金额{3}。",
 }
 
 // Subjects of the e-mail templates.

@@ -157,6 +157,9 @@ func (s *Service) ApplyPayment(ctx context.Context, m PaymentMessage) error {
 			if err := tx.SaveOrder(o); err != nil {
 				return "", err
 			}
+			if err := tx.PostLedger(market.OrderPaidTxn(o, now)); err != nil {
+				return "", err
+			}
 			data := market.OrderPaidData{TransactionID: m.TransactionID, AmountFen: m.AmountFen, OrderAmountFen: int64(o.AmountFen),
 				PaidAt: o.PaidAt, ReviewPeriodEndsAt: o.ReviewPeriodEndsAt, StartDueAt: o.StartDueAt}
 			if _, err := tx.Record(market.Event{Type: market.EventOrderPaid, At: now, Actor: actor.Account, Subject: o.ID, ProviderID: o.ProviderID, Data: data}); err != nil {

@@ -351,6 +351,9 @@ func (s *Service) deduct(tx *store.Tx, who market.Actor, p *market.Provider, d D
 		}
 	}
 	if ch.OwedFen > 0 {
+		if err := tx.PostLedger(market.DepositOwedTxn(e.ID, p.ID, ch.OwedFen, now)); err != nil {
+			return market.DepositEntry{}, err
+		}
 		if _, err := tx.Record(market.Event{Type: market.EventDepositOwed, At: now, Actor: who.Account, Subject: p.ID, ProviderID: p.ID,
 			Data: market.DepositOwedData{OwedFen: int64(p.Deposit.OwedFen)}}, staffSMS(s.Config.RiskPhones, "deposit_owed", p.CompanyName, p.ID, p.Deposit.OwedFen.String())...); err != nil {
 			return market.DepositEntry{}, err

@@ -328,6 +328,9 @@ func (s *Service) recordPaid(tx *store.Tx, who market.Actor, r *market.Refund, o
 			}
 		}
 	}
+	if err := tx.PostLedger(market.RefundPaidTxn(r, out.ProviderShare, now)); err != nil {
+		return err
+	}
 	_, err := tx.Record(market.Event{Type: market.EventRefundPaid, At: now, Actor: who.Account, Subject: r.ID, ProviderID: r.ProviderID,
 		Data: market.RefundPaidData{OrderID: o.ID, AmountFen: int64(r.AmountFen), Payer: r.Payer, PlatformFeeReversedFen: int64(r.FeeReversed),
 			ProviderNetReversedFen: int64(r.NetReversed), OrderStatus: o.Status, ProviderShare: out.ProviderShare, Reference: reference}})
@@ -753,6 +756,9 @@ func (s *Service) refundExitPayment(tx *store.Tx, o *market.Order, m PaymentMess
 		return "", "", err
 	}
 	if err := tx.SaveOrder(o); err != nil {
+		return "", "", err
+	}
+	if err := tx.PostLedger(market.OrderPaidTxn(o, now)); err != nil {
 		return "", "", err
 	}
 	actor := market.System("apply-payment").Account

@@ -67,6 +67,7 @@ var indexes = map[string][]mongo.IndexModel{
 		// read), and those of them with no refund in progress.
 		{Keys: bson.D{{Key: "providerId", Value: 1}, {Key: "status", Value: 1}, {Key: "_id", Value: 1}}},
 		{Keys: bson.D{{Key: "providerId", Value: 1}, {Key: "status", Value: 1}, {Key: "openRefundId", Value: 1}, {Key: "_id", Value: 1}}},
+		{Keys: bson.D{{Key: "providerId", Value: 1}, {Key: "settledAt", Value: 1}, {Key: "completedAt", Value: 1}}}, // settlement: completed, not settled
 	},
 	colDeadLetters: {
 		{Keys: bson.D{{Key: "at", Value: 1}}},
@@ -115,6 +116,17 @@ var indexes = map[string][]mongo.IndexModel{
 	colClawbacks: {
 		{Keys: bson.D{{Key: "providerId", Value: 1}, {Key: "settledIn", Value: 1}, {Key: "at", Value: 1}}},
 		{Keys: bson.D{{Key: "refundId", Value: 1}}, Options: options.Index().SetUnique(true)},
+	},
+	// Settlement: the ledger by provider, statements newest first, a
+	// statement's lines in order, payouts listed and returned after failing.
+	colLedger:         {{Keys: bson.D{{Key: "providerId", Value: 1}, {Key: "_id", Value: 1}}}},
+	colStatements:     {{Keys: bson.D{{Key: "providerId", Value: 1}, {Key: "period", Value: 1}}}},
+	colStatementLines: {{Keys: bson.D{{Key: "statementId", Value: 1}, {Key: "seq", Value: 1}}}},
+	colPayouts: {
+		{Keys: bson.D{{Key: "status", Value: 1}, {Key: "_id", Value: 1}}},
+		{Keys: bson.D{{Key: "providerId", Value: 1}, {Key: "_id", Value: 1}}},
+		{Keys: bson.D{{Key: "providerId", Value: 1}, {Key: "status", Value: 1}, {Key: "_id", Value: 1}}},
+		{Keys: bson.D{{Key: "providerId", Value: 1}, {Key: "status", Value: 1}, {Key: "returnedIn", Value: 1}, {Key: "failedAt", Value: 1}}},
 	},
 	colIdempotency: {
 		{Keys: bson.D{{Key: "purgeAt", Value: 1}}, Options: options.Index().SetExpireAfterSeconds(0)}, // housekeeping only

@@ -420,6 +420,87 @@ func queryExercises(now time.Time) map[string]exercise {
 		"Tx.RefundNotification": {kindOther, tx(func(tx *Tx) error {
 			return notFoundOK(second(tx.RefundNotification("wxrfd_1")))
 		})},
+		// Settlement.
+		"Store.EachLedgerTxn": {kindList, func(ctx context.Context, s *Store) (int, error) {
+			for _, prov := range []string{"", "prv_1"} {
+				if err := s.EachLedgerTxn(ctx, prov, func(market.LedgerTxn) error { return nil }); err != nil {
+					return 0, err
+				}
+			}
+			return 0, nil
+		}},
+		"Store.EachStatementLine": {kindList, func(ctx context.Context, s *Store) (int, error) {
+			return 0, s.EachStatementLine(ctx, "stm_1", func(market.StatementLine) error { return nil })
+		}},
+		"Store.Payouts": {kindList, func(ctx context.Context, s *Store) (int, error) {
+			for _, prov := range []string{"", "prv_1"} {
+				for _, status := range []string{"", market.PayoutPending} {
+					for _, after := range []string{"", "pay_x"} {
+						if _, err := s.Payouts(ctx, PayoutQuery{ProviderID: prov, Status: status, AfterID: after, Limit: 21}); err != nil {
+							return 0, err
+						}
+					}
+				}
+			}
+			return 0, nil
+		}},
+		"Store.ProviderIDs": {kindTimer, func(ctx context.Context, s *Store) (int, error) {
+			for _, after := range []string{"", "prv_x"} {
+				if _, err := s.ProviderIDs(ctx, after, 200); err != nil {
+					return 0, err
+				}
+			}
+			return 0, nil
+		}},
+		"Store.SettlementRun": {kindOther, func(ctx context.Context, s *Store) (int, error) {
+			return none(notFoundOK(second(s.SettlementRun(ctx, "2026-10"))))
+		}},
+		"Store.Statement": {kindOther, func(ctx context.Context, s *Store) (int, error) {
+			return none(notFoundOK(second(s.Statement(ctx, "stm_1"))))
+		}},
+		"Store.Statements": {kindList, func(ctx context.Context, s *Store) (int, error) {
+			for _, before := range []string{"", "2026-10"} {
+				if _, err := s.Statements(ctx, "prv_1", before, 21); err != nil {
+					return 0, err
+				}
+			}
+			return 0, nil
+		}},
+		"Tx.EachSettleableOrderIn": {kindTimer, tx(func(tx *Tx) error {
+			return tx.EachSettleableOrderIn([]string{"prv_1", "prv_2"}, now, func(*market.Order) error { return nil })
+		})},
+		"Tx.MarkOrdersSettledIn": {kindOther, tx(func(tx *Tx) error {
+			return second(tx.MarkOrdersSettledIn([]string{"prv_1", "prv_2"}, now, "2026-10", now))
+		})},
+		"Tx.UnsettledClawbacks":   {kindTimer, tx(func(tx *Tx) error { return second(tx.UnsettledClawbacks("prv_1", now)) })},
+		"Tx.MarkClawbacksSettled": {kindOther, tx(func(tx *Tx) error { return tx.MarkClawbacksSettled("prv_1", now, "2026-10") })},
+		"Tx.ReturnedPayouts":      {kindTimer, tx(func(tx *Tx) error { return second(tx.ReturnedPayouts("prv_1", now)) })},
+		"Tx.MarkPayoutsReturned":  {kindOther, tx(func(tx *Tx) error { return tx.MarkPayoutsReturned("prv_1", now, "2026-10") })},
+		"Tx.LastStatement":        {kindOther, tx(func(tx *Tx) error { return notFoundOK(second(tx.LastStatement("prv_1", "2026-10"))) })},
+		"Tx.LaterSettlementRun":   {kindOther, tx(func(tx *Tx) error { return second(tx.LaterSettlementRun("2026-10")) })},
+		"Tx.SettlementRun":        {kindOther, tx(func(tx *Tx) error { return notFoundOK(second(tx.SettlementRun("2026-10"))) })},
+		"Tx.SaveSettlementRun": {kindOther, tx(func(tx *Tx) error {
+			if err := tx.InsertSettlementRun(&SettlementRun{Period: "2026-09", Status: "running", StartedAt: now}); err != nil {
+				return err
+			}
+			return saveAfter(tx.SettlementRun("2026-09"))(tx.SaveSettlementRun)
+		})},
+		"Tx.Statement": {kindOther, tx(func(tx *Tx) error { return notFoundOK(second(tx.Statement("stm_1"))) })},
+		"Tx.SaveStatement": {kindOther, tx(func(tx *Tx) error {
+			st := market.NewStatement("prv_1", market.FeePlatform, "2026-09", 0, now)
+			if err := tx.InsertStatement(st); err != nil {
+				return err
+			}
+			return saveAfter(tx.Statement(st.ID))(tx.SaveStatement)
+		})},
+		"Tx.Payout": {kindOther, tx(func(tx *Tx) error { return notFoundOK(second(tx.Payout("pay_1"))) })},
+		"Tx.SavePayout": {kindOther, tx(func(tx *Tx) error {
+			p := &market.Payout{ID: "pay_prv_1_2026-09", ProviderID: "prv_1", Status: market.PayoutPending, CreatedAt: now}
+			if err := tx.InsertPayout(p); err != nil {
+				return err
+			}
+			return saveAfter(tx.Payout(p.ID))(tx.SavePayout)
+		})},
 		"Tx.FinishRefundNotification": {kindOther, func(ctx context.Context, s *Store) (int, error) {
 			_, err := Transact(ctx, s, func(tx *Tx) (struct{}, error) { return struct{}{}, tx.FinishRefundNotification("wxrfd_1", "applied") })
 			if errors.Is(err, ErrConflict) { // nothing to finish: the query ran all the same

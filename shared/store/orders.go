@@ -57,6 +57,8 @@ type orderDoc struct {
 	RefundedFen        int64        `bson:"refundedFen"`
 	FeeRefundedFen     int64        `bson:"platformFeeRefundedFen"`
 	NetRefundedFen     int64        `bson:"providerNetRefundedFen"`
+	ByProviderFen      int64        `bson:"refundedByProviderFen,omitempty"`
+	SettledIn          string       `bson:"settledIn,omitempty"`
 	OpenRefundID       string       `bson:"openRefundId,omitempty"`
 	SettledAt          *time.Time   `bson:"settledAt,omitempty"`
 	InvoiceIssuedAt    *time.Time   `bson:"invoiceIssuedAt,omitempty"`
@@ -78,6 +80,7 @@ func orderToDoc(o *market.Order) bson.M {
 		CompletedAt: timePtr(o.CompletedAt), RedemptionCode: o.RedemptionCode, LaunchRef: o.LaunchRef, APIKeyRef: o.APIKeyRef,
 		RefundAfter: o.RefundPolicy.AfterReviewPeriod, RefundPolicyText: o.RefundPolicy.Text, RefundedFen: int64(o.RefundedFen),
 		FeeRefundedFen: int64(o.PlatformFeeRefunded), NetRefundedFen: int64(o.ProviderNetRefunded), OpenRefundID: o.OpenRefundID,
+		ByProviderFen: int64(o.RefundedByProvider), SettledIn: o.SettledIn,
 		SettledAt: timePtr(o.SettledAt), InvoiceIssuedAt: timePtr(o.InvoiceIssuedAt), InvoiceDeliveredAt: timePtr(o.InvoiceDeliveredAt),
 		InvoiceCertified: o.InvoiceCertified,
 	}
@@ -100,6 +103,7 @@ func (d orderDoc) order() *market.Order {
 		CompletedAt: timeOrZero(d.CompletedAt), RedemptionCode: d.RedemptionCode, LaunchRef: d.LaunchRef, APIKeyRef: d.APIKeyRef,
 		RefundPolicy: market.RefundPolicy{AfterReviewPeriod: d.RefundAfter, Text: d.RefundPolicyText}, RefundedFen: money.Fen(d.RefundedFen),
 		PlatformFeeRefunded: money.Fen(d.FeeRefundedFen), ProviderNetRefunded: money.Fen(d.NetRefundedFen), OpenRefundID: d.OpenRefundID,
+		RefundedByProvider: money.Fen(d.ByProviderFen), SettledIn: d.SettledIn,
 		SettledAt: timeOrZero(d.SettledAt), InvoiceIssuedAt: timeOrZero(d.InvoiceIssuedAt), InvoiceDeliveredAt: timeOrZero(d.InvoiceDeliveredAt),
 		InvoiceCertified: d.InvoiceCertified,
 	}

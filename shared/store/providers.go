@@ -114,6 +114,7 @@ type providerDoc struct {
 	MainBusiness           string       `bson:"mainBusiness,omitempty"`
 	Categories             []string     `bson:"categories"`
 	CooperationMode        string       `bson:"cooperationMode"`
+	ConsignmentRateBps     int64        `bson:"consignmentRateBps,omitempty"`
 	Contact                contactDoc   `bson:"contact"`
 	Documents              documentsDoc `bson:"documents"`
 	Status                 string       `bson:"status"`
@@ -140,7 +141,7 @@ func providerToDoc(p *market.Provider) bson.M {
 	return toM(providerDoc{
 		ID: p.ID, AccountID: p.AccountID, ApplicationID: p.ApplicationID, CompanyName: p.CompanyName,
 		OrgCode: p.OrgCode, Organisation: p.Organisation, LicenseNo: p.LicenseNo, MainBusiness: p.MainBusiness,
-		Categories: categoriesOut(p.Categories), CooperationMode: p.CooperationMode, Contact: contactDoc(p.Contact),
+		Categories: categoriesOut(p.Categories), CooperationMode: p.CooperationMode, Contact: contactDoc(p.Contact), ConsignmentRateBps: int64(p.ConsignmentRate),
 		Documents: documentsOut(p.Documents), Status: string(p.Status),
 		Closures: closures, PublishRestrictedUntil: timePtr(p.PublishRestrictedUntil), LiftDueAt: timePtr(p.NextLiftAt()),
 		Deposit: depositDoc{
@@ -168,7 +169,7 @@ func (d providerDoc) provider() *market.Provider {
 	return &market.Provider{
 		ID: d.ID, AccountID: d.AccountID, ApplicationID: d.ApplicationID, CompanyName: d.CompanyName,
 		OrgCode: d.OrgCode, Organisation: d.Organisation, LicenseNo: d.LicenseNo, MainBusiness: d.MainBusiness,
-		Categories: categoriesIn(d.Categories), CooperationMode: d.CooperationMode, Contact: market.Contact(d.Contact),
+		Categories: categoriesIn(d.Categories), CooperationMode: d.CooperationMode, Contact: market.Contact(d.Contact), ConsignmentRate: money.BasisPoints(d.ConsignmentRateBps),
 		Documents: d.Documents.documents(), Status: market.ProviderStatus(d.Status),
 		Store: market.Storefront{Closures: closures}, PublishRestrictedUntil: timeOrZero(d.PublishRestrictedUntil),
 		Deposit: market.Deposit{
