@@ -49,10 +49,13 @@ type Options struct {
 	Memory   bool // keep everything in memory (tests)
 	Schedule bool // fire the timers per their cron (make run); tests fire them on demand
 	Log      *slog.Logger
-	// QueueRetries is how often a failing batch is delivered again before its
-	// failing records go to the dead-letter topic (default: the consumer's
-	// Retries in the catalogue).
+	// QueueRetries is how often a failing batch is delivered again before it
+	// is skipped (default: the consumer's Retries in the catalogue, which is
+	// the CKafka trigger's retry).
 	QueueRetries int
+	// FailDelivery, when set, makes the consumer function fail for a batch
+	// holding a record whose key it names (fault injection).
+	FailDelivery func(key string) bool
 	// CrashBeforeCommit, when set, is asked after each delivered batch whether
 	// the consumer dies before committing its offsets (fault injection).
 	CrashBeforeCommit func() bool
@@ -83,6 +86,11 @@ type Emulator struct {
 	// The local refund API (refunds.go).
 	refunds     *refundSystem
 	refundsOnce sync.Once
+	// The local Native payment API (nativepay.go), its orders kept under
+	// dataDir ("" in memory).
+	native     *nativeSystem
+	nativeOnce sync.Once
+	dataDir    string
 }
 
 // New wires an emulator on the given listener. Call Serve to start it.
@@ -147,6 +155,7 @@ func New(ctx context.Context, o Options) (*Emulator, error) {
 	if o.Memory {
 		cfg.DataDir = "" // simulator keys in memory too
 	}
+	e.dataDir = cfg.DataDir
 	clients := app.AllClients()
 	clients.Queue = func(*app.App) (operation.Queue, error) { return producer, nil }
 	if cfg.WechatAPIv3Key == "" {
@@ -175,6 +184,19 @@ func New(ctx context.Context, o Options) (*Emulator, error) {
 			}
 			return payments.NewRefundClient(ctx, m, sim.Keys())
 		}
+		// And the same Native payment client, calling the local Native API
+		// (nativepay.go).
+		clients.NativePay = func(*app.App) (operation.PaymentAPI, error) {
+			sim, err := e.simulator()
+			if err != nil {
+				return nil, err
+			}
+			m, err := sim.LocalMerchant(e.URL)
+			if err != nil {
+				return nil, err
+			}
+			return payments.NewNativeClient(ctx, m, sim.Keys())
+		}
 	}
 	if e.App, err = app.New(ctx, cfg, app.Options{Clock: e.Clock, Store: st, Clients: clients, Log: log}); err != nil {
 		return nil, err
@@ -194,8 +216,7 @@ func New(ctx context.Context, o Options) (*Emulator, error) {
 				retries = fn.Consumer.Retries
 			}
 			e.consumers = append(e.consumers, &consumer{name: fn.Name, topic: fn.Consumer.Topic, batch: fn.Consumer.BatchSize,
-				brokers: cluster.ListenAddrs(), handler: h, retries: retries, dlq: producer, store: st, clock: e.Clock, log: log,
-				crash: o.CrashBeforeCommit})
+				brokers: cluster.ListenAddrs(), handler: h, retries: retries, log: log, crash: o.CrashBeforeCommit, fail: o.FailDelivery})
 		default:
 			e.handlers[fn.Name] = h
 			for _, rt := range fn.Routes {
@@ -320,7 +341,7 @@ func (e *Emulator) fire(ctx context.Context, h cloudfunction.Handler) ([]byte, e
 
 // ServeHTTP routes local-only paths here and everything else to functions.
 func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if e.serveLocalRefunds(w, r) {
+	if e.serveLocalRefunds(w, r) || e.serveLocalNative(w, r) {
 		return
 	}
 	switch {
@@ -491,13 +512,19 @@ func (e *Emulator) serveOutbox(w http.ResponseWriter, r *http.Request) {
 // serveSimulate plays the payment system: it builds a notification exactly as
 // WeChat Pay would (signed with the local platform key, resource encrypted with
 // the local APIv3 key), posts it to the real notify route and answers with
-// that route's response.
+// that route's response. With "scan": true it is the buyer scanning a
+// prepaid order's code instead: the local Native API takes the payment (so a
+// query finds it) and notifies the prepay's notify_url, unless "withhold":
+// true keeps the notification back (then it answers 200 with the
+// transaction), so that only reconciliation can find the payment.
 func (e *Emulator) serveSimulate(w http.ResponseWriter, r *http.Request) {
 	var in struct {
 		OutTradeNo    string `json:"outTradeNo"`
 		AmountFen     *int64 `json:"amountFen"`
 		TransactionID string `json:"transactionId"`
 		Attach        string `json:"attach"`
+		Scan          bool   `json:"scan"`
+		Withhold      bool   `json:"withhold"`
 	}
 	dec := json.NewDecoder(io.LimitReader(r.Body, 8192))
 	dec.DisallowUnknownFields()
@@ -505,8 +532,9 @@ func (e *Emulator) serveSimulate(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "ResourceNotFound.Route", "POST /_local/payments/simulate.")
 		return
 	}
-	if err := dec.Decode(&in); err != nil || in.AmountFen == nil || (in.OutTradeNo == "" && in.Attach == "") {
-		writeError(w, http.StatusBadRequest, "InvalidParameter", `Send {"outTradeNo": "…", "amountFen": 1} (or "attach": "deposit:{providerId}" instead of outTradeNo), optionally "transactionId".`)
+	const usage = `Send {"outTradeNo": "…", "amountFen": 1} (or "attach": "deposit:{providerId}" instead of outTradeNo), optionally "transactionId"; or {"outTradeNo": "…", "scan": true} (no amountFen: the buyer pays what the prepay says) to pay a placed order as a buyer scanning its code, with "withhold": true to keep its notification back.`
+	if err := dec.Decode(&in); err != nil || (in.Scan && (in.OutTradeNo == "" || in.Attach != "" || in.AmountFen != nil)) || (!in.Scan && (in.AmountFen == nil || (in.OutTradeNo == "" && in.Attach == "") || in.Withhold)) {
+		writeError(w, http.StatusBadRequest, "InvalidParameter", usage)
 		return
 	}
 	if e.simulator == nil {
@@ -524,16 +552,28 @@ func (e *Emulator) serveSimulate(w http.ResponseWriter, r *http.Request) {
 	// Created and paid on the emulator's clock; signed in real time, which is
 	// what the verifier's 5-minute window is checked against.
 	now := e.Clock.Now()
-	header, body, err := sim.Notification(simulator.Transaction{
-		TransactionID: in.TransactionID, OutTradeNo: in.OutTradeNo, AmountFen: *in.AmountFen, Attach: in.Attach, SuccessTime: now,
-	}, now, time.Now())
+	tx := simulator.Transaction{TransactionID: in.TransactionID, OutTradeNo: in.OutTradeNo, Attach: in.Attach, SuccessTime: now}
+	notifyURL := e.URL + "/v1/payments/notify"
+	if in.Scan {
+		var serr *scanErr
+		if tx, notifyURL, serr = e.scan(in.OutTradeNo, in.TransactionID); serr != nil {
+			writeError(w, serr.status, serr.code, serr.msg)
+			return
+		}
+		if in.Withhold {
+			writeJSON(w, http.StatusOK, map[string]any{"transactionId": tx.TransactionID, "outTradeNo": tx.OutTradeNo, "amountFen": tx.AmountFen, "notified": false})
+			return
+		}
+	} else {
+		tx.AmountFen = *in.AmountFen
+		e.notedPayment(&tx)
+	}
+	header, body, err := sim.Notification(tx, now, time.Now())
 	if err != nil {
 		writeError(w, http.StatusInternalServerError, "InternalError", err.Error())
 		return
 	}
-	req, _ := http.NewRequestWithContext(r.Context(), http.MethodPost, e.URL+"/v1/payments/notify", bytes.NewReader(body))
-	req.Header = header
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := e.postNotification(notifyURL, header, body)
 	if err != nil {
 		writeError(w, http.StatusBadGateway, "InternalError", "The notify route did not answer: "+err.Error())
 		return
@@ -542,7 +582,7 @@ func (e *Emulator) serveSimulate(w http.ResponseWriter, r *http.Request) {
 	for k, v := range resp.Header {
 		w.Header()[k] = v
 	}
-	w.Header().Set("X-Transaction-Id", in.TransactionID)
+	w.Header().Set("X-Transaction-Id", tx.TransactionID)
 	w.WriteHeader(resp.StatusCode)
 	_, _ = io.Copy(w, resp.Body)
 }

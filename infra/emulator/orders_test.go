@@ -191,18 +191,18 @@ func TestOrderRefusals(t *testing.T) {
 		t.Errorf("provider ordering: %d", r.Status)
 	}
 	// An order left unpaid lapses after its payment window; a late payment is
-	// recorded for finance, not applied.
+	// refunded at once, never applied to a service.
 	o := e.must(e.call("POST", "/v1/orders", buyer, map[string]any{"productId": prd, "planId": "std"}), 201).Body
 	e.must(e.call("POST", "/_local/clock", "", map[string]string{"advance": "2h1m"}), 200)
 	if rep := e.must(e.call("POST", "/_local/timers/enforce-deadlines/fire", "", nil), 200).Body; rep["ordersCancelled"] != float64(1) {
 		t.Fatalf("expiry: %v", rep)
 	}
 	e.must(simulate(e, o["outTradeNo"].(string), 1000, "4200000000LATE"), 204)
-	if n := waitApplied(e, "4200000000LATE"); n.Outcome != "unexpected" {
+	if n := waitApplied(e, "4200000000LATE"); n.Outcome != "refunded_after_lapse" {
 		t.Fatalf("late payment outcome %s", n.Outcome)
 	}
-	if got := e.must(e.call("GET", "/v1/orders/"+o["id"].(string), buyer, nil), 200).Body; got["status"] != "cancelled" {
-		t.Fatalf("late payment revived a cancelled order: %v", got)
+	if got := waitOrder(e, o["id"].(string), buyer, "refunded"); got["startedAt"] != nil || got["redemptionCode"] != nil {
+		t.Fatalf("a late payment was served: %v", got)
 	}
 	e.must(e.call("POST", "/v1/products/"+prd+"/delist", prov, nil), 200)
 	if r := e.call("POST", "/v1/orders", buyer, map[string]any{"productId": prd, "planId": "std"}); r.Status != 409 || r.code() != "FailedOperation.ProductNotOnSale" {
@@ -257,13 +257,16 @@ func TestPaymentRefusalsChangeNothing(t *testing.T) {
 	if !found {
 		t.Fatal("finance not told of the mismatch")
 	}
-	// A payment for no known order is a dead letter; the queue moves on.
+	// A payment for no known order is recorded for finance (there is no
+	// dead-letter topic); the queue moves on.
 	e.must(simulate(e, "CMNOSUCHORDER", 1000, "4200000000NOORDER"), 204)
 	e.must(simulate(e, trade, 1000, "4200000000GOOD"), 204)
 	waitOrder(e, id, buyer, "in_service")
-	dead := e.must(e.call("GET", "/_local/dead-letters", "", nil), 200).Body["items"].([]any)
-	if len(dead) != 1 || dead[0].(map[string]any)["key"] != "4200000000NOORDER" {
-		t.Fatalf("dead letters: %v", dead)
+	if n, err := e.emu.App.Store.PaymentNotification(context.Background(), "4200000000NOORDER"); err != nil || n.Status != market.NotificationUnapplied {
+		t.Fatalf("unknown order: %+v %v", n, err)
+	}
+	if countEvents(e, market.EventPaymentUnapplied) != 1 {
+		t.Fatal("finance was not shown the unapplied payment")
 	}
 }
 

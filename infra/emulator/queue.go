@@ -11,21 +11,14 @@ import (
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 
-	"cloudmarket/shared/clock"
-	"cloudmarket/shared/market"
 	"cloudmarket/shared/operation"
-	"cloudmarket/shared/queue"
 	"cloudmarket/shared/scf"
-	"cloudmarket/shared/store"
 )
-
-// DeadLetterSuffix names a topic's dead-letter topic.
-const DeadLetterSuffix = "-dlq"
 
 // startKafka runs the in-process Kafka cluster (kfake) that stands in for
 // CKafka; dataDir "" keeps it in memory.
 func startKafka(dataDir string) (*kfake.Cluster, error) {
-	opts := []kfake.Opt{kfake.NumBrokers(1), kfake.SeedTopics(2, operation.PaymentTopic, operation.PaymentTopic+DeadLetterSuffix),
+	opts := []kfake.Opt{kfake.NumBrokers(1), kfake.SeedTopics(2, operation.PaymentTopic),
 		kfake.AllowAutoTopicCreation(), kfake.GroupMinSessionTimeout(time.Second)}
 	if dataDir != "" {
 		opts = append(opts, kfake.DataDir(dataDir))
@@ -37,11 +30,11 @@ func startKafka(dataDir string) (*kfake.Cluster, error) {
 	return c, nil
 }
 
-// consumer delivers a topic to a consumer function as CKafka does: batches of
-// records as the CKafka trigger event, offsets committed only after the
-// function succeeded. A batch that keeps failing is retried record by record;
-// a record that still fails goes to the dead-letter topic and is recorded, so
-// it never blocks its partition.
+// consumer delivers a topic to a consumer function as the CKafka trigger
+// does: batches of records as the trigger event, delivered again up to
+// retries times while the function fails, then skipped (CKafka has no
+// dead-letter topic), offsets committed after. A skipped payment stays
+// stored and unapplied, and the deadline timer produces it again.
 type consumer struct {
 	name    string
 	topic   string
@@ -49,13 +42,13 @@ type consumer struct {
 	brokers []string
 	handler cloudfunction.Handler
 	retries int
-	dlq     *queue.Producer
-	store   *store.Store
-	clock   clock.Clock
 	log     *slog.Logger
-	// crash, when set, is asked after each successful batch whether to die
-	// before committing (fault injection in tests).
+	// crash, when set, is asked after each batch whether to die before
+	// committing (fault injection in tests).
 	crash func() bool
+	// fail, when set, makes an invocation fail for a batch holding a record
+	// with a key it names (fault injection in tests).
+	fail func(key string) bool
 }
 
 func (c *consumer) run(ctx context.Context) {
@@ -113,43 +106,36 @@ func (c *consumer) event(records []*kgo.Record) []byte {
 	return out
 }
 
-// invoke calls the function up to 1+retries times.
+// invoke calls the function once with the batch.
 func (c *consumer) invoke(ctx context.Context, records []*kgo.Record) error {
+	if c.fail != nil {
+		for _, r := range records {
+			if c.fail(string(r.Key)) {
+				return fmt.Errorf("injected failure for %s", r.Key)
+			}
+		}
+	}
+	_, err := c.handler.Invoke(ctx, c.event(records))
+	return err
+}
+
+// deliver is the trigger's contract: the batch once, then up to retries
+// more times while the function fails, then skipped. It returns how many
+// invocations it made.
+func (c *consumer) deliver(ctx context.Context, records []*kgo.Record) int {
 	var err error
+	attempts := 0
 	for attempt := 0; attempt <= c.retries && ctx.Err() == nil; attempt++ {
 		if attempt > 0 {
 			time.Sleep(time.Duration(attempt) * 50 * time.Millisecond)
 		}
-		if _, err = c.handler.Invoke(ctx, c.event(records)); err == nil {
-			return nil
+		attempts++
+		if err = c.invoke(ctx, records); err == nil {
+			return attempts
 		}
 	}
-	return err
-}
-
-func (c *consumer) deliver(ctx context.Context, records []*kgo.Record) {
-	if err := c.invoke(ctx, records); err == nil || len(records) == 1 {
-		if err != nil {
-			c.deadLetter(ctx, records[0], err)
-		}
-		return
-	}
-	for _, r := range records { // find the record that fails
-		if err := c.invoke(ctx, []*kgo.Record{r}); err != nil {
-			c.deadLetter(ctx, r, err)
-		}
-	}
-}
-
-func (c *consumer) deadLetter(ctx context.Context, r *kgo.Record, reason error) {
-	c.log.Error("queue: moved to the dead-letter topic", "consumer", c.name, "topic", r.Topic, "partition", r.Partition, "offset", r.Offset, "err", reason)
-	if err := c.dlq.Publish(ctx, r.Topic+DeadLetterSuffix, string(r.Key), r.Value); err != nil {
-		c.log.Error("queue: dead-letter topic", "err", err)
-	}
-	if err := c.store.RecordDeadLetter(ctx, market.DeadLetter{
-		ID: fmt.Sprintf("%s-%d-%d", r.Topic, r.Partition, r.Offset), Topic: r.Topic, Key: string(r.Key), Body: string(r.Value),
-		Reason: reason.Error(), Attempts: c.retries + 1, At: c.clock.Now(),
-	}); err != nil {
-		c.log.Error("queue: record dead letter", "err", err)
-	}
+	first, last := records[0], records[len(records)-1]
+	c.log.Error("queue: batch skipped after the trigger's retries, as CKafka does; stored payments are re-driven by enforce-deadlines",
+		"consumer", c.name, "topic", first.Topic, "partition", first.Partition, "from", first.Offset, "to", last.Offset, "attempts", attempts, "err", err)
+	return attempts
 }

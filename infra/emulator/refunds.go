@@ -86,7 +86,10 @@ func (e *Emulator) serveRefundOutcome(w http.ResponseWriter, r *http.Request) {
 
 // answer writes a signed answer, as the payment system signs its answers.
 func (e *Emulator) answerSigned(w http.ResponseWriter, status int, v any) {
-	body, _ := json.Marshal(v)
+	var body []byte
+	if v != nil { // a 204 is signed over its empty body
+		body, _ = json.Marshal(v)
+	}
 	sim, err := e.Simulator()
 	if err != nil {
 		writeError(w, http.StatusInternalServerError, "SYSTEM_ERROR", err.Error())

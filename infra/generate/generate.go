@@ -106,9 +106,10 @@ func Key(name string) string {
 	return strings.Join(parts, "")
 }
 
-// RefundSettings are the environment variables only the functions that pay
-// refunds get (shared/app's production check demands them there).
-var RefundSettings = []string{"WECHATPAY_MCHID", "WECHATPAY_MERCHANT_PRIVATE_KEY", "WECHATPAY_MERCHANT_CERT_SERIAL", "CLOUDMARKET_PUBLIC_URL"}
+// RefundSettings are the environment variables of the merchant API that only
+// the functions calling it get (refunds, Native payments; shared/app's
+// production check demands them there).
+var RefundSettings = []string{"WECHATPAY_MERCHANT_PRIVATE_KEY", "WECHATPAY_MERCHANT_CERT_SERIAL", "CLOUDMARKET_PUBLIC_URL"}
 
 func serverless(catalogue []app.Function) ([]byte, error) {
 	var t *template.Template
@@ -204,6 +205,7 @@ func mainFile(fn app.Function) ([]byte, error) {
 	add(fn.Needs.Queue, "Queue", "NewQueue", "the Kafka producer")
 	add(fn.Needs.Payments, "Payments", "NewPayments", "the WeChat Pay reader")
 	add(fn.Needs.Refunds, "Refunds", "NewRefunds", "the WeChat Pay refund client")
+	add(fn.Needs.NativePay, "NativePay", "NewNativePay", "the WeChat Pay Native payment client")
 	list := strings.Join(wires, ", ")
 	if i := strings.LastIndex(list, ", "); i >= 0 {
 		list = list[:i] + " and " + list[i+2:]

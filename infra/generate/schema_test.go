@@ -232,7 +232,7 @@ func TestServerlessYAMLSchema(t *testing.T) {
 		}
 		// The component replaces, not merges, a function's environments.
 		want := 0
-		if fn.Needs.Refunds {
+		if fn.Needs.Refunds || fn.Needs.NativePay {
 			want = len(in.Environments) + len(RefundSettings)
 		}
 		if len(fs.Environments) != want || want > 0 && !slices.Equal(fs.Environments[:len(in.Environments)], in.Environments) {

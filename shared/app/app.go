@@ -32,7 +32,9 @@ type App struct {
 	Queue    operation.Queue
 	Payments operation.NotificationReader
 	Refunds  operation.RefundAPI
-	calendar *workday.Calendar
+	// NativePay is the Native payment API (prepay, query, close).
+	NativePay operation.PaymentAPI
+	calendar  *workday.Calendar
 }
 
 // Options let the emulator and tests replace parts of the wiring.
@@ -89,6 +91,7 @@ func New(ctx context.Context, cfg Config, opt Options) (*App, error) {
 	a.Queue = lazyQueue{build(a, opt.Clients.Queue, "Kafka producer")}
 	a.Payments = lazyReader{build(a, opt.Clients.Payments, "WeChat Pay reader")}
 	a.Refunds = lazyRefunds{build(a, opt.Clients.Refunds, "WeChat Pay refund client")}
+	a.NativePay = lazyNativePay{build(a, opt.Clients.NativePay, "WeChat Pay Native payment client")}
 	return a, nil
 }
 
@@ -138,6 +141,7 @@ func (a *App) service(fn Function) *operation.Service {
 		Queue:         lazyQueue{unavailable[operation.Queue](notNeeded(fn, "the Kafka producer", "Queue"))},
 		Notifications: lazyReader{unavailable[operation.NotificationReader](notNeeded(fn, "the WeChat Pay reader", "Payments"))},
 		Refunds:       lazyRefunds{unavailable[operation.RefundAPI](notNeeded(fn, "the WeChat Pay refund client", "Refunds"))},
+		Native:        lazyNativePay{unavailable[operation.PaymentAPI](notNeeded(fn, "the WeChat Pay Native payment client", "NativePay"))},
 		Config: operation.Config{ReviewerPhones: a.Config.ReviewerPhones, FinancePhones: a.Config.FinancePhones, RiskPhones: a.Config.RiskPhones,
 			Products: a.Config.Products, ConsignmentRate: a.Config.ConsignmentRate},
 	}
@@ -155,6 +159,9 @@ func (a *App) service(fn Function) *operation.Service {
 	}
 	if fn.Needs.Refunds {
 		svc.Refunds = a.Refunds
+	}
+	if fn.Needs.NativePay {
+		svc.Native = a.NativePay
 	}
 	return svc
 }

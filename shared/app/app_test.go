@@ -214,7 +214,7 @@ func TestProductionConfigDemandsOnlyWhatAFunctionUses(t *testing.T) {
 		}
 		return cfg.Require(fn)
 	}
-	for _, name := range []string{"query-events", "place-order", "decide-application", "request-refund"} {
+	for _, name := range []string{"query-events", "decide-application", "request-refund"} {
 		if err := need(name); err != nil {
 			t.Errorf("%s: %v", name, err)
 		}
@@ -223,6 +223,12 @@ func TestProductionConfigDemandsOnlyWhatAFunctionUses(t *testing.T) {
 	for _, name := range []string{"arbitrate-refund", "respond-refund", "request-exit", "apply-payment", "enforce-deadlines"} {
 		if err := need(name); err == nil || !strings.Contains(err.Error(), "WECHATPAY_MCHID") {
 			t.Errorf("%s without refund credentials: %v", name, err)
+		}
+	}
+	// Functions that prepay, query or close Native payments.
+	for _, name := range []string{"place-order", "enforce-deadlines"} {
+		if err := need(name); err == nil || !strings.Contains(err.Error(), "WECHATPAY_APPID") {
+			t.Errorf("%s without the Native payment settings: %v", name, err)
 		}
 	}
 	if err := need("create-license-upload"); err == nil || !strings.Contains(err.Error(), "COS_BUCKET") {
@@ -239,6 +245,14 @@ func TestProductionConfigDemandsOnlyWhatAFunctionUses(t *testing.T) {
 	t.Setenv("WECHATPAY_APIV3_KEY", "0123456789abcdef0123456789abcdef")
 	t.Setenv("WECHATPAY_PUBLIC_KEY", pubPEM)
 	t.Setenv("WECHATPAY_PUBLIC_KEY_ID", "PUB_KEY_ID_0001")
+	if cfg, err = ConfigFromEnv(); err != nil {
+		t.Fatal(err)
+	}
+	if err := need("payment-notify"); err == nil || !strings.Contains(err.Error(), "WECHATPAY_MCHID") {
+		t.Errorf("payment-notify without knowing our merchant: %v", err)
+	}
+	t.Setenv("WECHATPAY_MCHID", "1900000001")
+	t.Setenv("WECHATPAY_APPID", "wxd678efh567hg6787")
 	if cfg, err = ConfigFromEnv(); err != nil {
 		t.Fatal(err)
 	}

@@ -59,6 +59,8 @@ type Needs struct {
 	Queue    bool // the Kafka producer
 	Payments bool // the WeChat Pay notification reader
 	Refunds  bool // the WeChat Pay refund API (platform refunds, R-RF7)
+	// NativePay is the WeChat Pay Native payment API: prepay, query, close.
+	NativePay bool
 }
 
 // VerifiesTokens tells whether any of its routes needs a signed-in caller.
@@ -140,7 +142,7 @@ var Catalogue = []Function{
 		{Method: "GET", Pattern: "/v1/products/{id}", Handle: (*httpapi.API).GetProduct},
 		{Method: "GET", Pattern: "/v1/products", Handle: (*httpapi.API).ListProducts}}},
 
-	{Name: "place-order", Routes: []Route{
+	{Name: "place-order", Needs: Needs{NativePay: true}, Routes: []Route{
 		{Method: "POST", Pattern: "/v1/orders", Roles: buyer, Handle: (*httpapi.API).PlaceOrder}}},
 	{Name: "query-orders", Routes: []Route{
 		{Method: "GET", Pattern: "/v1/orders/{id}", Handle: (*httpapi.API).GetOrder},
@@ -218,7 +220,7 @@ var Catalogue = []Function{
 	{Name: "apply-payment", Needs: Needs{Sender: true, Refunds: true}, Timeout: 60, Consumer: &Consumer{
 		Topic: operation.PaymentTopic, BatchSize: 100, Retries: 3, Apply: applyPayment}},
 	// Every deadline sweep, and the outbox's retries.
-	{Name: "enforce-deadlines", Needs: Needs{Sender: true, Refunds: true}, Timeout: 60, Timer: &Timer{
+	{Name: "enforce-deadlines", Needs: Needs{Sender: true, Refunds: true, NativePay: true, Queue: true}, Timeout: 60, Timer: &Timer{
 		Trigger: "every-minute", Cron: "0 */1 * * * * *",
 		Run: func(s *operation.Service, ctx context.Context) (any, error) { return s.EnforceDeadlines(ctx) }}},
 }

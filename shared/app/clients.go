@@ -9,8 +9,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/golang-jwt/jwt/v5"
-
 	"cloudmarket/shared/market"
 	"cloudmarket/shared/notify"
 	"cloudmarket/shared/objstore"
@@ -29,11 +27,13 @@ type Clients struct {
 	Queue    func(*App) (operation.Queue, error)
 	Payments func(*App) (operation.NotificationReader, error)
 	Refunds  func(*App) (operation.RefundAPI, error)
+	// NativePay is the Native payment API (nativepay.go).
+	NativePay func(*App) (operation.PaymentAPI, error)
 }
 
 // AllClients builds every client: the emulator's and the tests' choice.
 func AllClients() Clients {
-	return Clients{Objects: NewObjects, Sender: NewSender, Queue: NewQueue, Payments: NewPayments, Refunds: NewRefunds}
+	return Clients{Objects: NewObjects, Sender: NewSender, Queue: NewQueue, Payments: NewPayments, Refunds: NewRefunds, NativePay: NewNativePay}
 }
 
 // missing names the clients fn needs that c cannot build.
@@ -49,6 +49,7 @@ func (c Clients) missing(fn Function) error {
 	check(fn.Needs.Queue, c.Queue != nil, "the Kafka producer")
 	check(fn.Needs.Payments, c.Payments != nil, "the WeChat Pay reader")
 	check(fn.Needs.Refunds, c.Refunds != nil, "the WeChat Pay refund client")
+	check(fn.Needs.NativePay, c.NativePay != nil, "the WeChat Pay Native payment client")
 	return errors.Join(errs...)
 }
 
@@ -97,11 +98,11 @@ func (noQueue) Publish(context.Context, string, string, []byte) error {
 func NewPayments(a *App) (operation.NotificationReader, error) {
 	cfg := a.Config
 	if cfg.WechatAPIv3Key != "" {
-		pub, err := jwt.ParseRSAPublicKeyFromPEM([]byte(cfg.WechatPublicKeyPEM))
+		keys, err := cfg.wechatKeys()
 		if err != nil {
-			return nil, fmt.Errorf("WECHATPAY_PUBLIC_KEY: %w", err)
+			return nil, err
 		}
-		return payments.NewReader(payments.Keys{APIv3Key: cfg.WechatAPIv3Key, PublicKey: pub, PublicKeyID: cfg.WechatPublicKeyID})
+		return payments.NewReader(keys)
 	}
 	if cfg.Mode != ModeLocal {
 		return nil, errors.New("WECHATPAY_APIV3_KEY, WECHATPAY_PUBLIC_KEY and WECHATPAY_PUBLIC_KEY_ID are required in production")
@@ -114,7 +115,9 @@ func NewPayments(a *App) (operation.NotificationReader, error) {
 	if err != nil {
 		return nil, err
 	}
-	return payments.NewReader(local.Keys())
+	keys := local.Keys()
+	keys.MchID, keys.AppID = cfg.Refunds.MchID, cfg.Refunds.AppID
+	return payments.NewReader(keys)
 }
 
 // lazy builds a client on its first use, so a cold start pays only for the

@@ -54,6 +54,10 @@ type Config struct {
 	WechatAPIv3Key     string
 	WechatPublicKeyPEM string
 	WechatPublicKeyID  string
+	// WechatPlatformCertsPEM are the platform certificates (the older mode
+	// of verification), PEM, one or more: with the public key as well during
+	// a switch-over, notifications signed either way verify.
+	WechatPlatformCertsPEM string
 	// Refunds: the merchant's refund API credentials (shared/app/refunds.go).
 	Refunds RefundSettings
 }
@@ -96,6 +100,7 @@ func ConfigFromEnv() (Config, error) {
 	c.KafkaBrokers = splitList(env("KAFKA_BROKERS", ""))
 	c.Refunds = refundSettingsFromEnv(env)
 	c.WechatAPIv3Key, c.WechatPublicKeyPEM, c.WechatPublicKeyID = env("WECHATPAY_APIV3_KEY", ""), env("WECHATPAY_PUBLIC_KEY", ""), env("WECHATPAY_PUBLIC_KEY_ID", "")
+	c.WechatPlatformCertsPEM = env("WECHATPAY_PLATFORM_CERTS", "")
 	if c.Mode != ModeLocal && c.Mode != ModeProduction {
 		return c, fmt.Errorf("CLOUDMARKET_MODE must be %q or %q, got %q", ModeLocal, ModeProduction, c.Mode)
 	}
@@ -171,10 +176,18 @@ func (c Config) Require(fn Function) error {
 		errs = append(errs, fmt.Errorf("KAFKA_BROKERS (the CKafka instance's address) is required in production"))
 	}
 	if fn.Needs.Payments {
-		if c.WechatAPIv3Key == "" || c.WechatPublicKeyPEM == "" || c.WechatPublicKeyID == "" {
-			errs = append(errs, fmt.Errorf("WECHATPAY_APIV3_KEY, WECHATPAY_PUBLIC_KEY and WECHATPAY_PUBLIC_KEY_ID are required in production"))
-		} else if _, err := jwt.ParseRSAPublicKeyFromPEM([]byte(c.WechatPublicKeyPEM)); err != nil {
-			errs = append(errs, fmt.Errorf("WECHATPAY_PUBLIC_KEY: %w", err))
+		if c.WechatAPIv3Key == "" || (c.WechatPublicKeyPEM == "" || c.WechatPublicKeyID == "") && c.WechatPlatformCertsPEM == "" {
+			errs = append(errs, fmt.Errorf("WECHATPAY_APIV3_KEY and WECHATPAY_PUBLIC_KEY with WECHATPAY_PUBLIC_KEY_ID (or WECHATPAY_PLATFORM_CERTS, or both during a switch-over) are required in production"))
+		} else if c.Refunds.MchID == "" || c.Refunds.AppID == "" {
+			errs = append(errs, fmt.Errorf("WECHATPAY_MCHID and WECHATPAY_APPID are required in production: a notification for another merchant or app is refused"))
+		} else if _, err := c.wechatKeys(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if fn.Needs.NativePay {
+		r := c.Refunds
+		if r.MchID == "" || r.AppID == "" || r.KeyPEM == "" || r.CertSerial == "" || r.PublicURL == "" || c.WechatPublicKeyPEM == "" || c.WechatPublicKeyID == "" {
+			errs = append(errs, fmt.Errorf("WECHATPAY_MCHID, WECHATPAY_APPID, WECHATPAY_MERCHANT_PRIVATE_KEY, WECHATPAY_MERCHANT_CERT_SERIAL, CLOUDMARKET_PUBLIC_URL, WECHATPAY_PUBLIC_KEY and WECHATPAY_PUBLIC_KEY_ID are required in production (Native prepay, query and close)"))
 		}
 	}
 	if fn.Needs.Refunds {

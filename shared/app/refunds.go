@@ -19,6 +19,7 @@ type RefundSettings struct {
 	KeyPEM     string // WECHATPAY_MERCHANT_PRIVATE_KEY
 	CertSerial string // WECHATPAY_MERCHANT_CERT_SERIAL
 	PublicURL  string // CLOUDMARKET_PUBLIC_URL: where the payment system reaches our refund-notify route
+	AppID      string // WECHATPAY_APPID: the app Native orders are paid in (Native payments, nativepay.go)
 	// BaseURL replaces the payment system's host: the emulator sets its own
 	// address, so the same client calls the local refund API.
 	BaseURL string
@@ -26,7 +27,8 @@ type RefundSettings struct {
 
 func refundSettingsFromEnv(env func(k, def string) string) RefundSettings {
 	return RefundSettings{MchID: env("WECHATPAY_MCHID", ""), KeyPEM: env("WECHATPAY_MERCHANT_PRIVATE_KEY", ""),
-		CertSerial: env("WECHATPAY_MERCHANT_CERT_SERIAL", ""), PublicURL: strings.TrimRight(env("CLOUDMARKET_PUBLIC_URL", ""), "/")}
+		CertSerial: env("WECHATPAY_MERCHANT_CERT_SERIAL", ""), PublicURL: strings.TrimRight(env("CLOUDMARKET_PUBLIC_URL", ""), "/"),
+		AppID: env("WECHATPAY_APPID", "")}
 }
 
 // NewRefunds builds the refund client from the merchant's credentials. The
@@ -43,13 +45,13 @@ func NewRefunds(a *App) (operation.RefundAPI, error) {
 	if err != nil {
 		return nil, fmt.Errorf("WECHATPAY_MERCHANT_PRIVATE_KEY: %w", err)
 	}
-	pub, err := jwt.ParseRSAPublicKeyFromPEM([]byte(cfg.WechatPublicKeyPEM))
+	keys, err := cfg.wechatKeys()
 	if err != nil {
-		return nil, fmt.Errorf("WECHATPAY_PUBLIC_KEY: %w", err)
+		return nil, err
 	}
 	m := payments.Merchant{MchID: rs.MchID, CertSerial: rs.CertSerial, PrivateKey: key, BaseURL: rs.BaseURL}
 	if rs.PublicURL != "" {
 		m.RefundNotifyURL = rs.PublicURL + "/v1/payments/refund-notify"
 	}
-	return payments.NewRefundClient(context.Background(), m, payments.Keys{APIv3Key: cfg.WechatAPIv3Key, PublicKey: pub, PublicKeyID: cfg.WechatPublicKeyID})
+	return payments.NewRefundClient(context.Background(), m, keys)
 }

@@ -57,6 +57,17 @@ type orderView struct {
 	RefundedFen        int64            `json:"refundedFen"`
 	OpenRefundID       *string          `json:"openRefundId"`
 	RefundPolicy       refundPolicyBody `json:"refundPolicy"` // frozen at placement (R-RF6, R-RF8)
+	Payment            paymentView      `json:"payment"`
+}
+
+// paymentView is the order's WeChat Pay Native payment: codeUrl is the QR
+// code's content while the order waits for payment (null before the prepay
+// succeeded, which the deadline timer retries, and after).
+type paymentView struct {
+	CodeURL   *string `json:"codeUrl"`
+	ExpiresAt *string `json:"expiresAt"`
+	PrepaidAt *string `json:"prepaidAt"`
+	ClosedAt  *string `json:"closedAt,omitempty"` // closed at the payment system when the order lapsed
 }
 
 func viewOrder(o *market.Order) any {
@@ -73,6 +84,10 @@ func viewOrder(o *market.Order) any {
 		SettledAt: optTimestamp(o.SettledAt), SettledIn: optString(o.SettledIn),
 	}
 	v.RefundedFen, v.OpenRefundID = int64(o.RefundedFen), optString(o.OpenRefundID)
+	v.Payment = paymentView{ExpiresAt: optTimestamp(o.ExpiresAt), PrepaidAt: optTimestamp(o.Payment.PrepaidAt), ClosedAt: optTimestamp(o.Payment.ClosedAt)}
+	if o.Status == market.OrderPendingPayment {
+		v.Payment.CodeURL = optString(o.Payment.CodeURL)
+	}
 	v.RefundPolicy = refundPolicyBody{AfterReviewPeriod: o.AfterReviewRule(), Text: o.RefundPolicy.Text}
 	if o.Tool { // never refundable (R-RF2): no review period to show
 		v.ReviewPeriodEndsAt = nil

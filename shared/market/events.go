@@ -62,6 +62,12 @@ const (
 
 	EventPaymentMismatch   EventType = "payment.mismatch"
 	EventPaymentUnexpected EventType = "payment.unexpected"
+	// A second notification of a transaction_id claiming another order or
+	// amount; a payment that could not be applied even after re-drives; a
+	// payment for an order that had lapsed, refunded at once.
+	EventPaymentConflicting EventType = "payment.conflicting"
+	EventPaymentUnapplied   EventType = "payment.unapplied"
+	EventPaymentAfterLapse  EventType = "payment.after_lapse"
 
 	EventRefundRequested   EventType = "refund.requested"
 	EventRefundAccepted    EventType = "refund.accepted"
@@ -336,6 +342,24 @@ type (
 		AmountFen      int64  `json:"amountFen"`
 		OrderAmountFen int64  `json:"orderAmountFen"`
 	}
+	// PaymentConflictData is a notification that claims something else than
+	// the first one of its transaction_id.
+	PaymentConflictData struct {
+		TransactionID   string `json:"transactionId"`
+		NotificationID  string `json:"notificationId"`
+		OutTradeNo      string `json:"outTradeNo"`
+		AmountFen       int64  `json:"amountFen"`
+		FirstOutTradeNo string `json:"firstOutTradeNo"`
+		FirstAmountFen  int64  `json:"firstAmountFen"`
+	}
+	// PaymentUnappliedData is a payment the consumer could not apply.
+	PaymentUnappliedData struct {
+		TransactionID string `json:"transactionId"`
+		OutTradeNo    string `json:"outTradeNo"`
+		AmountFen     int64  `json:"amountFen"`
+		Reason        string `json:"reason"`
+		Redrives      int    `json:"redrives"`
+	}
 )
 
 // eventPayloads says which payload each event type carries; nil means none.
@@ -392,6 +416,10 @@ var eventPayloads = map[EventType][]any{
 
 	EventPaymentMismatch:   {PaymentNeedsReviewData{}},
 	EventPaymentUnexpected: {PaymentNeedsReviewData{}},
+
+	EventPaymentConflicting: {PaymentConflictData{}},
+	EventPaymentUnapplied:   {PaymentUnappliedData{}},
+	EventPaymentAfterLapse:  {PaymentNeedsReviewData{}},
 
 	EventRefundRequested:     {RefundRequestedData{}},
 	EventRefundAccepted:      {RefundAcceptedData{}},

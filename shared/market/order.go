@@ -79,6 +79,7 @@ type Order struct {
 	CreatedAt    time.Time
 	ExpiresAt    time.Time // unpaid by then: cancelled
 	CancelledAt  time.Time
+	Payment      OrderPayment // the WeChat Pay Native order (payment.go)
 
 	TransactionID      string
 	PaidAt             time.Time
@@ -138,6 +139,8 @@ func NewOrder(id, outTradeNo, buyer string, prod *Product, prov *Provider, planI
 		ProductName: prod.Listed.Name, Category: prod.Listed.Category, Tool: prod.Listed.Tool, Plan: *plan,
 		Quantity: quantity, AmountFen: plan.PriceFen * money.Fen(quantity), Status: OrderPendingPayment, CreatedAt: now,
 		ExpiresAt: now.Add(PaymentWindow),
+		// Its prepay is due at once (PrepayAttempted moves this on).
+		Payment: OrderPayment{CheckAt: now},
 	}
 	// R-RF6/R-RF8: the policy the buyer saw is the one that applies.
 	o.RefundPolicy = RefundPolicy{AfterReviewPeriod: prod.Listed.RefundPolicy.After(o.Category, plan.Period), Text: prod.Listed.RefundPolicy.Text}

@@ -86,6 +86,10 @@ func (e DepositEntry) FromCorporateAccount() bool { return e.PayerCheck.FromCorp
 // PaymentNotification is a verified notification from the payment system,
 // stored once per transaction before it is queued.
 type PaymentNotification struct {
+	// ID is the stored record's: the transaction_id, or for a notification
+	// that conflicts with the first of its transaction_id, a variant of it
+	// (ConflictID).
+	ID            string
 	TransactionID string
 	OutTradeNo    string
 	Attach        string
@@ -95,6 +99,13 @@ type PaymentNotification struct {
 	ReceivedAt    time.Time
 	Status        PaymentNotificationStatus
 	Outcome       string // what applying it did: a PaymentOutcome, "deposit", or why it was ignored
+	// PaidOrderID is the one order this transaction paid (on the first
+	// record of a transaction_id): a transaction pays one order at most.
+	PaidOrderID string
+	// DriveAt is when a notification still not applied is produced to the
+	// queue again; Redrives counts how often it was (re-drive.go).
+	DriveAt  time.Time
+	Redrives int
 }
 
 // PaymentNotificationStatus is whether a stored notification was applied.
@@ -105,6 +116,9 @@ const (
 	NotificationReceived PaymentNotificationStatus = "received" // stored and queued, not applied yet
 	NotificationApplied  PaymentNotificationStatus = "applied"
 	NotificationIgnored  PaymentNotificationStatus = "ignored" // not a successful payment: nothing to apply
+	// NotificationUnapplied: it could not be applied, even after re-drives;
+	// finance was told (payment.unapplied).
+	NotificationUnapplied PaymentNotificationStatus = "unapplied"
 )
 
 // DeadLetter is a queue message that could never be applied, kept for staff.

@@ -205,6 +205,7 @@ const (
 	InvoiceNone              = "none"
 	InvoiceProviderAndBuyer  = "between_provider_and_buyer"
 	ReasonProviderExit       = "provider_exit"
+	ReasonLatePayment        = "payment_after_lapse"
 	MaxRefundReasonLen       = 500
 	RefundRespondWorkingDays = 2
 )
@@ -370,11 +371,22 @@ func RequestRefund(id string, o *Order, amount *money.Fen, reason string, now ti
 // ExitRefund is R-EX2's automatic full refund of an order of a provider that
 // exits: accepted at once, paid by the platform.
 func ExitRefund(id string, o *Order, now time.Time) (*Refund, error) {
+	return platformRefund(id, o, ReasonProviderExit, true, now)
+}
+
+// LatePaymentRefund is the automatic full refund of a payment that arrived
+// after its order lapsed (PaidAfterLapse): accepted at once, paid by the
+// platform.
+func LatePaymentRefund(id string, o *Order, now time.Time) (*Refund, error) {
+	return platformRefund(id, o, ReasonLatePayment, false, now)
+}
+
+func platformRefund(id string, o *Order, reason string, forExit bool, now time.Time) (*Refund, error) {
 	if !o.paidOnce() || o.RemainingFen() <= 0 {
 		return nil, fault.Failed("NotRefundable", "Order %s has nothing to refund.", o.ID)
 	}
 	r := &Refund{ID: id, OrderID: o.ID, ProviderID: o.ProviderID, BuyerAccount: o.BuyerAccount, ProductName: o.ProductName,
-		Status: RefundRequested, Basis: BasisReviewPeriod, RequestedFen: o.RemainingFen(), Reason: ReasonProviderExit, ForExit: true, RequestedAt: now, UpdatedAt: now}
+		Status: RefundRequested, Basis: BasisReviewPeriod, RequestedFen: o.RemainingFen(), Reason: reason, ForExit: forExit, RequestedAt: now, UpdatedAt: now}
 	r.setAmount(o, o.RemainingFen(), now)
 	r.accept(PayerPlatform, now)
 	o.OpenRefundID = r.ID

@@ -26,6 +26,7 @@ type DeadlineReport struct {
 	NotificationsSent int `json:"notificationsSent"`
 	NotificationsFail int `json:"notificationsFailed"`
 	RefundSweep
+	PaymentReport
 }
 
 // EnforceDeadlines is the enforce-deadlines timer. Each deadline is acted on
@@ -74,7 +75,13 @@ func (s *Service) EnforceDeadlines(ctx context.Context) (DeadlineReport, error) 
 	if rep.OrdersCompleted, err = s.completeOrders(ctx, now); err != nil {
 		return rep, err
 	}
-	if rep.OrdersCancelled, err = s.cancelUnpaidOrders(ctx, now); err != nil {
+	if err = s.redriveNotifications(ctx, now, &rep.PaymentReport); err != nil {
+		return rep, err
+	}
+	if err = s.checkPayments(ctx, now, &rep.PaymentReport); err != nil {
+		return rep, err
+	}
+	if rep.OrdersCancelled, err = s.cancelUnpaidOrders(ctx, now, &rep.PaymentReport); err != nil {
 		return rep, err
 	}
 	if rep.RefundSweep, err = s.enforceRefundDeadlines(ctx, now); err != nil {
@@ -177,16 +184,30 @@ func (s *Service) flagOverdueReturns(ctx context.Context, now time.Time) (int, e
 	})
 }
 
-// cancelUnpaidOrders cancels orders not paid within their payment window.
-func (s *Service) cancelUnpaidOrders(ctx context.Context, now time.Time) (int, error) {
-	ids, err := s.Store.ExpiredUnpaidOrders(ctx, now, sweepBatch)
+// cancelUnpaidOrders cancels orders not paid within their payment window,
+// each closed at the payment system first (closeBeforeLapse).
+func (s *Service) cancelUnpaidOrders(ctx context.Context, now time.Time, rep *PaymentReport) (int, error) {
+	candidates, err := s.Store.ExpiredUnpaidOrders(ctx, now, sweepBatch)
 	if err != nil {
 		return 0, err
 	}
+	var closed []string
+	for _, id := range candidates {
+		o, err := s.Store.Order(ctx, id)
+		if err != nil {
+			return 0, err
+		}
+		if o.Status == market.OrderPendingPayment && s.closeBeforeLapse(ctx, o, rep) {
+			closed = append(closed, id)
+		}
+	}
 	actor := market.System("enforce-deadlines").Account
-	return sweep(ctx, s.Store, ids, (*store.Tx).Order, (*store.Tx).SaveOrder, func(tx *store.Tx, o *market.Order) (bool, error) {
+	return sweep(ctx, s.Store, closed, (*store.Tx).Order, (*store.Tx).SaveOrder, func(tx *store.Tx, o *market.Order) (bool, error) {
 		if !o.CancelIfUnpaid(now) {
 			return false, nil
+		}
+		if o.Payment.CodeURL != "" {
+			o.Payment.ClosedAt = now
 		}
 		_, err := tx.Record(market.Event{Type: market.EventOrderCancelled, At: now, Actor: actor, Subject: o.ID, ProviderID: o.ProviderID,
 			Data: market.OrderCancelledData{Reason: "payment_window_passed", ExpiresAt: o.ExpiresAt}})

@@ -331,11 +331,24 @@ func TestEnforceDeadlines_CancelsUnpaidOrders(t *testing.T) {
 	if rep := f.run(); rep.OrdersCancelled != 0 {
 		t.Fatalf("second run: %+v", rep)
 	}
+	// A payment that still arrives is refunded in full at once, through the
+	// refund API, and finance is told; the order is never served.
 	ok(t, f.payOrder(o, 1000, "4200000000LATE"))
-	if _, outcome := f.paymentStatus("4200000000LATE"); outcome != "unexpected" || f.order(o.ID).Status != market.OrderCancelled {
-		t.Fatalf("a late payment revived the order: %s", outcome)
+	got = f.order(o.ID)
+	if _, outcome := f.paymentStatus("4200000000LATE"); outcome != "refunded_after_lapse" || got.OpenRefundID == "" || got.StartedAt.After(got.CreatedAt) {
+		t.Fatalf("late payment: %s, order %s, refund %q", outcome, got.Status, got.OpenRefundID)
 	}
-	f.message(financePhone, "payment_needs_review")
+	if calls := f.refunds.all(); len(calls) != 1 || calls[0].RefundFen != 1000 || calls[0].TransactionID != "4200000000LATE" {
+		t.Fatalf("refund API calls: %+v", calls)
+	}
+	if f.countEvents("payment.after_lapse") != 1 {
+		t.Error("no payment.after_lapse event")
+	}
+	f.message(financePhone, "payment_after_lapse_refunded")
+	ok(t, f.payOrder(o, 1000, "4200000000LATE")) // redelivered: refunded once
+	if n := len(f.refunds.all()); n != 1 {
+		t.Errorf("refund API called %d times", n)
+	}
 }
 
 // Timers may run twice, concurrently or late (DESIGN.md): two simultaneous

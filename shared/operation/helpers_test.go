@@ -362,6 +362,88 @@ func (r *fakeRefunds) set(fn func(r *fakeRefunds)) {
 	fn(r)
 }
 
+// fakeNative is the payment system's Native API: prepay answers a code_url
+// per out_trade_no (the same on a repeat) unless failures > 0; a query
+// answers what pay or close made of the order.
+type fakeNative struct {
+	mu       sync.Mutex
+	failures int
+	prepays  []operation.NativeOrder
+	trades   map[string]operation.PaymentMessage // by out_trade_no
+	closed   []string
+	down     map[string]bool // out_trade_nos whose query and close fail
+	onPrepay func()          // runs as a prepay is made (outside the lock)
+}
+
+func (n *fakeNative) Prepay(_ context.Context, o operation.NativeOrder) (string, error) {
+	n.mu.Lock()
+	hook := n.onPrepay
+	n.mu.Unlock()
+	if hook != nil {
+		hook()
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.prepays = append(n.prepays, o)
+	if n.failures > 0 {
+		n.failures--
+		return "", fmt.Errorf("%w: HTTP 500 SYSTEM_ERROR", operation.ErrPaymentAPI)
+	}
+	if _, ok := n.trades[o.OutTradeNo]; !ok {
+		n.trades[o.OutTradeNo] = operation.PaymentMessage{OutTradeNo: o.OutTradeNo, Attach: o.Attach, AmountFen: o.AmountFen, TradeState: "NOTPAY"}
+	}
+	return "weixin://wxpay/bizpayurl?pr=" + o.OutTradeNo, nil
+}
+
+func (n *fakeNative) QueryPayment(_ context.Context, outTradeNo string) (operation.PaymentMessage, error) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.down[outTradeNo] {
+		return operation.PaymentMessage{}, fmt.Errorf("%w: timeout", operation.ErrPaymentAPI)
+	}
+	if n.failures > 0 {
+		n.failures--
+		return operation.PaymentMessage{}, fmt.Errorf("%w: HTTP 500 SYSTEM_ERROR", operation.ErrPaymentAPI)
+	}
+	m, ok := n.trades[outTradeNo]
+	if !ok {
+		return m, operation.ErrPaymentUnknown
+	}
+	return m, nil
+}
+
+func (n *fakeNative) ClosePayment(_ context.Context, outTradeNo string) error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.down[outTradeNo] {
+		return fmt.Errorf("%w: timeout", operation.ErrPaymentAPI)
+	}
+	if n.failures > 0 {
+		n.failures--
+		return fmt.Errorf("%w: HTTP 500 SYSTEM_ERROR", operation.ErrPaymentAPI)
+	}
+	m := n.trades[outTradeNo]
+	m.TradeState = "CLOSED"
+	n.trades[outTradeNo] = m
+	n.closed = append(n.closed, outTradeNo)
+	return nil
+}
+
+// pay is the buyer paying at the payment system, with no notification.
+func (n *fakeNative) pay(outTradeNo, transactionID string, at time.Time) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	m := n.trades[outTradeNo]
+	m.TransactionID, m.TradeState, m.SuccessTime = transactionID, "SUCCESS", at
+	n.trades[outTradeNo] = m
+}
+
+func (n *fakeNative) set(fn func(n *fakeNative)) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	fn(n)
+}
+
 // fixture is one test's world.
 type fixture struct {
 	t       *testing.T
@@ -373,6 +455,7 @@ type fixture struct {
 	objects *fakeObjects
 	queue   *fakeQueue
 	refunds *fakeRefunds
+	native  *fakeNative
 }
 
 // newFixture starts a Service on a fresh memory store with the clock at now
@@ -388,10 +471,10 @@ func newFixture(t *testing.T, now string) *fixture {
 	clk := &fixedClock{now: sh(t, now)}
 	f := &fixture{t: t, ctx: ctx, st: st, clock: clk, sender: &fakeSender{},
 		objects: &fakeObjects{clock: clk, objects: map[string][]byte{}}, queue: &fakeQueue{},
-		refunds: &fakeRefunds{clock: clk, states: map[string]operation.RefundState{}}}
+		refunds: &fakeRefunds{clock: clk, states: map[string]operation.RefundState{}}, native: &fakeNative{trades: map[string]operation.PaymentMessage{}}}
 	f.svc = &operation.Service{
 		Store: st, Clock: clk, Calendar: workday.New(), Objects: f.objects, Sender: f.sender, Queue: f.queue,
-		Notifications: fakeReader{}, Refunds: f.refunds,
+		Notifications: fakeReader{}, Refunds: f.refunds, Native: f.native,
 		Config: operation.Config{
 			ReviewerPhones: []string{reviewerPhone}, FinancePhones: []string{financePhone}, RiskPhones: []string{riskPhone},
 			Products:        market.ProductRules{AllowedDomains: market.DefaultAllowedDomains, MaxPriceFen: market.DefaultMaxPriceFen},

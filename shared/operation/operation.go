@@ -75,8 +75,10 @@ type Service struct {
 	Notifications NotificationReader
 	// Refunds is the payment system's refund API.
 	Refunds RefundAPI
-	Config  Config
-	Log     *slog.Logger
+	// Native is the payment system's Native payment API (prepay, query, close).
+	Native PaymentAPI
+	Config Config
+	Log    *slog.Logger
 }
 
 func (s *Service) now() time.Time { return s.Clock.Now().UTC().Truncate(time.Millisecond) }

@@ -12,12 +12,35 @@ import (
 )
 
 // PlaceOrder creates an order for a plan of a product on sale; the amount
-// comes from the listed plan, never from the client (R-FE1, R-FE2).
+// comes from the listed plan, never from the client (R-FE1, R-FE2). Its
+// Native payment is opened first, so the order is stored with its code_url
+// and the response (and its Idempotency-Key record) carries it; a failed
+// prepay leaves the order due for another try by the deadline timer.
 func (s *Service) PlaceOrder(ctx context.Context, who market.Actor, productID, planID string, quantity int) (*market.Order, error) {
 	now := s.now()
 	if productID == "" {
 		return nil, fault.Missing("productId")
 	}
+	id := ids.New(ids.Order, now)
+	place := func(prod *market.Product, prov *market.Provider) (*market.Order, error) {
+		if prov.AccountID == who.Account { // R-CD2: buying one's own product is a fake trade
+			return nil, fault.Forbidden("Product %s is sold by your own account; a provider may not buy its own products (R-CD2).", prod.ID)
+		}
+		return market.NewOrder(id, "CM"+strings.TrimPrefix(id, ids.Order+"_"), who.Account, prod, prov, planID, quantity, s.Config.ConsignmentRate, now)
+	}
+	prod, err := s.Store.Product(ctx, productID)
+	if err != nil {
+		return nil, notFound(err, "Product", productID)
+	}
+	prov, err := s.Store.Provider(ctx, prod.ProviderID)
+	if err != nil {
+		return nil, err
+	}
+	draft, err := place(prod, prov)
+	if err != nil {
+		return nil, err
+	}
+	codeURL := s.prepayCode(ctx, draft)
 	return store.Transact(ctx, s.Store, func(tx *store.Tx) (*market.Order, error) {
 		prod, err := tx.Product(productID)
 		if err != nil {
@@ -27,14 +50,16 @@ func (s *Service) PlaceOrder(ctx context.Context, who market.Actor, productID, p
 		if err != nil {
 			return nil, err
 		}
-		if prov.AccountID == who.Account { // R-CD2: buying one's own product is a fake trade
-			return nil, fault.Forbidden("Product %s is sold by your own account; a provider may not buy its own products (R-CD2).", prod.ID)
-		}
-		id := ids.New(ids.Order, now)
-		o, err := market.NewOrder(id, "CM"+strings.TrimPrefix(id, ids.Order+"_"), who.Account, prod, prov, planID, quantity, s.Config.ConsignmentRate, now)
+		o, err := place(prod, prov)
 		if err != nil {
 			return nil, err
 		}
+		if o.AmountFen != draft.AmountFen || description(o) != description(draft) {
+			// The prepay was for the product as it was a moment ago; its
+			// out_trade_no cannot be prepaid again with other terms.
+			return nil, fault.Failed("ProductChanged", "Product %s changed while the order was placed; place the order again.", prod.ID)
+		}
+		o.PrepayAttempted(codeURL, now)
 		if err := tx.InsertOrder(o); err != nil {
 			return nil, err
 		}

@@ -32,6 +32,18 @@ type PaymentMessage struct {
 	AmountFen     int64     `json:"amountFen"`
 	TradeState    string    `json:"tradeState"`
 	SuccessTime   time.Time `json:"successTime"`
+	// NotificationID names the stored record when it is not the
+	// transaction_id: a notification that conflicts with the first of its
+	// transaction_id (market.PaymentNotification.ConflictID).
+	NotificationID string `json:"notificationId,omitempty"`
+}
+
+// recordID is the stored notification this message applies.
+func (m PaymentMessage) recordID() string {
+	if m.NotificationID != "" {
+		return m.NotificationID
+	}
+	return m.TransactionID
 }
 
 // NotificationReader verifies and decrypts a payment system notification.
@@ -43,20 +55,32 @@ type NotificationReader interface {
 var (
 	ErrNotificationSignature = errors.New("the notification's signature or timestamp is not valid")
 	ErrNotificationResource  = errors.New("the notification's resource cannot be decrypted or read")
+	ErrNotificationMerchant  = errors.New("the notification is for another merchant or app")
 )
+
+// notificationFault maps a reader's refusal to the answer the payment system
+// gets; nil for any other error.
+func notificationFault(err error) *fault.Error {
+	switch {
+	case errors.Is(err, ErrNotificationSignature):
+		return fault.New(fault.AuthFailure+".Signature", "The notification's signature, serial or timestamp is not valid.")
+	case errors.Is(err, ErrNotificationResource):
+		return fault.New(fault.InvalidParameterValue+".Resource", "The notification's resource is missing, of another kind (event_type), or cannot be decrypted or read.")
+	case errors.Is(err, ErrNotificationMerchant):
+		return fault.New(fault.InvalidParameterValue+".Merchant", "The notification is for another merchant (mchid) or app (appid) than this one.")
+	}
+	return nil
+}
 
 // ReceivePayment is the notification endpoint's operation: verify, store once,
 // queue. The payment system retries anything but success.
 func (s *Service) ReceivePayment(ctx context.Context, header http.Header, body []byte) error {
 	m, err := s.Notifications.Parse(ctx, header, body)
-	switch {
-	case errors.Is(err, ErrNotificationSignature):
+	if f := notificationFault(err); f != nil {
 		s.Log.Warn("payment notification refused", "err", err)
-		return fault.New(fault.AuthFailure+".Signature", "The notification's signature, serial or timestamp is not valid.")
-	case errors.Is(err, ErrNotificationResource):
-		s.Log.Warn("payment notification refused", "err", err)
-		return fault.New(fault.InvalidParameterValue+".Resource", "The notification's resource cannot be decrypted or read.")
-	case err != nil:
+		return f
+	}
+	if err != nil {
 		return err
 	}
 	return s.AcceptPayment(ctx, m)
@@ -83,17 +107,68 @@ func (s *Service) AcceptPayment(ctx context.Context, m PaymentMessage) error {
 	if m.TransactionID == "" {
 		return fault.New(fault.InvalidParameterValue, "The notification has no transaction_id.")
 	}
-	if _, err := s.Store.StorePaymentNotification(ctx, market.PaymentNotification{
+	now := s.now()
+	n := market.PaymentNotification{
 		TransactionID: m.TransactionID, OutTradeNo: m.OutTradeNo, Attach: m.Attach, AmountFen: money.Fen(m.AmountFen),
-		TradeState: m.TradeState, SuccessTime: m.SuccessTime, ReceivedAt: s.now(),
-	}); err != nil {
+		TradeState: m.TradeState, SuccessTime: m.SuccessTime, ReceivedAt: now,
+		DriveAt: now.Add(market.RedriveAfter), // produced again then if still not applied
+	}
+	stored, err := s.Store.StorePaymentNotification(ctx, n)
+	if err != nil {
 		return err
 	}
+	if !stored {
+		if m.NotificationID, err = s.storeConflicting(ctx, n); err != nil {
+			return err
+		}
+	}
+	return s.producePayment(ctx, m)
+}
+
+func (s *Service) producePayment(ctx context.Context, m PaymentMessage) error {
 	body, err := json.Marshal(m)
 	if err != nil {
 		return err
 	}
 	return s.Queue.Publish(ctx, PaymentTopic, m.TransactionID, body)
+}
+
+// storeConflicting tells a redelivery ("" : the first record applies) from a
+// notification of the same transaction_id that claims another order, amount
+// or state: that one is stored under its own ID, recorded and finance told,
+// once, and its ID returned so that it is applied (or refused) on its own;
+// a transaction still pays one order at most (ClaimPaymentTransaction).
+func (s *Service) storeConflicting(ctx context.Context, n market.PaymentNotification) (string, error) {
+	first, err := s.Store.PaymentNotification(ctx, n.TransactionID)
+	if err != nil {
+		return "", err
+	}
+	if first.SameClaim(n) {
+		return "", nil
+	}
+	n.ID = n.ConflictID()
+	recorded, err := store.Transact(ctx, s.Store, func(tx *store.Tx) (bool, error) {
+		if _, err := tx.PaymentNotification(n.ID); err == nil {
+			return false, nil // this conflict was recorded before
+		} else if !errors.Is(err, store.ErrNotFound) {
+			return false, err
+		}
+		if err := tx.InsertPaymentNotification(n); err != nil {
+			return false, err
+		}
+		_, err := tx.Record(market.Event{Type: market.EventPaymentConflicting, At: n.ReceivedAt, Actor: market.System("payment-notify").Account, Subject: n.TransactionID,
+			Data: market.PaymentConflictData{TransactionID: n.TransactionID, NotificationID: n.ID, OutTradeNo: n.OutTradeNo, AmountFen: int64(n.AmountFen),
+				FirstOutTradeNo: first.OutTradeNo, FirstAmountFen: int64(first.AmountFen)}},
+			staffSMS(s.Config.FinancePhones, "payment_conflicting", n.TransactionID, n.OutTradeNo, n.AmountFen.String(), first.OutTradeNo, first.AmountFen.String())...)
+		return true, err
+	})
+	if err != nil {
+		return "", err
+	}
+	if recorded { // finance's SMS leaves with the deadline timer's next outbox run
+		s.Log.Warn("payment notification conflicts with the first of its transaction_id", "transaction", n.TransactionID, "outTradeNo", n.OutTradeNo, "firstOutTradeNo", first.OutTradeNo)
+	}
+	return n.ID, nil
 }
 
 // ApplyPayment applies one queued payment exactly once: a deposit payment
@@ -121,7 +196,7 @@ func (s *Service) ApplyPayment(ctx context.Context, m PaymentMessage) error {
 	exitRefund := ""
 	outcome, err := store.Transact(ctx, s.Store, func(tx *store.Tx) (market.PaymentOutcome, error) {
 		exitRefund = ""
-		n, err := tx.PaymentNotification(m.TransactionID)
+		n, err := tx.PaymentNotification(m.recordID())
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
 			return "", err
 		}
@@ -130,10 +205,27 @@ func (s *Service) ApplyPayment(ctx context.Context, m PaymentMessage) error {
 		}
 		o, err := tx.OrderByOutTradeNo(m.OutTradeNo)
 		if errors.Is(err, store.ErrNotFound) {
-			return "", Permanent{fmt.Errorf("payment %s names unknown order %q", m.TransactionID, m.OutTradeNo)}
+			if n.TransactionID == "" {
+				return "", Permanent{fmt.Errorf("payment %s names unknown order %q", m.TransactionID, m.OutTradeNo)}
+			}
+			// Money arrived for no order of ours: kept on the record for
+			// finance, never dropped (no dead-letter topic to hold it).
+			return market.PaymentUnexpected, s.paymentUnapplied(tx, n, fmt.Sprintf("names unknown order %q", m.OutTradeNo), now)
 		}
 		if err != nil {
 			return "", err
+		}
+		if o.Status == market.OrderCancelled && o.TransactionID == "" {
+			// Paid after the order lapsed: refunded at once, finance told.
+			id, outcome, err := s.refundLatePayment(tx, o, m, now)
+			if err != nil {
+				return "", err
+			}
+			exitRefund = id
+			if n.TransactionID != "" {
+				err = tx.FinishPaymentNotification(n.ID, market.NotificationApplied, "refunded_after_lapse")
+			}
+			return outcome, err
 		}
 		if prov, err := tx.Provider(o.ProviderID); err != nil {
 			return "", err
@@ -145,13 +237,22 @@ func (s *Service) ApplyPayment(ctx context.Context, m PaymentMessage) error {
 			}
 			exitRefund = id
 			if n.TransactionID != "" {
-				err = tx.FinishPaymentNotification(m.TransactionID, market.NotificationApplied, "refunded_provider_exit")
+				err = tx.FinishPaymentNotification(n.ID, market.NotificationApplied, "refunded_provider_exit")
 			}
 			return outcome, err
 		}
 		outcome := o.ApplyPayment(m.TransactionID, money.Fen(m.AmountFen), m.SuccessTime, s.Calendar, market.Fulfilment{
 			RedemptionCode: ids.Code(4), LaunchRef: "launch-" + ids.Code(3), APIKeyRef: "apikey-" + ids.Code(4),
 		})
+		if outcome == market.PaymentApplied && n.TransactionID != "" {
+			// One transaction pays one order, whichever of its conflicting
+			// notifications comes first.
+			if err := tx.ClaimPaymentTransaction(n.TransactionID, o.ID); errors.Is(err, store.ErrConflict) {
+				outcome = market.PaymentConflict
+			} else if err != nil {
+				return "", err
+			}
+		}
 		switch outcome {
 		case market.PaymentApplied:
 			if err := tx.SaveOrder(o); err != nil {
@@ -173,7 +274,7 @@ func (s *Service) ApplyPayment(ctx context.Context, m PaymentMessage) error {
 			}
 		}
 		if n.TransactionID != "" {
-			if err := tx.FinishPaymentNotification(m.TransactionID, market.NotificationApplied, string(outcome)); err != nil {
+			if err := tx.FinishPaymentNotification(n.ID, market.NotificationApplied, string(outcome)); err != nil {
 				return "", err
 			}
 		}
@@ -185,10 +286,56 @@ func (s *Service) ApplyPayment(ctx context.Context, m PaymentMessage) error {
 	if exitRefund != "" {
 		s.submitRefund(ctx, exitRefund)
 	}
-	if outcome == market.PaymentMismatch || outcome == market.PaymentUnexpected {
+	if outcome == market.PaymentMismatch || outcome == market.PaymentUnexpected || exitRefund != "" {
 		s.DeliverPending(ctx)
 	}
 	return nil
+}
+
+// paymentUnapplied records, once, a payment that cannot be applied (its
+// order is unknown, or it still failed after market.MaxRedrives re-drives):
+// the money arrived, so it stays on the record and finance is told.
+func (s *Service) paymentUnapplied(tx *store.Tx, n market.PaymentNotification, reason string, now time.Time) error {
+	if err := s.recordUnapplied(tx, n, reason, now); err != nil {
+		return err
+	}
+	return tx.FinishPaymentNotification(n.ID, market.NotificationUnapplied, reason)
+}
+
+// recordUnapplied records the payment.unapplied event and tells finance.
+func (s *Service) recordUnapplied(tx *store.Tx, n market.PaymentNotification, reason string, now time.Time) error {
+	_, err := tx.Record(market.Event{Type: market.EventPaymentUnapplied, At: now, Actor: market.System("apply-payment").Account, Subject: n.TransactionID,
+		Data: market.PaymentUnappliedData{TransactionID: n.TransactionID, OutTradeNo: n.OutTradeNo, AmountFen: int64(n.AmountFen), Reason: reason, Redrives: n.Redrives}},
+		staffSMS(s.Config.FinancePhones, "payment_unapplied", n.TransactionID, n.AmountFen.String(), n.OutTradeNo, reason)...)
+	return err
+}
+
+// refundLatePayment records a payment for a lapsed order as paid and opens
+// its automatic full refund, paid by the platform through the refund API.
+func (s *Service) refundLatePayment(tx *store.Tx, o *market.Order, m PaymentMessage, now time.Time) (string, market.PaymentOutcome, error) {
+	outcome := o.PaidAfterLapse(m.TransactionID, money.Fen(m.AmountFen), m.SuccessTime)
+	actor := market.System("apply-payment").Account
+	data := market.PaymentNeedsReviewData{TransactionID: m.TransactionID, AmountFen: m.AmountFen, OrderAmountFen: int64(o.AmountFen)}
+	if outcome != market.PaymentApplied { // another amount: finance decides, as for any mismatch
+		_, err := tx.Record(market.Event{Type: outcome.ReviewEvent(), At: now, Actor: actor, Subject: o.ID, ProviderID: o.ProviderID, Data: data},
+			staffSMS(s.Config.FinancePhones, "payment_needs_review", m.TransactionID, o.ID, string(outcome))...)
+		return "", outcome, err
+	}
+	r, err := market.LatePaymentRefund(ids.New(ids.Refund, now), o, now)
+	if err != nil {
+		return "", "", err
+	}
+	if err := tx.InsertRefund(r); err != nil {
+		return "", "", err
+	}
+	if err := tx.SaveOrder(o); err != nil {
+		return "", "", err
+	}
+	if _, err := tx.Record(market.Event{Type: market.EventPaymentAfterLapse, At: now, Actor: actor, Subject: o.ID, ProviderID: o.ProviderID, Data: data},
+		staffSMS(s.Config.FinancePhones, "payment_after_lapse_refunded", m.TransactionID, o.ID, o.AmountFen.String(), r.ID)...); err != nil {
+		return "", "", err
+	}
+	return r.ID, outcome, s.recordAccepted(tx, actor, r, market.ReasonLatePayment, now)
 }
 
 // depositUnapplied records, once, a deposit paid through the payment system
@@ -200,7 +347,7 @@ func (s *Service) depositUnapplied(ctx context.Context, m PaymentMessage, provid
 	now := s.now()
 	actor := market.System("apply-payment").Account
 	recorded, err := store.Transact(ctx, s.Store, func(tx *store.Tx) (bool, error) {
-		n, err := tx.PaymentNotification(m.TransactionID)
+		n, err := tx.PaymentNotification(m.recordID())
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
 			return false, err
 		}
@@ -217,7 +364,7 @@ func (s *Service) depositUnapplied(ctx context.Context, m PaymentMessage, provid
 			return false, err
 		}
 		if n.TransactionID != "" {
-			if err := tx.FinishPaymentNotification(m.TransactionID, market.NotificationApplied, "deposit_unapplied"); err != nil {
+			if err := tx.FinishPaymentNotification(n.ID, market.NotificationApplied, "deposit_unapplied"); err != nil {
 				return false, err
 			}
 		}
@@ -235,14 +382,14 @@ func (s *Service) depositUnapplied(ctx context.Context, m PaymentMessage, provid
 
 func (s *Service) finishNotification(ctx context.Context, m PaymentMessage, status market.PaymentNotificationStatus, outcome string) error {
 	_, err := store.Transact(ctx, s.Store, func(tx *store.Tx) (struct{}, error) {
-		n, err := tx.PaymentNotification(m.TransactionID)
+		n, err := tx.PaymentNotification(m.recordID())
 		if errors.Is(err, store.ErrNotFound) || (err == nil && n.Status != market.NotificationReceived) {
 			return struct{}{}, nil
 		}
 		if err != nil {
 			return struct{}{}, err
 		}
-		return struct{}{}, tx.FinishPaymentNotification(m.TransactionID, status, outcome)
+		return struct{}{}, tx.FinishPaymentNotification(n.ID, status, outcome)
 	})
 	return err
 }

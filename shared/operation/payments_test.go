@@ -203,17 +203,21 @@ func TestApplyPayment_MismatchAndUnexpected(t *testing.T) {
 	}
 }
 
-// A payment for an unknown order is permanent: the consumer records a dead
-// letter and moves on. A deposit payment for no provider is recorded for
-// finance. A payment not (yet) successful is ignored.
-func TestApplyPayment_PermanentAndIgnored(t *testing.T) {
+// A payment for an unknown order is recorded for finance (payment.unapplied)
+// and the consumer moves on: CKafka has no dead-letter topic to keep it. A
+// deposit payment for no provider is recorded for finance. A payment not
+// (yet) successful is ignored.
+func TestApplyPayment_UnappliedAndIgnored(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, "2026-07-01 09:30")
 	p := f.signedProvider("100001", creditCode)
 
-	err := f.deliverPayment(operation.PaymentMessage{TransactionID: "4200000000NOORDER", OutTradeNo: "CMNOSUCHORDER", AmountFen: 1000, TradeState: "SUCCESS", SuccessTime: f.clock.Now()})
-	if !operation.IsPermanent(err) {
-		t.Fatalf("unknown order: %v", err)
+	ok(t, f.deliverPayment(operation.PaymentMessage{TransactionID: "4200000000NOORDER", OutTradeNo: "CMNOSUCHORDER", AmountFen: 1000, TradeState: "SUCCESS", SuccessTime: f.clock.Now()}))
+	if st, _ := f.paymentStatus("4200000000NOORDER"); st != "unapplied" {
+		t.Errorf("unknown order: stored as %s", st)
+	}
+	if f.countEvents("payment.unapplied") != 1 || countOf(f.sent(financePhone), "payment_unapplied") != 1 {
+		t.Errorf("finance was not told of the unapplied payment: %v", f.sent(financePhone))
 	}
 	// Money that arrived for no provider is never dropped: recorded for finance.
 	ok(t, f.deliverPayment(operation.PaymentMessage{TransactionID: "4200000000NOPROV", Attach: "deposit:prv_01M8AP2Y8SCK8BWNJEDY9YE5W8", AmountFen: 1000, TradeState: "SUCCESS", SuccessTime: f.clock.Now()}))
@@ -337,5 +341,55 @@ func TestApplyPayment_ConcurrentOrders(t *testing.T) {
 	}
 	if len(codes) != n || f.countEvents("order.paid") != n {
 		t.Fatalf("%d codes, %d order.paid events", len(codes), f.countEvents("order.paid"))
+	}
+}
+
+// A second notification of a transaction_id that claims another amount is
+// recorded and finance told, once; if the wrong one came first, the right one
+// still pays the order, once.
+func TestConflictingNotification_WrongFirst(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, "2026-07-01 09:30")
+	prod, _ := f.onSale("100001", creditCode, "software", 10000)
+	o, err := f.svc.PlaceOrder(f.ctx, buyer, prod.ID, "std", 1)
+	ok(t, err)
+
+	ok(t, f.payOrder(o, 1, "4200000000CONFLICT")) // the wrong amount
+	if f.order(o.ID).Status != market.OrderPendingPayment || f.countEvents("payment.mismatch") != 1 {
+		t.Fatalf("wrong amount: %s", f.order(o.ID).Status)
+	}
+	for range 2 { // the right one, delivered twice
+		ok(t, f.payOrder(o, int64(o.AmountFen), "4200000000CONFLICT"))
+	}
+	got := f.order(o.ID)
+	if got.Status == market.OrderPendingPayment || got.TransactionID != "4200000000CONFLICT" {
+		t.Fatalf("the matching notification did not pay: %s", got.Status)
+	}
+	if n := f.countEvents("order.paid"); n != 1 {
+		t.Errorf("paid %d times", n)
+	}
+	f.run() // finance's SMS leaves with the timer's outbox run
+	if f.countEvents("payment.conflicting") != 1 || countOf(f.sent(financePhone), "payment_conflicting") != 1 {
+		t.Errorf("conflict recorded %d times, finance told %v", f.countEvents("payment.conflicting"), f.sent(financePhone))
+	}
+}
+
+// The right one first: the order is paid; a conflicting one naming another
+// order waiting for the same amount pays nothing (one transaction, one order).
+func TestConflictingNotification_OneOrderPerTransaction(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, "2026-07-01 09:30")
+	prod, _ := f.onSale("100001", creditCode, "software", 10000)
+	a, err := f.svc.PlaceOrder(f.ctx, buyer, prod.ID, "std", 1)
+	ok(t, err)
+	b, err := f.svc.PlaceOrder(f.ctx, buyer, prod.ID, "std", 1)
+	ok(t, err)
+	ok(t, f.payOrder(a, int64(a.AmountFen), "4200000000ONCE"))
+	ok(t, f.payOrder(b, int64(b.AmountFen), "4200000000ONCE"))
+	if f.order(a.ID).TransactionID != "4200000000ONCE" || f.order(b.ID).Status != market.OrderPendingPayment {
+		t.Fatalf("a: %s, b: %s", f.order(a.ID).Status, f.order(b.ID).Status)
+	}
+	if f.countEvents("payment.conflicting") != 1 || f.countEvents("order.paid") != 1 {
+		t.Errorf("conflicting %d, paid %d", f.countEvents("payment.conflicting"), f.countEvents("order.paid"))
 	}
 }

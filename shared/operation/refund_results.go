@@ -42,14 +42,11 @@ func (s *Service) ReceiveRefundResult(ctx context.Context, header http.Header, b
 		return errors.New("the notification reader cannot read refund notifications")
 	}
 	m, err := reader.ParseRefund(ctx, header, body)
-	switch {
-	case errors.Is(err, ErrNotificationSignature):
+	if f := notificationFault(err); f != nil {
 		s.Log.Warn("refund notification refused", "err", err)
-		return fault.New(fault.AuthFailure+".Signature", "The notification's signature, serial or timestamp is not valid.")
-	case errors.Is(err, ErrNotificationResource):
-		s.Log.Warn("refund notification refused", "err", err)
-		return fault.New(fault.InvalidParameterValue+".Resource", "The notification's resource cannot be decrypted or read.")
-	case err != nil:
+		return f
+	}
+	if err != nil {
 		return err
 	}
 	return s.AcceptRefundResult(ctx, m)

@@ -25,6 +25,9 @@ type Merchant struct {
 	// RefundNotifyURL is our POST /v1/payments/refund-notify, as the payment
 	// system reaches it.
 	RefundNotifyURL string
+	// AppID is the app a Native order is paid in; PaymentNotifyURL our POST
+	// /v1/payments/notify as the payment system reaches it.
+	AppID, PaymentNotifyURL string
 	// BaseURL replaces the payment system's API host (the local emulator);
 	// empty for the real one.
 	BaseURL string
@@ -43,6 +46,21 @@ func NewRefundClient(ctx context.Context, m Merchant, k Keys) (*RefundClient, er
 	if m.MchID == "" || m.CertSerial == "" || m.PrivateKey == nil {
 		return nil, errors.New("payments: the merchant ID, certificate serial and private key are required for refunds")
 	}
+	c, err := newCoreClient(ctx, m, k)
+	if err != nil {
+		return nil, fmt.Errorf("payments: refund client: %w", err)
+	}
+	return &RefundClient{api: refunddomestic.RefundsApiService{Client: c}, notifyURL: m.RefundNotifyURL}, nil
+}
+
+// newCoreClient is the merchant API client every service shares: requests
+// signed with the merchant key, answers verified with the payment system's
+// public key (and its platform certificates during a switch-over), sent to
+// BaseURL when set (the local payment system).
+func newCoreClient(ctx context.Context, m Merchant, k Keys) (*core.Client, error) {
+	if k.PublicKey == nil || k.PublicKeyID == "" {
+		return nil, errors.New("the WeChat Pay public key and its ID are required to verify the API's answers")
+	}
 	hc := &http.Client{Timeout: 10 * time.Second}
 	if m.BaseURL != "" {
 		base, err := url.Parse(m.BaseURL)
@@ -51,13 +69,16 @@ func NewRefundClient(ctx context.Context, m Merchant, k Keys) (*RefundClient, er
 		}
 		hc.Transport = rebase{base: base, next: http.DefaultTransport}
 	}
-	c, err := core.NewClient(ctx,
-		option.WithWechatPayPublicKeyAuthCipher(m.MchID, m.CertSerial, m.PrivateKey, k.PublicKeyID, k.PublicKey),
-		option.WithHTTPClient(hc))
-	if err != nil {
-		return nil, fmt.Errorf("payments: refund client: %w", err)
+	opts := []core.ClientOption{option.WithWechatPayPublicKeyAuthCipher(m.MchID, m.CertSerial, m.PrivateKey, k.PublicKeyID, k.PublicKey),
+		option.WithHTTPClient(hc)}
+	if len(k.PlatformCerts) > 0 { // a switch-over: answers may come signed either way
+		v, err := k.verifier()
+		if err != nil {
+			return nil, err
+		}
+		opts = append(opts, option.WithVerifier(v))
 	}
-	return &RefundClient{api: refunddomestic.RefundsApiService{Client: c}, notifyURL: m.RefundNotifyURL}, nil
+	return core.NewClient(ctx, opts...)
 }
 
 // rebase sends the client's requests to another host (the local payment
@@ -164,7 +185,10 @@ type refundResource struct {
 // returns its result.
 func (r *Reader) ParseRefund(ctx context.Context, header http.Header, body []byte) (operation.RefundMessage, error) {
 	var res refundResource
-	if err := r.open(ctx, "/v1/payments/refund-notify", header, body, &res); err != nil {
+	if err := r.open(ctx, "/v1/payments/refund-notify", header, body, refundKind, &res); err != nil {
+		return operation.RefundMessage{}, err
+	}
+	if err := r.ours(res.MchID, r.appID); err != nil { // a refund result names no appid
 		return operation.RefundMessage{}, err
 	}
 	if res.RefundID == "" || res.OutRefundNo == "" {

@@ -63,11 +63,16 @@ var indexes = map[string][]mongo.IndexModel{
 		{Keys: bson.D{{Key: "paidAt", Value: 1}}},                                                                   // the dashboard's sales by month
 		{Keys: bson.D{{Key: "providerId", Value: 1}, {Key: "_id", Value: 1}}},                                       // a provider's orders (GET /v1/orders)
 		{Keys: bson.D{{Key: "buyerAccount", Value: 1}, {Key: "_id", Value: 1}}},                                     // a buyer's orders
+		{Keys: bson.D{{Key: "status", Value: 1}, {Key: "payment.checkAt", Value: 1}}},                               // prepay retry and payment query sweep
 		// R-DP6 and R-EX2: a provider's paid orders not completed (counted,
 		// read), and those of them with no refund in progress.
 		{Keys: bson.D{{Key: "providerId", Value: 1}, {Key: "status", Value: 1}, {Key: "_id", Value: 1}}},
 		{Keys: bson.D{{Key: "providerId", Value: 1}, {Key: "status", Value: 1}, {Key: "openRefundId", Value: 1}, {Key: "_id", Value: 1}}},
 		{Keys: bson.D{{Key: "providerId", Value: 1}, {Key: "settledAt", Value: 1}, {Key: "completedAt", Value: 1}}}, // settlement: completed, not settled
+	},
+	colPayments: {
+		// Notifications still not applied, re-driven by the deadline timer.
+		{Keys: bson.D{{Key: "status", Value: 1}, {Key: "driveAt", Value: 1}}},
 	},
 	colDeadLetters: {
 		{Keys: bson.D{{Key: "at", Value: 1}}},

@@ -156,12 +156,14 @@ func queryExercises(now time.Time) map[string]exercise {
 	}
 	all := map[string]exercise{
 		// Timers.
-		"Store.OverdueApplications":    sweep((*Store).OverdueApplications),
-		"Store.TopUpOverdueProviders":  sweep((*Store).TopUpOverdueProviders),
-		"Store.ReturnOverdueProviders": sweep((*Store).ReturnOverdueProviders),
-		"Store.StartOverdueOrders":     sweep((*Store).StartOverdueOrders),
-		"Store.ReviewEndedOrders":      sweep((*Store).ReviewEndedOrders),
-		"Store.ExpiredUnpaidOrders":    sweep((*Store).ExpiredUnpaidOrders),
+		"Store.OverdueApplications":           sweep((*Store).OverdueApplications),
+		"Store.TopUpOverdueProviders":         sweep((*Store).TopUpOverdueProviders),
+		"Store.ReturnOverdueProviders":        sweep((*Store).ReturnOverdueProviders),
+		"Store.StartOverdueOrders":            sweep((*Store).StartOverdueOrders),
+		"Store.ReviewEndedOrders":             sweep((*Store).ReviewEndedOrders),
+		"Store.ExpiredUnpaidOrders":           sweep((*Store).ExpiredUnpaidOrders),
+		"Store.PaymentCheckDueOrders":         sweep((*Store).PaymentCheckDueOrders),
+		"Store.UnappliedPaymentNotifications": sweep((*Store).UnappliedPaymentNotifications),
 		"Store.DeliverableNotifications": {kindTimer, func(ctx context.Context, s *Store) (int, error) {
 			_, err := s.DeliverableNotifications(ctx, now, 200)
 			return 0, err
@@ -397,6 +399,22 @@ func queryExercises(now time.Time) map[string]exercise {
 		"Tx.PaymentNotification": {kindOther, tx(func(tx *Tx) error {
 			return notFoundOK(second(tx.PaymentNotification("tx_1")))
 		})},
+		"Tx.ClaimPaymentTransaction": {kindOther, func(ctx context.Context, s *Store) (int, error) {
+			_, err := Transact(ctx, s, func(tx *Tx) (struct{}, error) { return struct{}{}, tx.ClaimPaymentTransaction("tx_1", "ord_1") })
+			if errors.Is(err, ErrNotFound) || errors.Is(err, ErrConflict) { // the query ran all the same
+				err = nil
+			}
+			return 0, err
+		}},
+		"Tx.RedrivePaymentNotification": {kindOther, func(ctx context.Context, s *Store) (int, error) {
+			_, err := Transact(ctx, s, func(tx *Tx) (struct{}, error) {
+				return struct{}{}, tx.RedrivePaymentNotification(market.PaymentNotification{ID: "tx_1", DriveAt: now, Redrives: 1})
+			})
+			if errors.Is(err, ErrConflict) {
+				err = nil
+			}
+			return 0, err
+		}},
 		"Tx.FinishPaymentNotification": {kindOther, func(ctx context.Context, s *Store) (int, error) {
 			_, err := Transact(ctx, s, func(tx *Tx) (struct{}, error) { return struct{}{}, tx.FinishPaymentNotification("tx_1", "applied", "") })
 			if errors.Is(err, ErrConflict) { // nothing to finish: the query ran all the same
@@ -567,7 +585,7 @@ func seedSwept(t *testing.T, s *Store, now time.Time) {
 	startFlagged := order("ord_1", market.OrderPaid)
 	startFlagged.StartDueAt, startFlagged.StartOverdueAt = past, past.Add(time.Minute)
 	unpaid := order("ord_2", market.OrderPendingPayment)
-	unpaid.ExpiresAt = future
+	unpaid.ExpiresAt, unpaid.Payment.CheckAt = future, future
 	inService := order("ord_3", market.OrderInService)
 	inService.StartedAt, inService.ReviewPeriodEndsAt = past, future
 	completed := order("ord_4", market.OrderCompleted)
@@ -605,6 +623,23 @@ func seedSwept(t *testing.T, s *Store, now time.Time) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+	// Payment notifications: one applied long ago, one received and not due
+	// for a re-drive yet.
+	for i, n := range []market.PaymentNotification{
+		{TransactionID: "4200000000SWEPT1", ReceivedAt: past, DriveAt: past},
+		{TransactionID: "4200000000SWEPT2", ReceivedAt: now, DriveAt: future},
+	} {
+		if _, err := s.StorePaymentNotification(ctx, n); err != nil {
+			t.Fatal(err)
+		}
+		if i == 0 {
+			if _, err := Transact(ctx, s, func(tx *Tx) (struct{}, error) {
+				return struct{}{}, tx.FinishPaymentNotification(n.TransactionID, market.NotificationApplied, "applied")
+			}); err != nil {
+				t.Fatal(err)
+			}
+		}
 	}
 	lease := now.Add(time.Minute)
 	for _, n := range []bson.M{

@@ -64,6 +64,7 @@ type orderDoc struct {
 	InvoiceIssuedAt    *time.Time   `bson:"invoiceIssuedAt,omitempty"`
 	InvoiceDeliveredAt *time.Time   `bson:"invoiceDeliveredAt,omitempty"`
 	InvoiceCertified   bool         `bson:"invoiceCertified,omitempty"`
+	Payment            *paymentRef  `bson:"payment,omitempty"`
 }
 
 func orderToDoc(o *market.Order) bson.M {
@@ -82,7 +83,7 @@ func orderToDoc(o *market.Order) bson.M {
 		FeeRefundedFen: int64(o.PlatformFeeRefunded), NetRefundedFen: int64(o.ProviderNetRefunded), OpenRefundID: o.OpenRefundID,
 		ByProviderFen: int64(o.RefundedByProvider), SettledIn: o.SettledIn,
 		SettledAt: timePtr(o.SettledAt), InvoiceIssuedAt: timePtr(o.InvoiceIssuedAt), InvoiceDeliveredAt: timePtr(o.InvoiceDeliveredAt),
-		InvoiceCertified: o.InvoiceCertified,
+		InvoiceCertified: o.InvoiceCertified, Payment: paymentRefOf(o.Payment),
 	}
 	for _, i := range o.Invoicing {
 		d.Invoicing = append(d.Invoicing, invoiceDoc{Issuer: i.Issuer, Recipient: i.Recipient, Subject: i.Subject, AmountFen: int64(i.AmountFen)})
@@ -105,7 +106,7 @@ func (d orderDoc) order() *market.Order {
 		PlatformFeeRefunded: money.Fen(d.FeeRefundedFen), ProviderNetRefunded: money.Fen(d.NetRefundedFen), OpenRefundID: d.OpenRefundID,
 		RefundedByProvider: money.Fen(d.ByProviderFen), SettledIn: d.SettledIn,
 		SettledAt: timeOrZero(d.SettledAt), InvoiceIssuedAt: timeOrZero(d.InvoiceIssuedAt), InvoiceDeliveredAt: timeOrZero(d.InvoiceDeliveredAt),
-		InvoiceCertified: d.InvoiceCertified,
+		InvoiceCertified: d.InvoiceCertified, Payment: d.Payment.payment(),
 	}
 	for _, i := range d.Invoicing {
 		o.Invoicing = append(o.Invoicing, market.Invoice{Issuer: i.Issuer, Recipient: i.Recipient, Subject: i.Subject, AmountFen: money.Fen(i.AmountFen)})
@@ -171,29 +172,44 @@ func (s *Store) ReviewEndedOrders(ctx context.Context, now time.Time, limit int)
 }
 
 type paymentDoc struct {
-	ID          string    `bson:"_id"` // transaction_id
-	OutTradeNo  string    `bson:"outTradeNo,omitempty"`
-	Attach      string    `bson:"attach,omitempty"`
-	AmountFen   int64     `bson:"amountFen"`
-	TradeState  string    `bson:"tradeState"`
-	SuccessTime time.Time `bson:"successTime"`
-	ReceivedAt  time.Time `bson:"receivedAt"`
-	Status      string    `bson:"status"`
-	Outcome     string    `bson:"outcome,omitempty"`
+	ID            string    `bson:"_id"` // transaction_id, or market.PaymentNotification.ConflictID
+	TransactionID string    `bson:"transactionId,omitempty"`
+	OutTradeNo    string    `bson:"outTradeNo,omitempty"`
+	Attach        string    `bson:"attach,omitempty"`
+	AmountFen     int64     `bson:"amountFen"`
+	TradeState    string    `bson:"tradeState"`
+	SuccessTime   time.Time `bson:"successTime"`
+	ReceivedAt    time.Time `bson:"receivedAt"`
+	Status        string    `bson:"status"`
+	Outcome       string    `bson:"outcome,omitempty"`
+	PaidOrderID   string    `bson:"paidOrderId,omitempty"`
+	DriveAt       time.Time `bson:"driveAt"`
+	Redrives      int       `bson:"redrives"`
 }
 
 func (d paymentDoc) notification() market.PaymentNotification {
-	return market.PaymentNotification{TransactionID: d.ID, OutTradeNo: d.OutTradeNo, Attach: d.Attach, AmountFen: money.Fen(d.AmountFen),
-		TradeState: d.TradeState, SuccessTime: d.SuccessTime.UTC(), ReceivedAt: d.ReceivedAt.UTC(), Status: market.PaymentNotificationStatus(d.Status), Outcome: d.Outcome}
+	txID := d.TransactionID
+	if txID == "" { // stored before variants had their own IDs
+		txID = d.ID
+	}
+	return market.PaymentNotification{ID: d.ID, TransactionID: txID, OutTradeNo: d.OutTradeNo, Attach: d.Attach, AmountFen: money.Fen(d.AmountFen),
+		TradeState: d.TradeState, SuccessTime: d.SuccessTime.UTC(), ReceivedAt: d.ReceivedAt.UTC(), Status: market.PaymentNotificationStatus(d.Status), Outcome: d.Outcome,
+		PaidOrderID: d.PaidOrderID, DriveAt: d.DriveAt.UTC(), Redrives: d.Redrives}
+}
+
+func paymentDocOf(n market.PaymentNotification) paymentDoc {
+	id := n.ID
+	if id == "" {
+		id = n.TransactionID
+	}
+	return paymentDoc{ID: id, TransactionID: n.TransactionID, OutTradeNo: n.OutTradeNo, Attach: n.Attach, AmountFen: int64(n.AmountFen), TradeState: n.TradeState,
+		SuccessTime: ms(n.SuccessTime), ReceivedAt: ms(n.ReceivedAt), Status: string(market.NotificationReceived), DriveAt: ms(n.DriveAt)}
 }
 
 // StorePaymentNotification stores a notification once per transaction; false
 // means it was stored before (a repeated delivery).
 func (s *Store) StorePaymentNotification(ctx context.Context, n market.PaymentNotification) (bool, error) {
-	_, err := s.col(colPayments).InsertOne(ctx, paymentDoc{
-		ID: n.TransactionID, OutTradeNo: n.OutTradeNo, Attach: n.Attach, AmountFen: int64(n.AmountFen), TradeState: n.TradeState,
-		SuccessTime: ms(n.SuccessTime), ReceivedAt: ms(n.ReceivedAt), Status: string(market.NotificationReceived),
-	})
+	_, err := s.col(colPayments).InsertOne(ctx, paymentDocOf(n))
 	if IsDuplicate(err) {
 		return false, nil
 	}

@@ -17,15 +17,15 @@ var (
 )
 
 // LocalMerchant is the merchant identity the local system signs its refund
-// requests with (a key made per process: the local payment system checks that
-// requests are signed, not by whom).
+// and Native payment requests with (a key made per process: the local
+// payment system checks that requests are signed, not by whom).
 func (s *Simulator) LocalMerchant(baseURL string) (payments.Merchant, error) {
 	merchantOnce.Do(func() { merchantKey, merchantErr = rsa.GenerateKey(rand.Reader, 2048) })
 	if merchantErr != nil {
 		return payments.Merchant{}, merchantErr
 	}
-	return payments.Merchant{MchID: "1900000001", CertSerial: "LOCAL_MERCHANT_CERT_SERIAL", PrivateKey: merchantKey,
-		RefundNotifyURL: baseURL + "/v1/payments/refund-notify", BaseURL: baseURL}, nil
+	return payments.Merchant{MchID: MchID, AppID: AppID, CertSerial: "LOCAL_MERCHANT_CERT_SERIAL", PrivateKey: merchantKey,
+		RefundNotifyURL: baseURL + "/v1/payments/refund-notify", PaymentNotifyURL: baseURL + "/v1/payments/notify", BaseURL: baseURL}, nil
 }
 
 // RefundResult is a refund as the local payment system holds it.
@@ -61,7 +61,7 @@ func (r RefundResult) Resource() map[string]any {
 // time at.
 func (s *Simulator) RefundNotification(r RefundResult, at time.Time) (http.Header, []byte, error) {
 	resource := map[string]any{
-		"mchid": "1900000001", "out_trade_no": r.OutTradeNo, "transaction_id": r.TransactionID, "out_refund_no": r.OutRefundNo,
+		"mchid": MchID, "out_trade_no": r.OutTradeNo, "transaction_id": r.TransactionID, "out_refund_no": r.OutRefundNo,
 		"refund_id": r.RefundID, "refund_status": r.Status, "success_time": r.SuccessTime.Format(time.RFC3339),
 		"user_received_account": "支付用户零钱",
 		"amount":                map[string]any{"total": r.TotalFen, "refund": r.RefundFen, "payer_total": r.TotalFen, "payer_refund": r.RefundFen},

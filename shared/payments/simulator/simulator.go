@@ -7,8 +7,14 @@ package simulator
 import (
 	"crypto/aes"
 	"crypto/cipher"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
+	"math/big"
 	"net/http"
 	"strconv"
 	"time"
@@ -34,8 +40,47 @@ func Open(dir string) (*Simulator, error) {
 	return New(k), nil
 }
 
-// Keys are the merchant-side keys that verify this simulator's notifications.
-func (s *Simulator) Keys() payments.Keys { return s.keys.Keys() }
+// The local merchant and app the simulator pays (WeChat Pay's sample IDs).
+const (
+	MchID = "1900000001"
+	AppID = "wxd678efh567hg6787"
+)
+
+// Keys are the merchant-side keys that verify this simulator's notifications,
+// with the merchant and app they must name.
+func (s *Simulator) Keys() payments.Keys {
+	k := s.keys.Keys()
+	k.MchID, k.AppID = MchID, AppID
+	return k
+}
+
+// SigningWith is the same payment system signing with another key under
+// another serial: a platform certificate's key and serial (the older mode),
+// or an unknown one.
+func (s *Simulator) SigningWith(key *rsa.PrivateKey, serial string) *Simulator {
+	return &Simulator{keys: &payments.LocalKeys{Private: key, APIv3Key: s.keys.APIv3Key, KeyID: serial}}
+}
+
+// PlatformCertificate makes a self-signed platform certificate for key, as
+// WeChat Pay issues one per merchant; its serial (upper-case hex) is the
+// Wechatpay-Serial of what that key signs.
+func PlatformCertificate(key *rsa.PrivateKey) (*x509.Certificate, string, error) {
+	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 128))
+	if err != nil {
+		return nil, "", err
+	}
+	tmpl := &x509.Certificate{SerialNumber: serial, Subject: pkix.Name{CommonName: "Tenpay.com Root CA"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().AddDate(5, 0, 0)}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		return nil, "", err
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		return nil, "", err
+	}
+	return cert, fmt.Sprintf("%X", cert.SerialNumber.Bytes()), nil
+}
 
 // Transaction is what the simulator pays.
 type Transaction struct {
@@ -44,6 +89,9 @@ type Transaction struct {
 	AmountFen     int64
 	Attach        string
 	SuccessTime   time.Time
+	// For notifications that claim what they should not (tests): another
+	// merchant, app or event type than the simulator's own.
+	MchID, AppID, EventType string
 }
 
 // Notification builds the signed, encrypted notification of a successful
@@ -52,18 +100,35 @@ type Transaction struct {
 // while the signature timestamp must be real time, because the verifier
 // refuses one more than 5 minutes from its own time.Now().
 func (s *Simulator) Notification(t Transaction, created, signed time.Time) (http.Header, []byte, error) {
-	resource := map[string]any{
-		"mchid": "1900000001", "appid": "wxd678efh567hg6787", "out_trade_no": t.OutTradeNo, "transaction_id": t.TransactionID,
+	resource := t.Resource()
+	if t.SuccessTime.IsZero() { // a garbled notification, for tests
+		delete(resource, "success_time")
+	}
+	eventType := "TRANSACTION.SUCCESS"
+	if t.EventType != "" {
+		eventType = t.EventType
+	}
+	return s.notify(resource, notification{id: "EV-" + t.TransactionID, eventType: eventType, summary: "支付成功",
+		originalType: "transaction", created: created, signed: signed})
+}
+
+// Resource is the transaction as WeChat Pay describes a paid one, in a
+// notification or the answer to a query.
+func (t Transaction) Resource() map[string]any {
+	mch, app := MchID, AppID
+	if t.MchID != "" {
+		mch = t.MchID
+	}
+	if t.AppID != "" {
+		app = t.AppID
+	}
+	return map[string]any{
+		"mchid": mch, "appid": app, "out_trade_no": t.OutTradeNo, "transaction_id": t.TransactionID,
 		"trade_type": "NATIVE", "trade_state": "SUCCESS", "trade_state_desc": "支付成功", "bank_type": "OTHERS",
 		"attach": t.Attach, "success_time": t.SuccessTime.Format(time.RFC3339),
 		"payer":  map[string]string{"openid": "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"},
 		"amount": map[string]any{"total": t.AmountFen, "payer_total": t.AmountFen, "currency": "CNY", "payer_currency": "CNY"},
 	}
-	if t.SuccessTime.IsZero() { // a garbled notification, for tests
-		delete(resource, "success_time")
-	}
-	return s.notify(resource, notification{id: "EV-" + t.TransactionID, eventType: "TRANSACTION.SUCCESS", summary: "支付成功",
-		originalType: "transaction", created: created, signed: signed})
 }
 
 // notification is the envelope of one notification.
