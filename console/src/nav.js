@@ -24,6 +24,12 @@ export const pages = [
   { path: '/market', title: '商品市场', group: '购买', roles: ['buyer'], component: () => import('./pages/buyer/Market.vue') },
   { path: '/buyer/orders', title: '我的订单', group: '购买', roles: ['buyer'], component: () => import('./pages/buyer/Orders.vue') },
 
+  { path: '/risk/violations', title: '违规处理', group: '风控', roles: ['operator:risk'], component: () => import('./pages/risk/Violations.vue') },
+  { path: '/risk/contact-reports', title: '联系不上', group: '风控', roles: ['operator:risk'], component: () => import('./pages/risk/ContactReports.vue') },
+  { path: '/provider/violations', title: '违规与联系', group: '经营', roles: ['provider'], component: () => import('./pages/provider/Violations.vue') },
+  { path: '/provider/statements', title: '结算单', group: '经营', roles: ['provider'], component: () => import('./pages/provider/Statements.vue') },
+  { path: '/finance/settlements', title: '结算', group: '资金', roles: ['operator:finance'], component: () => import('./pages/finance/Settlements.vue') },
+  { path: '/finance/payouts', title: '付款', group: '资金', roles: ['operator:finance'], component: () => import('./pages/finance/Payouts.vue') },
   { path: '/events', title: '操作记录', group: '记录', roles: ['provider', 'operator:reviewer', 'operator:finance', 'operator:risk'], component: () => import('./pages/Events.vue') },
 ]
 

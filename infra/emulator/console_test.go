@@ -344,12 +344,6 @@ func TestConsoleJourney(t *testing.T) {
 	}
 	b.shot("12-buyer-order-paid")
 
-	// The operators' dashboard, with everything above in it.
-	b.signIn("operator:reviewer", "900001")
-	b.open("/dashboard", tid("statOrders"))
-	b.run("charts drawn", chromedp.WaitVisible(`.chart canvas`, chromedp.ByQuery), chromedp.Sleep(600*time.Millisecond))
-	b.shot("13-dashboard")
-
 	// The buyer asks for its money back, the provider declines, the risk team
 	// rules a partial refund: the platform pays it back.
 	b.signIn("buyer", "300001")
@@ -408,6 +402,67 @@ func TestConsoleJourney(t *testing.T) {
 		t.Fatalf("refund amount %q after the ruling, want ¥200.00", amount)
 	}
 	b.shot("17-buyer-refund-ruled")
+
+	// The provider edits the listed product; the reviewer sees the listed and
+	// the pending version side by side, the changed fields marked.
+	b.signIn("provider", "100001")
+	b.open("/provider/products", `[data-testid="products"] [data-status="listed"]`)
+	b.run("edit the listed product",
+		chromedp.Click(`[data-testid="products"] tbody tr .t-link`, chromedp.ByQuery), // 编辑
+		chromedp.WaitVisible(tid("saveProduct"), chromedp.ByQuery),
+		chromedp.Sleep(400*time.Millisecond), // the dialog's opening animation
+		set(field("productSummary"), "每日自动备份，保留 90 天"),
+		set(field("planPrice-0"), "1200"),
+		chromedp.Click(tid("saveProduct"), chromedp.ByQuery),
+		chromedp.WaitNotPresent(tid("saveProduct"), chromedp.ByQuery),
+		chromedp.WaitVisible(`[data-testid^="submit-prd_"]`, chromedp.ByQuery),
+		chromedp.Click(`[data-testid^="submit-prd_"]`, chromedp.ByQuery),
+		chromedp.WaitNotPresent(`[data-testid^="submit-prd_"]`, chromedp.ByQuery),
+	)
+	b.signIn("operator:reviewer", "900001")
+	b.open("/review/products", `[data-testid^="compare-prd_"]`)
+	var changed []string
+	b.run("read the changed fields", chromedp.Evaluate(`[...document.querySelectorAll('[data-testid^="compare-prd_"] [data-testid^="changed-"]')].map(e => e.dataset.testid)`, &changed))
+	if strings.Join(changed, ",") != "changed-summary,changed-plans" {
+		t.Fatalf("fields marked changed = %v, want the summary and the plans", changed)
+	}
+	var sides []string
+	b.run("read both versions", chromedp.Evaluate(`[...document.querySelectorAll('[data-testid="changed-plans"] td.value')].map(e => e.textContent)`, &sides))
+	if len(sides) != 2 || !strings.Contains(sides[0], "¥1,000.00") || !strings.Contains(sides[1], "¥1,200.00") {
+		t.Fatalf("plans side by side = %q, want the listed ¥1,000.00 beside the pending ¥1,200.00", sides)
+	}
+	b.shot("18-review-product-side-by-side")
+	b.run("approve the edit",
+		set(`[data-testid^="secRef-prd_"] input, input[data-testid^="secRef-prd_"]`, "SEC-2026-002"),
+		chromedp.Click(`[data-testid^="approveProduct-prd_"]`, chromedp.ByQuery),
+		chromedp.WaitVisible(tid("reviewDone"), chromedp.ByQuery),
+	)
+
+	// The operators' dashboard, from GET /v1/stats, with everything above in it.
+	b.open("/dashboard", tid("statOrders"))
+	b.run("charts drawn", chromedp.WaitVisible(`[data-testid="chartRefunds"] canvas`, chromedp.ByQuery), chromedp.Sleep(800*time.Millisecond))
+	var orders, gmv string
+	var canvases int
+	b.run("read the dashboard",
+		chromedp.Text(tid("statOrders"), &orders, chromedp.ByQuery),
+		chromedp.Text(tid("statGmv"), &gmv, chromedp.ByQuery),
+		chromedp.Evaluate(`document.querySelectorAll('.chart canvas').length`, &canvases))
+	if !strings.Contains(orders, "1") || gmv != "¥1,000.00" || canvases != 6 {
+		t.Fatalf("dashboard: orders %q, GMV %q, %d charts; want 1 order, ¥1,000.00, 6 charts", orders, gmv, canvases)
+	}
+	// The orders chart drew the paid order: a bar of the series colour
+	// (#0052d9) far larger than its legend swatch.
+	var barPixels int
+	b.run("count the bar's pixels", chromedp.Evaluate(`(() => {
+		const c = document.querySelector('[data-testid="chartOrders"] canvas');
+		const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+		let n = 0;
+		for (let i = 0; i < d.length; i += 4) if (d[i] < 20 && Math.abs(d[i+1] - 82) < 20 && d[i+2] > 200) n++;
+		return n })()`, &barPixels))
+	if barPixels < 2000 {
+		t.Fatalf("the orders chart has %d pixels of the bar colour: no bar drawn for the paid order", barPixels)
+	}
+	b.shot("19-dashboard")
 }
 
 func TestConsoleServedWithFallback(t *testing.T) {

@@ -506,8 +506,13 @@ func TestReviewQueueOldestDueFirstWithPaging(t *testing.T) {
 			t.Errorf("%s: %d", bad, r.Status)
 		}
 	}
-	if r := e.call("GET", "/v1/applications", e.token("100000", market.RoleProvider), nil); r.Status != 403 {
-		t.Errorf("provider listing the queue: %d", r.Status)
+	if r := e.call("GET", "/v1/applications", e.token("300000", market.RoleBuyer), nil); r.Status != 403 {
+		t.Errorf("buyer listing the queue: %d", r.Status)
+	}
+	// An applicant lists its own applications only, never the queue.
+	mine := e.must(e.call("GET", "/v1/applications", e.token("100000", market.RoleProvider), nil), 200).Body["items"].([]any)
+	if len(mine) != 1 || mine[0].(map[string]any)["orgCode"] != creditCode {
+		t.Errorf("applicant 100000 sees %v, want its one application", mine)
 	}
 }
 

@@ -97,7 +97,7 @@ var Catalogue = []Function{
 		{Method: "GET", Pattern: "/v1/applications/{id}/license", Handle: (*httpapi.API).GetLicenseImage}}},
 	{Name: "query-applications", Routes: []Route{
 		{Method: "GET", Pattern: "/v1/applications/{id}", Handle: (*httpapi.API).GetApplication},
-		{Method: "GET", Pattern: "/v1/applications", Roles: reviewer, Handle: (*httpapi.API).ListApplications}}},
+		{Method: "GET", Pattern: "/v1/applications", Roles: []string{market.RoleReviewer, market.RoleProvider}, Handle: (*httpapi.API).ListApplications}}},
 	{Name: "decide-application", Needs: Needs{Sender: true}, Routes: []Route{
 		{Method: "POST", Pattern: "/v1/applications/{id}/decision", Roles: reviewer, Handle: (*httpapi.API).DecideApplication}}},
 
@@ -105,7 +105,8 @@ var Catalogue = []Function{
 		{Method: "POST", Pattern: "/v1/providers/{id}/contract/sign", Roles: provider, Handle: (*httpapi.API).SignContract}}},
 	{Name: "query-providers", Routes: []Route{
 		{Method: "GET", Pattern: "/v1/providers/{id}", Handle: (*httpapi.API).GetProvider},
-		{Method: "GET", Pattern: "/v1/providers/{id}/deposit", Handle: (*httpapi.API).GetDeposit}}},
+		{Method: "GET", Pattern: "/v1/providers/{id}/deposit", Handle: (*httpapi.API).GetDeposit},
+		{Method: "GET", Pattern: "/v1/providers", Handle: (*httpapi.API).ListProviders}}},
 	{Name: "report-provider-change", Needs: Needs{Objects: true, Sender: true}, Routes: []Route{
 		{Method: "POST", Pattern: "/v1/providers/{id}/changes", Roles: provider, Handle: (*httpapi.API).ReportChange}}},
 	{Name: "record-deposit-payment", Needs: Needs{Sender: true}, Routes: []Route{
@@ -144,7 +145,8 @@ var Catalogue = []Function{
 	{Name: "place-order", Needs: Needs{NativePay: true}, Routes: []Route{
 		{Method: "POST", Pattern: "/v1/orders", Roles: buyer, Handle: (*httpapi.API).PlaceOrder}}},
 	{Name: "query-orders", Routes: []Route{
-		{Method: "GET", Pattern: "/v1/orders/{id}", Handle: (*httpapi.API).GetOrder}}},
+		{Method: "GET", Pattern: "/v1/orders/{id}", Handle: (*httpapi.API).GetOrder},
+		{Method: "GET", Pattern: "/v1/orders", Handle: (*httpapi.API).ListOrders}}},
 	{Name: "submit-requirements", Routes: []Route{
 		{Method: "POST", Pattern: "/v1/orders/{id}/requirements", Roles: buyer, Handle: (*httpapi.API).SubmitRequirements}}},
 	{Name: "start-order", Routes: []Route{
@@ -169,6 +171,9 @@ var Catalogue = []Function{
 	{Name: "refund-notify", Needs: Needs{Queue: true, Payments: true}, Routes: []Route{
 		{Method: "POST", Pattern: "/v1/payments/refund-notify", Public: true, PaymentSystem: true, Handle: (*httpapi.API).RefundNotify}}},
 
+	// The operators' dashboard (an extension of API.md).
+	{Name: "query-stats", Routes: []Route{
+		{Method: "GET", Pattern: "/v1/stats", Roles: market.OperatorRoles, Handle: (*httpapi.API).GetStats}}},
 	// Violations and penalties (R-VI1..R-VI11) and contact reports (R-VI6).
 	{Name: "query-violations", Routes: []Route{
 		{Method: "GET", Pattern: "/v1/violation-types", Handle: (*httpapi.API).ViolationTypes},

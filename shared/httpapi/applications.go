@@ -156,7 +156,7 @@ func (a *API) ListApplications(ctx context.Context, r *Request) (Reply, error) {
 		}
 		q.AfterDue, q.AfterID = cur.Due, cur.ID
 	}
-	apps, err := a.Operations.ListApplications(ctx, q)
+	apps, err := a.Operations.ListApplicationsFor(ctx, r.Caller, q)
 	if err != nil {
 		return Reply{}, err
 	}

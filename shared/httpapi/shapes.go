@@ -89,6 +89,10 @@ var Shapes = map[string]Shape{
 	"GET /v1/payouts":                                                 {Summary: "Payouts (format=csv: the bank batch file)", List: typeOf[payoutView](), Status: http.StatusOK, Query: []string{"providerId", "status", "format", "limit", "cursor"}},
 	"POST /v1/payouts/{id}/result":                                    {Summary: "Record a payout's transfer: paid or failed", Request: typeOf[payoutResultRequest](), Response: typeOf[payoutView](), Status: http.StatusOK},
 	"POST /v1/providers/{id}/consignment-rate":                        {Summary: "Set a provider's consignment rate", Request: typeOf[consignmentRateRequest](), Response: typeOf[consignmentRateView](), Status: http.StatusOK},
+	// The console's lists and the operators' dashboard (extensions of API.md).
+	"GET /v1/providers": {Summary: "Providers (operators: all; a provider: its own)", List: typeOf[providerView](), Status: http.StatusOK, Query: statusList},
+	"GET /v1/orders":    {Summary: "Orders (operators: any provider's; a provider: its own; a buyer: its own)", List: typeOf[orderView](), Status: http.StatusOK, Query: []string{"providerId", "limit", "cursor"}},
+	"GET /v1/stats":     {Summary: "The operators' dashboard figures", Response: typeOf[statsView](), Status: http.StatusOK, Query: []string{"months"}},
 }
 
 // licenseImageView documents GetLicenseImage's answer.

@@ -137,6 +137,20 @@ func (s *Service) ListApplications(ctx context.Context, q store.ApplicationQuery
 	return s.Store.Applications(ctx, q)
 }
 
+// ListApplicationsFor is GET /v1/applications by who asks: reviewers see the
+// queue, an applicant (a provider) its own applications, whatever became of
+// them — how the console shows an application's progress.
+func (s *Service) ListApplicationsFor(ctx context.Context, who market.Actor, q store.ApplicationQuery) ([]*market.Application, error) {
+	switch {
+	case who.Has(market.RoleReviewer):
+	case who.Has(market.RoleProvider):
+		q.AccountID = who.Account
+	default:
+		return nil, fault.Forbidden("Application lists are for reviewers and applicants (their own).")
+	}
+	return s.ListApplications(ctx, q)
+}
+
 // DecideApplication records a reviewer's decision (R-ON1); approval opens the
 // provider record (R-ON2). The applicant's contact is told by SMS.
 func (s *Service) DecideApplication(ctx context.Context, who market.Actor, id, decision, reason string) (*market.Application, error) {

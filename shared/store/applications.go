@@ -153,7 +153,8 @@ func (s *Store) Application(ctx context.Context, id string) (*market.Application
 
 // ApplicationQuery pages through the review queue, oldest due first.
 type ApplicationQuery struct {
-	Status string
+	Status    string
+	AccountID string // an applicant's own applications
 	// After resumes after this (reviewDueAt, id) position.
 	AfterDue time.Time
 	AfterID  string
@@ -165,6 +166,9 @@ func (s *Store) Applications(ctx context.Context, q ApplicationQuery) ([]*market
 	filter := bson.M{}
 	if q.Status != "" {
 		filter["status"] = q.Status
+	}
+	if q.AccountID != "" {
+		filter["accountId"] = q.AccountID
 	}
 	if q.AfterID != "" {
 		due := ms(q.AfterDue)

@@ -23,13 +23,17 @@ import (
 // document, however many are stored.
 var indexes = map[string][]mongo.IndexModel{
 	colApplications: {
-		{Keys: bson.D{{Key: "status", Value: 1}, {Key: "overdueFlaggedAt", Value: 1}, {Key: "reviewDueAt", Value: 1}}}, // R-ON1 sweep
-		{Keys: bson.D{{Key: "status", Value: 1}, {Key: "reviewDueAt", Value: 1}, {Key: "_id", Value: 1}}},              // review queue by status
-		{Keys: bson.D{{Key: "reviewDueAt", Value: 1}, {Key: "_id", Value: 1}}},                                         // queue without status filter
+		{Keys: bson.D{{Key: "status", Value: 1}, {Key: "overdueFlaggedAt", Value: 1}, {Key: "reviewDueAt", Value: 1}}},                  // R-ON1 sweep
+		{Keys: bson.D{{Key: "status", Value: 1}, {Key: "reviewDueAt", Value: 1}, {Key: "_id", Value: 1}}},                               // review queue by status
+		{Keys: bson.D{{Key: "reviewDueAt", Value: 1}, {Key: "_id", Value: 1}}},                                                          // queue without status filter
+		{Keys: bson.D{{Key: "accountId", Value: 1}, {Key: "reviewDueAt", Value: 1}, {Key: "_id", Value: 1}}},                            // an applicant's own
+		{Keys: bson.D{{Key: "accountId", Value: 1}, {Key: "status", Value: 1}, {Key: "reviewDueAt", Value: 1}, {Key: "_id", Value: 1}}}, // … by status
+		{Keys: bson.D{{Key: "decidedAt", Value: 1}}},                                                                                    // the dashboard's review times
 	},
 	colProviders: {
-		{Keys: bson.D{{Key: "accountId", Value: 1}, {Key: "_id", Value: 1}}}, // an account's newest record (read backwards)
-		{Keys: bson.D{{Key: "status", Value: 1}, {Key: "_id", Value: 1}}},    // R-EX2: exiting and expelled providers
+		{Keys: bson.D{{Key: "accountId", Value: 1}, {Key: "_id", Value: 1}}},                            // an account's newest record (read backwards)
+		{Keys: bson.D{{Key: "status", Value: 1}, {Key: "_id", Value: 1}}},                               // R-EX2: exiting and expelled providers
+		{Keys: bson.D{{Key: "accountId", Value: 1}, {Key: "status", Value: 1}, {Key: "_id", Value: 1}}}, // a provider's own records by status
 		{Keys: bson.D{{Key: "applicationId", Value: 1}}, Options: options.Index().SetUnique(true)},
 		{Keys: bson.D{{Key: "deposit.storeClosed", Value: 1}, {Key: "deposit.topUpDueAt", Value: 1}}},                                             // R-DP5 sweep
 		{Keys: bson.D{{Key: "deposit.returnedAt", Value: 1}, {Key: "deposit.returnOverdueAt", Value: 1}, {Key: "deposit.returnDueAt", Value: 1}}}, // R-DP6 sweep
@@ -56,6 +60,9 @@ var indexes = map[string][]mongo.IndexModel{
 		{Keys: bson.D{{Key: "status", Value: 1}, {Key: "startOverdueAt", Value: 1}, {Key: "startDueAt", Value: 1}}}, // R-SV2 sweep
 		{Keys: bson.D{{Key: "status", Value: 1}, {Key: "reviewPeriodEndsAt", Value: 1}}},                            // R-RF1 completion sweep
 		{Keys: bson.D{{Key: "status", Value: 1}, {Key: "expiresAt", Value: 1}}},                                     // unpaid expiry sweep
+		{Keys: bson.D{{Key: "paidAt", Value: 1}}},                                                                   // the dashboard's sales by month
+		{Keys: bson.D{{Key: "providerId", Value: 1}, {Key: "_id", Value: 1}}},                                       // a provider's orders (GET /v1/orders)
+		{Keys: bson.D{{Key: "buyerAccount", Value: 1}, {Key: "_id", Value: 1}}},                                     // a buyer's orders
 		{Keys: bson.D{{Key: "status", Value: 1}, {Key: "payment.checkAt", Value: 1}}},                               // prepay retry and payment query sweep
 		// R-DP6 and R-EX2: a provider's paid orders not completed (counted,
 		// read), and those of them with no refund in progress.

@@ -56,11 +56,13 @@ func TestEveryQueryHasAnIndex(t *testing.T) {
 	}
 	// A new filter of a list query needs its combinations exercised below.
 	for typ, varied := range map[reflect.Type][]string{
-		reflect.TypeFor[ApplicationQuery](): {"Status", "AfterDue", "AfterID", "Limit"},
+		reflect.TypeFor[ApplicationQuery](): {"Status", "AccountID", "AfterDue", "AfterID", "Limit"},
 		reflect.TypeFor[ProductQuery]():     {"ProviderID", "Status", "VisibleOnly", "InReview", "AfterKey", "AfterID", "Limit"},
 		reflect.TypeFor[EventQuery]():       {"ProviderID", "Subject", "Type", "After", "Limit"},
 		reflect.TypeFor[RefundQuery]():      {"Status", "ProviderID", "BuyerAccount", "AfterID", "Limit"},
 		reflect.TypeFor[NoticeQuery]():      {"Status", "ProviderID", "AfterAt", "AfterID", "Limit"},
+		reflect.TypeFor[ProviderQuery]():    {"Status", "AccountID", "AfterID", "Limit"},
+		reflect.TypeFor[OrderQuery]():       {"ProviderID", "BuyerAccount", "AfterID", "Limit"},
 		reflect.TypeFor[ViolationQuery]():   {"ProviderID", "Status", "Oldest", "AfterID", "Limit"},
 	} {
 		for i := range typ.NumField() {
@@ -190,10 +192,13 @@ func queryExercises(now time.Time) map[string]exercise {
 		}},
 		// List endpoints.
 		"Store.Applications": {kindList, func(ctx context.Context, s *Store) (int, error) {
+			// The reviewers' queue, and an applicant's own (GET /v1/applications as a provider).
 			for _, status := range []string{"", "submitted"} {
-				for _, after := range []string{"", "app_x"} {
-					if _, err := s.Applications(ctx, ApplicationQuery{Status: status, AfterDue: now, AfterID: after, Limit: 21}); err != nil {
-						return 0, err
+				for _, account := range []string{"", "acct_1"} {
+					for _, after := range []string{"", "app_x"} {
+						if _, err := s.Applications(ctx, ApplicationQuery{Status: status, AccountID: account, AfterDue: now, AfterID: after, Limit: 21}); err != nil {
+							return 0, err
+						}
 					}
 				}
 			}
@@ -277,6 +282,48 @@ func queryExercises(now time.Time) map[string]exercise {
 		}},
 		"Store.DeadLetters": {kindList, func(ctx context.Context, s *Store) (int, error) {
 			return none2(s.DeadLetters(ctx, 100))
+		}},
+		"Store.Providers": {kindList, func(ctx context.Context, s *Store) (int, error) {
+			// GET /v1/providers: operators by status or not, a provider its own.
+			for _, status := range []string{"", "active"} {
+				for _, account := range []string{"", "acct_1"} {
+					for _, after := range []string{"", "prv_x"} {
+						if _, err := s.Providers(ctx, ProviderQuery{Status: status, AccountID: account, AfterID: after, Limit: 21}); err != nil {
+							return 0, err
+						}
+					}
+				}
+			}
+			return 0, nil
+		}},
+		"Store.Orders": {kindList, func(ctx context.Context, s *Store) (int, error) {
+			// GET /v1/orders: operators all or one provider's, a provider its
+			// own, a buyer its own.
+			for _, q := range []OrderQuery{{}, {ProviderID: "prv_1"}, {BuyerAccount: "acct_9"}} {
+				for _, after := range []string{"", "ord_x"} {
+					q.AfterID, q.Limit = after, 21
+					if _, err := s.Orders(ctx, q); err != nil {
+						return 0, err
+					}
+				}
+			}
+			return 0, nil
+		}},
+		// The dashboard (GET /v1/stats): whole sets, no paging.
+		"Store.StatsFacts": {kindList, func(ctx context.Context, s *Store) (int, error) {
+			return none2(s.StatsFacts(ctx, now.AddDate(0, -12, 0)))
+		}},
+		"Store.WaitingApplications": {kindList, func(ctx context.Context, s *Store) (int, error) {
+			return none2(s.WaitingApplications(ctx))
+		}},
+		"Store.DecidedApplications": {kindList, func(ctx context.Context, s *Store) (int, error) {
+			return none2(s.DecidedApplications(ctx, now.AddDate(0, -12, 0)))
+		}},
+		"Store.PaidOrders": {kindList, func(ctx context.Context, s *Store) (int, error) {
+			return none2(s.PaidOrders(ctx, now.AddDate(0, -12, 0)))
+		}},
+		"Store.ProviderDeposits": {kindList, func(ctx context.Context, s *Store) (int, error) {
+			return none2(s.ProviderDeposits(ctx))
 		}},
 		// By key.
 		"Store.Application": {kindOther, func(ctx context.Context, s *Store) (int, error) { return none2(s.Application(ctx, "app_1")) }},

@@ -167,6 +167,21 @@ func (c *Calendar) DueAfterWorkingDays(event time.Time, n int) time.Time {
 	return EndOfDay(day)
 }
 
+// WorkingDaysBetween counts the working days after from's day up to and
+// including to's day: how much of an "n working days" allowance (R-WD2) an
+// event at from had used at to. 0 when to is on from's day or before it.
+func (c *Calendar) WorkingDaysBetween(from, to time.Time) int {
+	day, last := StartOfDay(from), StartOfDay(to)
+	n := 0
+	for day.Before(last) {
+		day = day.AddDate(0, 0, 1)
+		if c.IsWorkingDay(day) {
+			n++
+		}
+	}
+	return n
+}
+
 // AfterNaturalDays is "n days" (R-WD4): the same clock time n×24 hours later.
 func AfterNaturalDays(from time.Time, n int) time.Time {
 	return from.Add(time.Duration(n) * 24 * time.Hour)

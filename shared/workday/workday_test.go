@@ -128,3 +128,33 @@ func BenchmarkDueAfterWorkingDays(b *testing.B) {
 		c.DueAfterWorkingDays(ev, 7)
 	}
 }
+
+func TestWorkingDaysBetween_R_WD2(t *testing.T) {
+	t.Parallel()
+	c := New()
+	for _, tc := range []struct {
+		from, to string
+		want     int
+	}{
+		{"2026-09-29 10:00", "2026-09-29 18:00", 0}, // same day: none used
+		{"2026-09-29 10:00", "2026-09-30 09:00", 1}, // the next working day
+		{"2026-09-29 10:00", "2026-10-14 23:59", 7}, // National Day skipped: the R-ON1 allowance used up exactly
+		{"2026-09-29 10:00", "2026-10-15 09:00", 8}, // a day late
+		{"2026-09-29 10:00", "2026-09-28 09:00", 0}, // before: nothing
+		{"2026-09-29 23:30", "2026-09-30 00:30", 1}, // days are Shanghai's, not 24-hour spans
+	} {
+		from, to := at(tc.from), at(tc.to)
+		got := c.WorkingDaysBetween(from, to)
+		if got != tc.want {
+			t.Errorf("WorkingDaysBetween(%s, %s) = %d, want %d", tc.from, tc.to, got, tc.want)
+		}
+		// Consistent with the due date: within 7 working days ⇔ not after it.
+		if due := c.DueAfterWorkingDays(from, 7); to.After(from) && !to.After(due) != (got <= 7) {
+			t.Errorf("%s → %s: %d working days used disagrees with the due date %s", tc.from, tc.to, got, due)
+		}
+	}
+	// UTC instants count by their Shanghai day: 15:30Z and 16:30Z are 23:30 and 00:30.
+	if got := c.WorkingDaysBetween(time.Date(2026, 9, 29, 15, 30, 0, 0, time.UTC), time.Date(2026, 9, 29, 16, 30, 0, 0, time.UTC)); got != 1 {
+		t.Errorf("across Shanghai midnight in UTC: got %d, want 1", got)
+	}
+}

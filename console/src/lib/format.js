@@ -93,6 +93,20 @@ export const labels = {
   },
   invoiceAction: { return_invoice: '退回发票', red_letter_form: '开具红字信息表', none: '无需处理', between_provider_and_buyer: '由服务商与买家自行处理' },
   noticeStatus: { open: '待核对', matched: '已到账' },
+  violationStatus: { proposed: '待确认', applied: '已处罚', dismissed: '已撤销', overturned: '申诉改判' },
+  appealStatus: { pending: '申诉待裁决', upheld: '申诉维持', overturned: '申诉改判' },
+  violationLevel: { general: '一般', severe: '严重' },
+  penaltyAction: {
+    block_content: '屏蔽内容', delist_product: '下架商品', block_store: '屏蔽店铺', restrict_publishing: '限制发布',
+    expel: '清退', ban_account: '永久封号', deduct_deposit: '扣保证金',
+  },
+  contactStatus: { open: '待回应', answered: '已回应', unanswered: '未回应' },
+  contactChannel: { phone: '电话', sms: '短信', email: '邮件', im: '在线消息', qq: 'QQ' },
+  payoutStatus: { pending: '待付款', paid: '已付款', failed: '付款失败' },
+  lineType: { sale: '销售', platform_fee: '平台服务费', refund_clawback: '退款追回', deposit_owed: '保证金欠缴', payout_returned: '付款退回' },
+  party: { provider: '服务商', platform: '平台', buyer: '买家' },
+  invoiceSubject: { sale: '销售', service_fee: '平台服务费', settlement: '结算款' },
+  invoiceStatus: { to_issue: '待平台开具', awaiting_provider_invoice: '待服务商开具', received: '已收到', between_provider_and_buyer: '服务商与买家之间' },
 }
 
 export function label(kind, v) {
@@ -107,6 +121,8 @@ export const statusTheme = {
   open: 'success', closed: 'danger', blocked: 'danger',
   requested: 'warning', accepted: 'primary', arbitrating: 'warning', denied: 'danger', failed: 'danger',
   refunding: 'warning', refunded: 'default', partially_refunded: 'primary', matched: 'success',
+  proposed: 'warning', applied: 'danger', dismissed: 'default', overturned: 'success', pending: 'warning', upheld: 'danger',
+  answered: 'success', unanswered: 'danger',
 }
 
 // shanghaiText is a date-picker value (YYYY-MM-DD HH:mm:ss) in Asia/Shanghai.

@@ -1,17 +1,9 @@
-import { get } from './api.js'
-import { remember, remembered } from './session.js'
+import { all } from './api.js'
 
-// myProviderId finds the signed-in provider's record id: the API has no
-// "my provider" route, so it comes from the approved application.
+// myProviderId finds the signed-in provider's record id: GET /v1/providers
+// lists a provider's own records, oldest first; the newest is the current one
+// (an organisation that exited may be admitted again).
 export async function myProviderId() {
-  const known = remembered('providers')
-  if (known.length) return known[0]
-  for (const id of remembered('applications')) {
-    const a = await get(`/v1/applications/${encodeURIComponent(id)}`)
-    if (a.providerId) {
-      remember('providers', a.providerId)
-      return a.providerId
-    }
-  }
-  return ''
+  const mine = await all('/v1/providers')
+  return mine.length ? mine[mine.length - 1].id : ''
 }

@@ -40,18 +40,3 @@ export function restore() {
     signOut()
   }
 }
-
-// remembered keeps ids this account created in this browser (orders,
-// applications) where the API has no list route for them. Ids are not
-// secrets, so they may outlive the tab in localStorage; the token may not.
-export function remembered(kind) {
-  const k = `cloudmarket.${kind}.${session.sub}`
-  return JSON.parse(localStorage.getItem(k) || '[]')
-}
-
-export function remember(kind, id) {
-  const k = `cloudmarket.${kind}.${session.sub}`
-  const list = remembered(kind).filter((x) => x !== id)
-  list.unshift(id)
-  localStorage.setItem(k, JSON.stringify(list.slice(0, 100)))
-}

@@ -1,1 +1,0 @@
-import{n as o,o as i,r as t}from"./index-8RZN-tkF.js";async function a(){const e=o("providers");if(e.length)return e[0];for(const n of o("applications")){const r=await i(`/v1/applications/${encodeURIComponent(n)}`);if(r.providerId)return t("providers",r.providerId),r.providerId}return""}export{a as m};

@@ -1,0 +1,148 @@
+package emulator
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	cdpbrowser "github.com/chromedp/cdproto/browser"
+	"github.com/chromedp/chromedp"
+
+	"cloudmarket/shared/market"
+)
+
+// The pages of the later capabilities in a real browser: the buyer's QR code
+// of the Native prepay, the provider's appeal of a penalty and its answer to
+// a contact report, the risk team's decision on the appeal, finance settling
+// October and recording the payout, and the provider's statement with its CSV.
+func TestConsoleViolationsSettlementAndQRCode(t *testing.T) {
+	exe := browserPath(t)
+	e := start(t, true, "")
+	setClock(e, "2026-10-08T09:30:00+08:00")
+	buyer := e.token("300001", market.RoleBuyer)
+	pid, prov := refundShop(e, "100001", creditCode, "software")
+	prd := listedProduct(e, prov, "software", false, "month", 30, 30000, nil)
+	paid := paidOrder(e, buyer, prd, "in_service")["id"].(string)
+	setClock(e, "2026-10-13T10:00:00+08:00")
+	fire(e)
+	waitOrder(e, paid, buyer, "completed")
+	setClock(e, "2026-11-02T10:00:00+08:00")
+
+	dir := filepath.Join("..", "..", "console", "screenshots", "run")
+	downloads := t.TempDir()
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(exe), chromedp.NoSandbox, chromedp.DisableGPU,
+		chromedp.WindowSize(1440, 900), chromedp.Flag("lang", "zh-CN"))
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	defer cancelAlloc()
+	ctx, cancel := chromedp.NewContext(actx)
+	defer cancel()
+	if err := chromedp.Run(ctx, cdpbrowser.SetDownloadBehavior(cdpbrowser.SetDownloadBehaviorBehaviorAllowAndName).WithDownloadPath(downloads).WithEventsEnabled(true)); err != nil {
+		t.Fatalf("start %s: %v", exe, err)
+	}
+	b := &browser{t: t, ctx: ctx, base: e.emu.URL, dir: dir}
+
+	// The buyer orders: the order shows the prepay's QR code; the local scan pays it.
+	b.signIn("buyer", "300001")
+	b.open("/market", `[data-testid^="buy-prd_"]`)
+	b.run("order",
+		chromedp.Click(`[data-testid^="buy-prd_"]`, chromedp.ByQuery),
+		chromedp.WaitVisible(tid("placeOrder"), chromedp.ByQuery),
+		chromedp.Sleep(400*time.Millisecond),
+		chromedp.Click(tid("placeOrder"), chromedp.ByQuery),
+		chromedp.WaitVisible(`[data-testid^="qr-ord_"] img`, chromedp.ByQuery),
+	)
+	var qr string
+	b.run("read the QR code", chromedp.Evaluate(`document.querySelector('[data-testid^="qr-ord_"] img').src`, &qr))
+	if !strings.HasPrefix(qr, "data:image/png;base64,") || len(qr) < 500 {
+		t.Fatalf("QR code image %.60q", qr)
+	}
+	b.shot("30-buyer-qr-code")
+	b.run("scan and pay", chromedp.Click(`[data-testid^="pay-ord_"]`, chromedp.ByQuery), chromedp.WaitNotPresent(`[data-testid^="qr-ord_"]`, chromedp.ByQuery))
+
+	// A penalty to appeal (it blocks the store: so after the purchase), and a
+	// contact report to answer.
+	risk := e.token("700001", market.RoleRisk)
+	vio := e.must(e.call("POST", "/v1/providers/"+pid+"/violations", risk, map[string]any{"type": "dishonest_behaviour", "evidence": "订单承诺的巡检未执行"}), 201).Body["id"].(string)
+	e.must(e.call("POST", "/v1/providers/"+pid+"/contact-reports", buyer, map[string]any{"orderId": paid, "channel": "phone", "note": "工作时间电话无人接听"}), 201)
+
+	// The provider appeals the penalty and answers the contact report.
+	b.signIn("provider", "100001")
+	b.open("/provider/violations", tid("appeal-"+vio))
+	b.run("answer the contact report",
+		set(`[data-testid^="contactResponse-ctr_"] input, input[data-testid^="contactResponse-ctr_"]`, "已回电并处理"),
+		chromedp.Click(`[data-testid^="respondContact-ctr_"]`, chromedp.ByQuery),
+		chromedp.WaitVisible(`[data-testid="myContactReports"] [data-status="answered"]`, chromedp.ByQuery),
+	)
+	b.run("appeal",
+		set(field("appealStatement-"+vio), "巡检已按时执行，附巡检记录"),
+		chromedp.Click(tid("appeal-"+vio), chromedp.ByQuery),
+		chromedp.WaitVisible(`[data-testid="myViolations"] [data-status="pending"]`, chromedp.ByQuery),
+	)
+	b.shot("31-provider-violations")
+
+	// The risk team overturns it from the appeals queue.
+	b.signIn("operator:risk", "700001")
+	b.open("/risk/violations", tid("violationQueue"))
+	b.run("the appeals queue", clickText("t-radio-button", "申诉待裁决"), chromedp.WaitVisible(tid("overturn-"+vio), chromedp.ByQuery))
+	b.run("overturn",
+		chromedp.Click(tid("overturn-"+vio), chromedp.ByQuery),
+		set(field("appealReason-"+vio), "巡检记录属实"),
+	)
+	b.shot("32-risk-appeal")
+	b.run("submit the decision", chromedp.Click(tid("decideAppeal-"+vio), chromedp.ByQuery), chromedp.WaitVisible(tid("violationOk"), chromedp.ByQuery))
+	var ruled string
+	b.run("read the decision", chromedp.Text(tid("violationOk"), &ruled, chromedp.ByQuery))
+	if !strings.Contains(ruled, "申诉改判") {
+		t.Fatalf("after overturning: %q", ruled)
+	}
+
+	// Finance settles October and records the payout.
+	b.signIn("operator:finance", "800001")
+	b.open("/finance/settlements", tid("settle"))
+	b.run("settle October", set(field("settlePeriod"), "2026-10"), chromedp.Click(tid("settle"), chromedp.ByQuery), chromedp.WaitVisible(tid("settleDone"), chromedp.ByQuery))
+	var settled string
+	b.run("read the run", chromedp.Text(tid("settleDone"), &settled, chromedp.ByQuery))
+	if !strings.Contains(settled, "2026-10：1 家服务商") || !strings.Contains(settled, "¥270.00") {
+		t.Fatalf("settlement run: %q", settled)
+	}
+	b.open("/finance/payouts", `[data-testid^="payoutPaid-pay_"]`)
+	b.shot("33-finance-payouts")
+	b.run("record the payout",
+		set(`[data-testid^="payoutRef-pay_"] input, input[data-testid^="payoutRef-pay_"]`, "CMB2026110200001"),
+		chromedp.Click(`[data-testid^="payoutPaid-pay_"]`, chromedp.ByQuery),
+		chromedp.WaitVisible(tid("payoutOk"), chromedp.ByQuery),
+	)
+
+	// The provider reads its statement and downloads it as CSV.
+	b.signIn("provider", "100001")
+	b.open("/provider/statements", tid("openStatement-2026-10"))
+	b.run("open the statement", chromedp.Click(tid("openStatement-2026-10"), chromedp.ByQuery), chromedp.WaitVisible(`[data-testid="statementLines"] tbody tr`, chromedp.ByQuery))
+	var payout string
+	b.run("read the payout", chromedp.Text(tid("payoutFen"), &payout, chromedp.ByQuery))
+	if payout != "¥270.00" {
+		t.Fatalf("statement payout %q, want ¥270.00", payout)
+	}
+	b.shot("34-provider-statement")
+	b.run("download the CSV", chromedp.Click(tid("csv-2026-10"), chromedp.ByQuery))
+	var csv []byte
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		files, _ := os.ReadDir(downloads)
+		for _, f := range files {
+			if !strings.HasSuffix(f.Name(), ".crdownload") {
+				csv, _ = os.ReadFile(filepath.Join(downloads, f.Name()))
+			}
+		}
+		if len(csv) > 0 {
+			break
+		}
+	}
+	if !strings.Contains(string(csv), paid) {
+		t.Fatalf("downloaded CSV %q does not list the October order %s", csv, paid)
+	}
+}
