@@ -254,6 +254,30 @@ func (s *Store) ids(ctx context.Context, col string, filter bson.M, sort bson.D,
 }
 
 // find runs a filtered, sorted, limited query into out.
+// listAfter lists a collection in ID order (IDs sort by creation time) after
+// a cursor, matching the fields given a value (an empty value filters nothing),
+// each document read back through conv: the shape every paged list shares.
+func listAfter[D, T any](ctx context.Context, s *Store, col string, match map[string]string, afterID string, limit int, conv func(D) T) ([]T, error) {
+	filter := bson.M{}
+	for field, v := range match {
+		if v != "" {
+			filter[field] = v
+		}
+	}
+	if afterID != "" {
+		filter["_id"] = bson.M{"$gt": afterID}
+	}
+	var docs []D
+	if err := s.find(ctx, col, filter, bson.D{{Key: "_id", Value: 1}}, limit, &docs); err != nil {
+		return nil, err
+	}
+	out := make([]T, len(docs))
+	for i, d := range docs {
+		out[i] = conv(d)
+	}
+	return out, nil
+}
+
 func (s *Store) find(ctx context.Context, col string, filter bson.M, sort bson.D, limit int, out any) error {
 	opts := options.Find().SetSort(sort)
 	if limit > 0 {

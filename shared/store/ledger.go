@@ -488,25 +488,7 @@ type PayoutQuery struct {
 
 // Payouts lists payouts, oldest first.
 func (s *Store) Payouts(ctx context.Context, q PayoutQuery) ([]*market.Payout, error) {
-	filter := bson.M{}
-	if q.ProviderID != "" {
-		filter["providerId"] = q.ProviderID
-	}
-	if q.Status != "" {
-		filter["status"] = q.Status
-	}
-	if q.AfterID != "" {
-		filter["_id"] = bson.M{"$gt": q.AfterID}
-	}
-	var docs []payoutDoc
-	if err := s.find(ctx, colPayouts, filter, bson.D{{Key: "_id", Value: 1}}, q.Limit, &docs); err != nil {
-		return nil, err
-	}
-	out := make([]*market.Payout, len(docs))
-	for i, d := range docs {
-		out[i] = d.payout()
-	}
-	return out, nil
+	return listAfter(ctx, s, colPayouts, map[string]string{"providerId": q.ProviderID, "status": q.Status}, q.AfterID, q.Limit, payoutDoc.payout)
 }
 
 // SettlementRun reads a period's run record.

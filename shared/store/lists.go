@@ -3,8 +3,6 @@ package store
 import (
 	"context"
 
-	"go.mongodb.org/mongo-driver/bson"
-
 	"cloudmarket/shared/market"
 )
 
@@ -21,25 +19,7 @@ type ProviderQuery struct {
 
 // Providers lists provider records.
 func (s *Store) Providers(ctx context.Context, q ProviderQuery) ([]*market.Provider, error) {
-	filter := bson.M{}
-	if q.Status != "" {
-		filter["status"] = q.Status
-	}
-	if q.AccountID != "" {
-		filter["accountId"] = q.AccountID
-	}
-	if q.AfterID != "" {
-		filter["_id"] = bson.M{"$gt": q.AfterID}
-	}
-	var docs []providerDoc
-	if err := s.find(ctx, colProviders, filter, bson.D{{Key: "_id", Value: 1}}, q.Limit, &docs); err != nil {
-		return nil, err
-	}
-	out := make([]*market.Provider, len(docs))
-	for i, d := range docs {
-		out[i] = d.provider()
-	}
-	return out, nil
+	return listAfter(ctx, s, colProviders, map[string]string{"status": q.Status, "accountId": q.AccountID}, q.AfterID, q.Limit, providerDoc.provider)
 }
 
 // OrderQuery selects orders: a provider's, a buyer's, or all.
@@ -52,23 +32,5 @@ type OrderQuery struct {
 
 // Orders lists orders.
 func (s *Store) Orders(ctx context.Context, q OrderQuery) ([]*market.Order, error) {
-	filter := bson.M{}
-	if q.ProviderID != "" {
-		filter["providerId"] = q.ProviderID
-	}
-	if q.BuyerAccount != "" {
-		filter["buyerAccount"] = q.BuyerAccount
-	}
-	if q.AfterID != "" {
-		filter["_id"] = bson.M{"$gt": q.AfterID}
-	}
-	var docs []orderDoc
-	if err := s.find(ctx, colOrders, filter, bson.D{{Key: "_id", Value: 1}}, q.Limit, &docs); err != nil {
-		return nil, err
-	}
-	out := make([]*market.Order, len(docs))
-	for i, d := range docs {
-		out[i] = d.order()
-	}
-	return out, nil
+	return listAfter(ctx, s, colOrders, map[string]string{"providerId": q.ProviderID, "buyerAccount": q.BuyerAccount}, q.AfterID, q.Limit, orderDoc.order)
 }

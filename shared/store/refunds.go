@@ -167,28 +167,7 @@ type RefundQuery struct {
 
 // Refunds lists refunds, oldest first (IDs sort by creation time).
 func (s *Store) Refunds(ctx context.Context, q RefundQuery) ([]*market.Refund, error) {
-	filter := bson.M{}
-	if q.Status != "" {
-		filter["status"] = q.Status
-	}
-	if q.ProviderID != "" {
-		filter["providerId"] = q.ProviderID
-	}
-	if q.BuyerAccount != "" {
-		filter["buyerAccount"] = q.BuyerAccount
-	}
-	if q.AfterID != "" {
-		filter["_id"] = bson.M{"$gt": q.AfterID}
-	}
-	var docs []refundDoc
-	if err := s.find(ctx, colRefunds, filter, bson.D{{Key: "_id", Value: 1}}, q.Limit, &docs); err != nil {
-		return nil, err
-	}
-	out := make([]*market.Refund, len(docs))
-	for i, d := range docs {
-		out[i] = d.refund()
-	}
-	return out, nil
+	return listAfter(ctx, s, colRefunds, map[string]string{"status": q.Status, "providerId": q.ProviderID, "buyerAccount": q.BuyerAccount}, q.AfterID, q.Limit, refundDoc.refund)
 }
 
 // SilentRefunds lists requested refunds past respondBy (the provider did not
