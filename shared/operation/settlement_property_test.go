@@ -2,6 +2,7 @@ package operation_test
 
 import (
 	"fmt"
+	mrand "math/rand"
 	"math/rand/v2"
 	"testing"
 	"testing/quick"
@@ -52,7 +53,9 @@ func TestSettlementProperties(t *testing.T) {
 		}
 		return true
 	}
-	if err := quick.Check(prop, &quick.Config{MaxCount: 8}); err != nil {
+	// A fixed source: the same sequences every run, so the coverage check
+	// below cannot pass or fail by chance (change the seed to explore).
+	if err := quick.Check(prop, &quick.Config{MaxCount: 12, Rand: mrand.New(mrand.NewSource(20261127))}); err != nil {
 		t.Fatal(err)
 	}
 	// The runs must reach every kind of step, or they prove little.

@@ -443,6 +443,11 @@ func (s *Service) reverse(tx *store.Tx, who market.Actor, p *market.Provider, v 
 		if err := tx.AppendEntry(e); err != nil {
 			return nil, err
 		}
+		if forgiven > 0 { // the owed amount forgiven leaves the settlement ledger too (R-VI11)
+			if err := tx.PostLedger(market.DepositOwedTxn(e.ID, p.ID, -forgiven, now)); err != nil {
+				return nil, err
+			}
+		}
 		if _, err := tx.Record(market.Event{Type: market.EventDepositCredited, At: now, Actor: who.Account, Subject: e.ID, ProviderID: p.ID,
 			Data: market.DepositCreditedData{EntryID: e.ID, ViolationID: v.ID, AmountFen: int64(st.TakenFen), ForgivenFen: int64(forgiven),
 				BalanceFen: int64(p.Deposit.BalanceFen), OwedFen: int64(p.Deposit.OwedFen)}}); err != nil {

@@ -240,6 +240,30 @@ func TestApplyViolation_FraudBeyondBalance_R_VI11(t *testing.T) {
 	f.wantLedgerMatches(p.ID)
 }
 
+// R-VI11 with an appeal: an overturned deduction beyond the balance is no
+// longer owed, on the deposit and in the settlement ledger alike.
+func TestAppeal_OverturnForgivesOwed_R_VI11(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, "2026-07-01 09:30")
+	p := f.depositedProvider("100001", creditCode, "api")
+	v := f.applyViolation(p.ID, market.ViolationRequest{Type: "fraud", Evidence: "冒用品牌行骗"})
+	owed := market.ProviderAccount(market.AccountDepositOwed, p.ID)
+	if b := f.balances()[owed]; b != money.Yuan(3000) {
+		t.Fatalf("owed in the ledger before: %s", b)
+	}
+	_, err := f.svc.AppealViolation(f.ctx, providerActor("100001"), v.ID, "误判")
+	ok(t, err)
+	_, err = f.svc.DecideAppeal(f.ctx, risk, v.ID, "overturn", "证据不足")
+	ok(t, err)
+	if prov := f.provider(p.ID); prov.Deposit.OwedFen != 0 || prov.Deposit.BalanceFen != money.Yuan(2000) {
+		t.Errorf("deposit after overturn: %+v", prov.Deposit)
+	}
+	if b := f.balances()[owed]; b != 0 {
+		t.Errorf("owed in the ledger after overturn: %s", b)
+	}
+	f.wantLedgerMatches(p.ID)
+}
+
 // Appeals (beyond the seed): within 7 working days; overturning lifts the
 // block and the restriction, credits the deduction back as its own ledger
 // entry; an appeal out of time or twice is refused.
