@@ -145,10 +145,17 @@ func (s *Service) ReviewProduct(ctx context.Context, who market.Actor, id, decis
 	return p, err
 }
 
-// listApproved lists, inside the deposit payment's transaction, every product
-// of a provider that was approved while waiting for the deposit (R-ON3).
-func (s *Service) listApproved(tx *store.Tx, who market.Actor, prov *market.Provider) error {
+// listApproved lists every product of a provider that was approved while
+// waiting for the deposit (R-ON3), inside the transaction of what allowed it:
+// the first deposit received (cause deposit_received), or the end of a
+// publishing restriction for a provider whose deposit came during it (cause
+// publishing_restored). Listing is publishing, so nothing is listed while a
+// penalty restricts it (R-VI3, R-VI5).
+func (s *Service) listApproved(tx *store.Tx, who market.Actor, prov *market.Provider, cause string) error {
 	now := s.now()
+	if !prov.Deposit.EverHeld || !prov.CanPublish(now) {
+		return nil
+	}
 	products, err := tx.ApprovedProducts(prov.ID)
 	if err != nil {
 		return err
@@ -161,7 +168,7 @@ func (s *Service) listApproved(tx *store.Tx, who market.Actor, prov *market.Prov
 		if err := tx.SaveProduct(p, prov.StoreOpen(now)); err != nil {
 			return err
 		}
-		if _, err := tx.Record(productEvent(market.EventProductListed, p, who, market.ProductListedOnDepositData{Cause: "deposit_received", Status: p.Status, EditStatus: p.EditStatus})); err != nil {
+		if _, err := tx.Record(productEvent(market.EventProductListed, p, who, market.ProductListedOnDepositData{Cause: cause, Status: p.Status, EditStatus: p.EditStatus})); err != nil {
 			return err
 		}
 	}

@@ -204,7 +204,7 @@ func (s *Service) RecordDepositPayment(ctx context.Context, who market.Actor, pr
 			}
 		}
 		if change.FirstHeld {
-			if err := s.listApproved(tx, who, p); err != nil { // R-ON3
+			if err := s.listApproved(tx, who, p, "deposit_received"); err != nil { // R-ON3
 				return PaymentResult{}, err
 			}
 		}

@@ -389,6 +389,9 @@ func (s *Service) reverse(tx *store.Tx, who market.Actor, p *market.Provider, v 
 					Data: market.PublishingData{Until: now, ViolationID: v.ID}}); err != nil {
 					return nil, err
 				}
+				if err := s.listApproved(tx, who, p, "publishing_restored"); err != nil {
+					return nil, err
+				}
 			}
 		}
 		if now.Before(publishUntil) {
@@ -659,6 +662,9 @@ func (s *Service) liftPenalties(ctx context.Context, now time.Time) (int, error)
 		if restored {
 			if _, err := tx.Record(market.Event{Type: market.EventPublishingRestored, At: now, Actor: actor, Subject: p.ID, ProviderID: p.ID,
 				Data: market.PublishingData{Until: now}}); err != nil {
+				return false, err
+			}
+			if err := s.listApproved(tx, market.System("enforce-deadlines"), p, "publishing_restored"); err != nil {
 				return false, err
 			}
 		}

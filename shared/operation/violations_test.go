@@ -669,3 +669,35 @@ func TestApplyViolation_Concurrent(t *testing.T) {
 		t.Fatalf("%d violations: %v", len(all), err)
 	}
 }
+
+// Listing is publishing: a product approved while the deposit was missing
+// (R-ON3) is not listed by a deposit that arrives during a publishing
+// restriction (R-VI3), but when the restriction ends (R-WD4).
+func TestRestrictionHoldsListingOnDeposit_R_ON3_R_VI3(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, "2026-10-08 09:00")
+	p := f.signedProvider("100001", creditCode)
+	waiting := f.listed(providerActor("100001"), "software", 100_000)
+	if waiting.Status != market.ProductApproved {
+		t.Fatalf("approved before the deposit: %s", waiting.Status)
+	}
+	f.applyViolation(p.ID, market.ViolationRequest{Type: "fake_trading", Evidence: "刷单"}) // 15 days: until 10-23 09:00
+	f.pay(p.ID, 500_000, "WIRE-1")
+	got, err := f.svc.GetProduct(f.ctx, risk, waiting.ID)
+	ok(t, err)
+	if got.Status != market.ProductApproved || f.visible(waiting.ID) {
+		t.Fatalf("listed during the restriction: %s, visible %v", got.Status, f.visible(waiting.ID))
+	}
+	f.setClock("2026-10-23 09:00")
+	if rep := f.run(); rep.PenaltiesLifted != 1 { // at until exactly (R-WD4)
+		t.Fatalf("lifted: %+v", rep)
+	}
+	got, err = f.svc.GetProduct(f.ctx, risk, waiting.ID)
+	ok(t, err)
+	if got.Status != market.ProductListed || !f.visible(waiting.ID) {
+		t.Fatalf("after the restriction: %s, visible %v", got.Status, f.visible(waiting.ID))
+	}
+	if d := f.eventData(waiting.ID, "product.listed"); d["cause"] != "publishing_restored" {
+		t.Errorf("product.listed: %v", d)
+	}
+}

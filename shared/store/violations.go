@@ -258,7 +258,7 @@ func (tx *Tx) ProviderProducts(providerID string) ([]*market.Product, error) {
 // restriction has ended and was not lifted yet (R-WD4). Lifting moves
 // liftDueAt to the next end, or removes it.
 func (s *Store) LiftDueProviders(ctx context.Context, now time.Time, limit int) ([]string, error) {
-	return s.providerIDs(ctx, bson.M{"liftDueAt": bson.M{"$lt": ms(now)}}, limit)
+	return s.providerIDs(ctx, bson.M{"liftDueAt": bson.M{"$lte": ms(now)}}, limit)
 }
 
 type contactReportDoc struct {
