@@ -187,4 +187,28 @@ func TestConsoleViolationsSettlementAndQRCode(t *testing.T) {
 	b.run("an out-of-range rate", set(field("rateInput-"+cid), "150"), chromedp.Click(tid("setRate-"+cid), chromedp.ByQuery),
 		chromedp.WaitVisible(tid("err-rate-"+cid), chromedp.ByQuery))
 	b.shot("37-finance-consignment-rate")
+
+	// The consignment provider sells in November; once November is settled,
+	// finance records its settlement invoice received.
+	e.must(e.call("POST", "/v1/providers/"+cid+"/contract/sign", cons, map[string]string{"signatoryName": "王五"}), 200)
+	e.must(e.call("POST", "/v1/providers/"+cid+"/deposit/payments", e.token("800001", market.RoleFinance), payment(500000, "DEP-"+cid)), 201)
+	sold := paidOrder(e, buyer, listedProduct(e, cons, "software", false, "month", 30, 30000, nil), "in_service")["id"].(string)
+	setClock(e, "2026-11-09T10:00:00+08:00")
+	fire(e)
+	waitOrder(e, sold, buyer, "completed")
+	setClock(e, "2026-12-01T00:10:00+08:00")
+	e.must(e.call("POST", "/v1/settlements", e.token("800001", market.RoleFinance), map[string]string{"period": "2026-11"}), 200)
+	b.open("/finance/settlements", tid("statementProvider"))
+	b.run("choose the consignment provider", chromedp.Click(tid("statementProvider"), chromedp.ByQuery), chromedp.Sleep(600*time.Millisecond),
+		chromedp.Click(`//li[contains(concat(" ", normalize-space(@class), " "), " t-select-option ")][contains(., "`+cid+`")]`, chromedp.BySearch),
+		chromedp.WaitVisible(tid("openStatement-2026-11"), chromedp.ByQuery))
+	b.run("open its November statement", chromedp.Click(tid("openStatement-2026-11"), chromedp.ByQuery),
+		chromedp.WaitVisible(`[data-testid="statementInvoices"] [data-status="awaiting_provider_invoice"]`, chromedp.ByQuery))
+	b.run("record the invoice received",
+		chromedp.Click(tid("invoiceReceived-2026-11"), chromedp.ByQuery),
+		chromedp.WaitVisible(tid("invoiceOk-2026-11"), chromedp.ByQuery),
+		chromedp.WaitVisible(`[data-testid="statementInvoices"] [data-status="received"]`, chromedp.ByQuery),
+		chromedp.WaitNotPresent(tid("invoiceReceived-2026-11"), chromedp.ByQuery),
+	)
+	b.shot("38-finance-invoice-received")
 }
