@@ -29,6 +29,7 @@ export const pages = [
   { path: '/provider/violations', title: '违规与联系', group: '经营', roles: ['provider'], component: () => import('./pages/provider/Violations.vue') },
   { path: '/provider/statements', title: '结算单', group: '经营', roles: ['provider'], component: () => import('./pages/provider/Statements.vue') },
   { path: '/finance/settlements', title: '结算', group: '资金', roles: ['operator:finance'], component: () => import('./pages/finance/Settlements.vue') },
+  { path: '/finance/consignment-rates', title: '代销费率', group: '资金', roles: ['operator:finance'], component: () => import('./pages/finance/ConsignmentRates.vue') },
   { path: '/finance/payouts', title: '付款', group: '资金', roles: ['operator:finance'], component: () => import('./pages/finance/Payouts.vue') },
   { path: '/events', title: '操作记录', group: '记录', roles: ['provider', 'operator:reviewer', 'operator:finance', 'operator:risk'], component: () => import('./pages/Events.vue') },
 ]

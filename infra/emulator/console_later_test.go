@@ -128,7 +128,17 @@ func TestConsoleViolationsSettlementAndQRCode(t *testing.T) {
 	if payout != "¥270.00" {
 		t.Fatalf("statement payout %q, want ¥270.00", payout)
 	}
+	// The statement's invoices: the platform's service-fee invoice, which the
+	// provider asks for.
+	b.run("read the invoices", chromedp.WaitVisible(`[data-testid="statementInvoices"] [data-status="to_issue"]`, chromedp.ByQuery))
 	b.shot("34-provider-statement")
+	b.run("ask for the fee invoice",
+		chromedp.Click(tid("feeInvoiceRequest-2026-10"), chromedp.ByQuery),
+		chromedp.WaitVisible(tid("invoiceOk-2026-10"), chromedp.ByQuery),
+		chromedp.WaitVisible(`[data-testid="statementInvoices"] [data-status="requested"]`, chromedp.ByQuery),
+		chromedp.WaitNotPresent(tid("feeInvoiceRequest-2026-10"), chromedp.ByQuery),
+	)
+	b.shot("35-provider-fee-invoice-requested")
 	b.run("download the CSV", chromedp.Click(tid("csv-2026-10"), chromedp.ByQuery))
 	var csv []byte
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
@@ -145,4 +155,60 @@ func TestConsoleViolationsSettlementAndQRCode(t *testing.T) {
 	if !strings.Contains(string(csv), paid) {
 		t.Fatalf("downloaded CSV %q does not list the October order %s", csv, paid)
 	}
+
+	// Finance sees the statement's invoices, and sets a consignment
+	// provider's rate as a percentage (sent as basis points).
+	cons := e.token("100002", market.RoleProvider)
+	f := form(e.upload(cons, pngBytes(t), len(pngBytes(t))), otherOrg)
+	f["cooperationMode"], f["categories"] = "consignment", []string{"software"}
+	app := e.must(e.call("POST", "/v1/applications", cons, f), 201).Body["id"].(string)
+	cid := e.must(e.call("POST", "/v1/applications/"+app+"/decision", e.token("900001", market.RoleReviewer), map[string]string{"decision": "approve"}), 200).Body["providerId"].(string)
+	b.signIn("operator:finance", "800001")
+	b.open("/finance/settlements", tid("statementProvider"))
+	b.run("choose the provider", chromedp.Click(tid("statementProvider"), chromedp.ByQuery), chromedp.Sleep(600*time.Millisecond),
+		chromedp.Click(`//li[contains(concat(" ", normalize-space(@class), " "), " t-select-option ")][contains(., "`+pid+`")]`, chromedp.BySearch), chromedp.WaitVisible(tid("openStatement-2026-10"), chromedp.ByQuery))
+	b.run("open its statement", chromedp.Click(tid("openStatement-2026-10"), chromedp.ByQuery),
+		chromedp.WaitVisible(`[data-testid="statementInvoices"] [data-status="requested"]`, chromedp.ByQuery))
+	b.shot("36-finance-statement-invoices")
+	b.open("/finance/consignment-rates", tid("setRate-"+cid))
+	b.run("set the rate",
+		set(field("rateInput-"+cid), "12.5"),
+		chromedp.Click(tid("setRate-"+cid), chromedp.ByQuery),
+		chromedp.WaitVisible(tid("rateOk"), chromedp.ByQuery),
+	)
+	var rate string
+	b.run("read the rate", chromedp.Text(tid("rate-"+cid), &rate, chromedp.ByQuery))
+	if rate != "12.5%" {
+		t.Fatalf("consignment rate shown %q, want 12.5%%", rate)
+	}
+	if got := e.must(e.call("GET", "/v1/providers/"+cid, e.token("800001", market.RoleFinance), nil), 200).Body["consignmentRateBps"]; got != float64(1250) {
+		t.Fatalf("consignmentRateBps %v, want 1250", got)
+	}
+	b.run("an out-of-range rate", set(field("rateInput-"+cid), "150"), chromedp.Click(tid("setRate-"+cid), chromedp.ByQuery),
+		chromedp.WaitVisible(tid("err-rate-"+cid), chromedp.ByQuery))
+	b.shot("37-finance-consignment-rate")
+
+	// The consignment provider sells in November; once November is settled,
+	// finance records its settlement invoice received.
+	e.must(e.call("POST", "/v1/providers/"+cid+"/contract/sign", cons, map[string]string{"signatoryName": "王五"}), 200)
+	e.must(e.call("POST", "/v1/providers/"+cid+"/deposit/payments", e.token("800001", market.RoleFinance), payment(500000, "DEP-"+cid)), 201)
+	sold := paidOrder(e, buyer, listedProduct(e, cons, "software", false, "month", 30, 30000, nil), "in_service")["id"].(string)
+	setClock(e, "2026-11-09T10:00:00+08:00")
+	fire(e)
+	waitOrder(e, sold, buyer, "completed")
+	setClock(e, "2026-12-01T00:10:00+08:00")
+	e.must(e.call("POST", "/v1/settlements", e.token("800001", market.RoleFinance), map[string]string{"period": "2026-11"}), 200)
+	b.open("/finance/settlements", tid("statementProvider"))
+	b.run("choose the consignment provider", chromedp.Click(tid("statementProvider"), chromedp.ByQuery), chromedp.Sleep(600*time.Millisecond),
+		chromedp.Click(`//li[contains(concat(" ", normalize-space(@class), " "), " t-select-option ")][contains(., "`+cid+`")]`, chromedp.BySearch),
+		chromedp.WaitVisible(tid("openStatement-2026-11"), chromedp.ByQuery))
+	b.run("open its November statement", chromedp.Click(tid("openStatement-2026-11"), chromedp.ByQuery),
+		chromedp.WaitVisible(`[data-testid="statementInvoices"] [data-status="awaiting_provider_invoice"]`, chromedp.ByQuery))
+	b.run("record the invoice received",
+		chromedp.Click(tid("invoiceReceived-2026-11"), chromedp.ByQuery),
+		chromedp.WaitVisible(tid("invoiceOk-2026-11"), chromedp.ByQuery),
+		chromedp.WaitVisible(`[data-testid="statementInvoices"] [data-status="received"]`, chromedp.ByQuery),
+		chromedp.WaitNotPresent(tid("invoiceReceived-2026-11"), chromedp.ByQuery),
+	)
+	b.shot("38-finance-invoice-received")
 }

@@ -60,6 +60,12 @@ const plain = {
   'InvalidParameterValue.Evidence': '请填写证据说明。',
   'InvalidParameterValue.ProductId': '请填写该情形涉及的商品编号（prd_…）。',
   'InvalidParameterValue.Response': '请填写回应内容。',
+  'InvalidParameterValue.ConsignmentRateBps': '费率应为 0.01%–100% 之间的百分比（最多两位小数），例如 15 表示 15%。',
+  'FailedOperation.NotConsignment': '该服务商为平台模式，代销费率只适用于代销模式的服务商（R-FE1）。',
+  'FailedOperation.NoProviderInvoice': '该结算单不需要服务商开具发票（平台模式由平台开具服务费发票）。',
+  'FailedOperation.InvoiceAlreadyReceived': '该结算单的服务商发票已登记收到。',
+  'FailedOperation.NoFeeInvoice': '该结算单没有可开具的平台服务费发票（代销模式由平台向买家开票，或本期无服务费）。',
+  'FailedOperation.InvoiceAlreadyRequested': '已索取过该结算单的服务费发票。',
   AuthFailure: '登录已失效，请重新登录。',
   UnauthorizedOperation: '当前角色无权进行此操作。',
 }

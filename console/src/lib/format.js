@@ -106,7 +106,7 @@ export const labels = {
   lineType: { sale: '销售', platform_fee: '平台服务费', refund_clawback: '退款追回', deposit_owed: '保证金欠缴', payout_returned: '付款退回' },
   party: { provider: '服务商', platform: '平台', buyer: '买家' },
   invoiceSubject: { sale: '销售', service_fee: '平台服务费', settlement: '结算款' },
-  invoiceStatus: { to_issue: '待平台开具', awaiting_provider_invoice: '待服务商开具', received: '已收到', between_provider_and_buyer: '服务商与买家之间' },
+  invoiceStatus: { to_issue: '待平台开具', awaiting_provider_invoice: '待服务商开具', received: '已收到', requested: '已索取', between_provider_and_buyer: '服务商与买家之间' },
 }
 
 export function label(kind, v) {
@@ -123,6 +123,7 @@ export const statusTheme = {
   refunding: 'warning', refunded: 'default', partially_refunded: 'primary', matched: 'success',
   proposed: 'warning', applied: 'danger', dismissed: 'default', overturned: 'success', pending: 'warning', upheld: 'danger',
   answered: 'success', unanswered: 'danger',
+  to_issue: 'warning', awaiting_provider_invoice: 'warning', received: 'success', between_provider_and_buyer: 'default',
 }
 
 // shanghaiText is a date-picker value (YYYY-MM-DD HH:mm:ss) in Asia/Shanghai.
