@@ -224,11 +224,7 @@ func (s *Service) ConfirmViolation(ctx context.Context, who market.Actor, id str
 	now := s.now()
 	var refunds []string
 	v, err := store.Transact(ctx, s.Store, func(tx *store.Tx) (*market.Violation, error) {
-		v, err := tx.Violation(id)
-		if err != nil {
-			return nil, notFound(err, "Violation", id)
-		}
-		p, err := loadProvider(tx, v.ProviderID)
+		v, p, err := violationAndProvider(tx, id)
 		if err != nil {
 			return nil, err
 		}
@@ -271,16 +267,26 @@ func (s *Service) DismissViolation(ctx context.Context, who market.Actor, id, re
 	})
 }
 
+// violationAndProvider reads a violation and the provider it concerns, the
+// start of every decision on a violation.
+func violationAndProvider(tx *store.Tx, id string) (*market.Violation, *market.Provider, error) {
+	v, err := tx.Violation(id)
+	if err != nil {
+		return nil, nil, notFound(err, "Violation", id)
+	}
+	p, err := loadProvider(tx, v.ProviderID)
+	if err != nil {
+		return nil, nil, err
+	}
+	return v, p, nil
+}
+
 // AppealViolation records the provider's appeal, within 7 working days of the
 // penalty; the risk team is told.
 func (s *Service) AppealViolation(ctx context.Context, who market.Actor, id, statement string) (*market.Violation, error) {
 	now := s.now()
 	v, err := store.Transact(ctx, s.Store, func(tx *store.Tx) (*market.Violation, error) {
-		v, err := tx.Violation(id)
-		if err != nil {
-			return nil, notFound(err, "Violation", id)
-		}
-		p, err := loadProvider(tx, v.ProviderID)
+		v, p, err := violationAndProvider(tx, id)
 		if err != nil {
 			return nil, err
 		}
@@ -315,11 +321,7 @@ func (s *Service) DecideAppeal(ctx context.Context, who market.Actor, id, decisi
 	}
 	now := s.now()
 	v, err := store.Transact(ctx, s.Store, func(tx *store.Tx) (*market.Violation, error) {
-		v, err := tx.Violation(id)
-		if err != nil {
-			return nil, notFound(err, "Violation", id)
-		}
-		p, err := loadProvider(tx, v.ProviderID)
+		v, p, err := violationAndProvider(tx, id)
 		if err != nil {
 			return nil, err
 		}
