@@ -201,6 +201,7 @@ func checkAmount(a money.Fen) error {
 // DepositChange says what a payment or deduction did.
 type DepositChange struct {
 	BecameWhole bool      // a payment made it whole (reopen, list approved products)
+	Reopened    bool      // and that lifted the store's closure for the shortfall (R-DP5)
 	FirstHeld   bool      // the deposit was received in full for the first time (R-ON3)
 	BecameShort bool      // a deduction made it short (start the top-up clock)
 	TakenFen    money.Fen // a deduction: what came from the balance
@@ -223,8 +224,33 @@ func (p *Provider) ApplyPayment(amount money.Fen, receiptNo string) DepositChang
 		d.EverHeld = true
 		d.TopUpDueAt = time.Time{}
 		d.StoreClosed = false
+		ch.Reopened = ch.BecameWhole && p.Store.Reopen(ReasonDepositShort)
 	}
 	return ch
+}
+
+// ChannelSettlement is how a statement's deposit_topup reaches the deposit:
+// not a transfer channel of R-DP2, so no one can record a payment by it.
+const ChannelSettlement = "settlement"
+
+// SettlementTopUpDue is what a statement makes up of the deposit from what it
+// would pay out (R-DP5): the shortfall of a deposit a deduction made short,
+// for a provider that continues on the marketplace (an exiting provider's
+// deposit goes back under R-DP6; topping it up would only return it later).
+//
+// R-DP3 and the seed ("服务商的保证金需要单独缴纳，不支持从服务商的充值账号下扣除")
+// bar paying the deposit from the provider's cloud account balance: money the
+// provider prepaid to spend on cloud resources. A settlement payable is not
+// that balance: it is money the platform holds and owes the provider, on its
+// way to the provider's settlement account. Paying part of it into the
+// deposit account instead is the top-up R-DP5 asks for, made by the platform
+// in its own books rather than sent out and remitted back; the payout is what
+// remains. It is recorded exactly as a received top-up (ApplyPayment).
+func (p *Provider) SettlementTopUpDue() money.Fen {
+	if !p.topUpApplies() || p.Deposit.Status() != DepositShort {
+		return 0
+	}
+	return p.Deposit.ShortfallFen()
 }
 
 // Deduct takes amount from the deposit (R-DP4): what the balance cannot cover is

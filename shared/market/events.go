@@ -87,6 +87,9 @@ const (
 	EventPayoutFailed             EventType = "payout.failed"
 	EventConsignmentRateSet       EventType = "provider.consignment_rate_set"
 	EventFeeInvoiceRequested      EventType = "settlement.fee_invoice_requested"
+	// EventDepositSettlementTopUp: a statement paid part of what it owed the
+	// provider into its short deposit (R-DP5), beside the deposit.paid event.
+	EventDepositSettlementTopUp EventType = "deposit.settlement_topup"
 )
 
 // Event is one entry of the audit trail: a state change, who made it, when,
@@ -437,6 +440,7 @@ var eventPayloads = map[EventType][]any{
 	EventPayoutFailed:             {PayoutData{}},
 	EventConsignmentRateSet:       {ConsignmentRateSetData{}},
 	EventFeeInvoiceRequested:      {StatementInvoiceReceivedData{}},
+	EventDepositSettlementTopUp:   {DepositSettlementTopUpData{}},
 }
 
 // Payloads of the settlement events.
@@ -467,6 +471,16 @@ type (
 		AmountFen   int64  `json:"amountFen"`
 		Reference   string `json:"reference,omitempty"`
 		Reason      string `json:"reason,omitempty"`
+	}
+	DepositSettlementTopUpData struct {
+		StatementID  string        `json:"statementId"`
+		Period       string        `json:"period"`
+		EntryID      string        `json:"entryId"`
+		AmountFen    int64         `json:"amountFen"`
+		ReceiptNo    string        `json:"receiptNo"`
+		BalanceFen   int64         `json:"balanceFen"`
+		ShortfallFen int64         `json:"shortfallFen"` // still missing after it
+		Status       DepositStatus `json:"status"`
 	}
 )
 

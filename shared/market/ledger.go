@@ -31,6 +31,10 @@ const (
 	AccountDepositOwed     Account = "deposit_owed"     // deducted beyond the deposit, for recovery (R-VI11)
 	AccountPayoutsPending  Account = "payouts_pending"  // payouts issued and not yet transferred
 	AccountPayoutsReturned Account = "payouts_returned" // failed transfers, back on the next statement
+	// AccountDepositTopUps is provider money a statement moved into its short
+	// deposit instead of paying it out (R-DP5, credit); the deposit itself is
+	// kept on the deposit ledger.
+	AccountDepositTopUps Account = "deposit_topups"
 )
 
 // ProviderAccount is a per-provider account of one provider.

@@ -54,6 +54,9 @@ const (
 	// EntryOwedRecovered: a statement recovered part of what a deduction
 	// beyond the balance left owed (R-VI11); it changes only OwedFen.
 	EntryOwedRecovered EntryKind = "owed_recovered"
+	// EntrySettlementTopUp: a statement made up a short deposit from what it
+	// would have paid out (R-DP5); it raises the balance as a payment does.
+	EntrySettlementTopUp EntryKind = "settlement_topup"
 )
 
 // DepositEntry is one append-only ledger line. AmountFen is signed: what it

@@ -53,6 +53,7 @@ const (
 	LineClawback       = "refund_clawback"
 	LineDepositOwed    = "deposit_owed"
 	LinePayoutReturned = "payout_returned" // a failed transfer, back on the balance
+	LineDepositTopUp   = "deposit_topup"   // a short deposit made up from the payable (R-DP5)
 )
 
 // StatementLine is one line of a statement, linked to what caused it.
@@ -112,6 +113,7 @@ type Statement struct {
 	ClawbacksFen      money.Fen // Σ refund_clawback lines (≤ 0)
 	OwedRecoveredFen  money.Fen // the deposit_owed line (≤ 0)
 	ReturnedFen       money.Fen // Σ payout_returned lines
+	TopUpFen          money.Fen // the deposit_topup line (≤ 0)
 	ClosingFen        money.Fen
 	PayoutFen         money.Fen
 	CarriedForwardFen money.Fen
@@ -143,13 +145,15 @@ func (s *Statement) Add(l StatementLine) {
 		s.OwedRecoveredFen += l.AmountFen
 	case LinePayoutReturned:
 		s.ReturnedFen += l.AmountFen
+	case LineDepositTopUp:
+		s.TopUpFen += l.AmountFen
 	}
 	s.LineCount++
 }
 
 // linesFen is Σ of every line.
 func (s *Statement) linesFen() money.Fen {
-	return s.SalesFen + s.FeesFen + s.ClawbacksFen + s.OwedRecoveredFen + s.ReturnedFen
+	return s.SalesFen + s.FeesFen + s.ClawbacksFen + s.OwedRecoveredFen + s.ReturnedFen + s.TopUpFen
 }
 
 // Recover is the deposit_owed line (R-VI11): what the provider owes from
@@ -163,6 +167,20 @@ func (s *Statement) Recover(owed money.Fen, at time.Time) (StatementLine, bool) 
 		return StatementLine{}, false
 	}
 	return StatementLine{Type: LineDepositOwed, AmountFen: -take, At: at, Description: "保证金不足欠款抵扣 (R-VI11)"}, true
+}
+
+// TopUp is the deposit_topup line (R-DP5): what is missing from a short
+// deposit, taken from what this statement would pay out after every other
+// line (owed amounts are recovered first, Recover), never driving the balance
+// below zero: a statement with nothing to pay tops up nothing and carries
+// nothing forward for it. No line when nothing is taken.
+func (s *Statement) TopUp(shortfall money.Fen, at time.Time) (StatementLine, bool) {
+	available := s.OpeningFen + s.linesFen()
+	take := min(shortfall, max(available, 0))
+	if take <= 0 {
+		return StatementLine{}, false
+	}
+	return StatementLine{Type: LineDepositTopUp, AmountFen: -take, At: at, Description: "结算款补足保证金 (R-DP5)"}, true
 }
 
 // Close computes the closing balance, the payout (never negative) and what is
@@ -194,7 +212,8 @@ func (s *Statement) Active() bool { return s.LineCount > 0 }
 // SettlementTxn posts a closed statement (R-FE1, R-RF7, R-VI11): sales leave
 // the held money for the provider's payable and the platform's revenue;
 // clawbacks, recovered owed amounts and returned payouts move onto the
-// payable; a payout leaves it for the pending transfer.
+// payable; a deposit top-up leaves it for the deposit (R-DP5); a payout leaves
+// it for the pending transfer.
 func SettlementTxn(s *Statement) (LedgerTxn, bool, error) {
 	pa := func(kind Account) Account { return ProviderAccount(kind, s.ProviderID) }
 	return NewLedgerTxn(LedgerSettlement, s.ID, s.ProviderID, s.CreatedAt,
@@ -207,6 +226,8 @@ func SettlementTxn(s *Statement) (LedgerTxn, bool, error) {
 		Posting{pa(AccountProviderPayable), -s.OwedRecoveredFen},
 		Posting{pa(AccountPayoutsReturned), s.ReturnedFen},
 		Posting{pa(AccountProviderPayable), -s.ReturnedFen},
+		Posting{pa(AccountDepositTopUps), s.TopUpFen},
+		Posting{pa(AccountProviderPayable), -s.TopUpFen},
 		Posting{pa(AccountProviderPayable), s.PayoutFen},
 		Posting{pa(AccountPayoutsPending), -s.PayoutFen})
 }

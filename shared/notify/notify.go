@@ -46,6 +46,7 @@ var Templates = map[string]string{
 	"deposit_notice_filed":      "有服务商提交了保证金缴纳通知，请登录云市场控制台在“缴纳通知”队列核对到账并登记。",
 	"receipt_dispatched":        "您的保证金收据已寄出，快递公司与运单号请登录云市场控制台在“合同与保证金”中查看。退出云市场时请寄回收据。",
 	"fee_invoice_requested":     "有服务商申请开具平台服务费发票，请登录云市场控制台在“操作记录”中处理。",
+	"deposit_settlement_topup":  "您的保证金不足，本期结算款已先用于补足，金额、收据号与当前余额请登录云市场控制台在“合同与保证金”中查看。",
 }
 
 // LocalSignName is the SMS signature the outbox shows; production's is

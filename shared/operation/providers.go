@@ -179,7 +179,6 @@ func (s *Service) RecordDepositPayment(ctx context.Context, who market.Actor, pr
 		if err := tx.AppendEntry(e); err != nil {
 			return PaymentResult{}, err
 		}
-		reopened := change.BecameWhole && p.Store.Reopen(market.ReasonDepositShort)
 		if err := tx.SaveProvider(p); err != nil {
 			return PaymentResult{}, err
 		}
@@ -203,31 +202,8 @@ func (s *Service) RecordDepositPayment(ctx context.Context, who market.Actor, pr
 				return PaymentResult{}, err
 			}
 		}
-		if change.FirstHeld {
-			if err := s.listApproved(tx, who, p, "deposit_received"); err != nil { // R-ON3
-				return PaymentResult{}, err
-			}
-		}
-		if reopened {
-			if err := tx.SetStoreOpen(p.ID, p.StoreOpen(now)); err != nil {
-				return PaymentResult{}, err
-			}
-		}
-		// A store also blocked by a penalty reopens only when both are over:
-		// while a block is recorded, even one whose time just ran out, the
-		// lifting timer reopens it, once.
-		if reopened && p.StoreOpen(now) && p.PenaltyBlockUntil().IsZero() {
-			if _, err := tx.Record(market.Event{Type: market.EventStoreReopened, At: now, Actor: who.Account, Subject: p.ID, ProviderID: p.ID,
-				Data: market.StoreReopenedData{Reason: market.ReasonDepositShort}},
-				market.SMS(p.Contact.Phone, "store_reopened")); err != nil {
-				return PaymentResult{}, err
-			}
-		}
-		if change.FirstHeld {
-			if _, err := tx.Record(market.Event{Type: market.EventDepositHeld, At: now, Actor: who.Account, Subject: p.ID, ProviderID: p.ID,
-				Data: market.DepositHeldData{BalanceFen: int64(p.Deposit.BalanceFen)}}); err != nil {
-				return PaymentResult{}, err
-			}
+		if err := s.depositReceived(tx, who, p, change, now); err != nil {
+			return PaymentResult{}, err
 		}
 		return PaymentResult{Entry: e, Provider: p, Created: true}, nil
 	})
@@ -242,6 +218,40 @@ func (s *Service) RecordDepositPayment(ctx context.Context, who market.Actor, pr
 	}
 	s.DeliverPending(ctx)
 	return res, nil
+}
+
+// depositReceived does what money received into a deposit (ApplyPayment,
+// already saved) opens up: the first full deposit lists the approved
+// products (R-ON3); a deposit made whole reopens a store closed for the
+// shortfall (R-DP5).
+func (s *Service) depositReceived(tx *store.Tx, who market.Actor, p *market.Provider, change market.DepositChange, now time.Time) error {
+	if change.FirstHeld {
+		if err := s.listApproved(tx, who, p, "deposit_received"); err != nil { // R-ON3
+			return err
+		}
+	}
+	if change.Reopened {
+		if err := tx.SetStoreOpen(p.ID, p.StoreOpen(now)); err != nil {
+			return err
+		}
+	}
+	// A store also blocked by a penalty reopens only when both are over:
+	// while a block is recorded, even one whose time just ran out, the
+	// lifting timer reopens it, once.
+	if change.Reopened && p.StoreOpen(now) && p.PenaltyBlockUntil().IsZero() {
+		if _, err := tx.Record(market.Event{Type: market.EventStoreReopened, At: now, Actor: who.Account, Subject: p.ID, ProviderID: p.ID,
+			Data: market.StoreReopenedData{Reason: market.ReasonDepositShort}},
+			market.SMS(p.Contact.Phone, "store_reopened")); err != nil {
+			return err
+		}
+	}
+	if change.FirstHeld {
+		if _, err := tx.Record(market.Event{Type: market.EventDepositHeld, At: now, Actor: who.Account, Subject: p.ID, ProviderID: p.ID,
+			Data: market.DepositHeldData{BalanceFen: int64(p.Deposit.BalanceFen)}}); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // priorPayment answers a repeated reference: the same transfer again is the

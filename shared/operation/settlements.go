@@ -10,6 +10,7 @@ import (
 	"cloudmarket/shared/market"
 	"cloudmarket/shared/money"
 	"cloudmarket/shared/store"
+	"cloudmarket/shared/workday"
 )
 
 // SettlementRun is a period's run record (the store's, for the adapters).
@@ -184,9 +185,10 @@ func (s *Service) settleBatch(ctx context.Context, p market.Period, batch []stri
 	})
 }
 
-// closeStatement adds a provider's clawbacks, returned payouts and recovered
-// owed amount to its sale lines and, when it has any line, writes the
-// statement, its payout, the ledger transaction and the events.
+// closeStatement adds a provider's clawbacks, returned payouts, recovered
+// owed amount and deposit top-up to its sale lines and, when it has any line,
+// writes the statement, its payout, the deposit's change, the ledger
+// transaction and the events.
 func (s *Service) closeStatement(tx *store.Tx, p market.Period, ps *providerSettlement, now time.Time) (bool, error) {
 	pid, st, lines := ps.prov.ID, ps.st, ps.lines
 	clawbacks, err := tx.UnsettledClawbacks(pid, p.End)
@@ -207,9 +209,18 @@ func (s *Service) closeStatement(tx *store.Tx, p market.Period, ps *providerSett
 			return false, err
 		}
 	}
-	recovered, owed := st.Recover(ps.prov.Deposit.OwedFen, minTime(now, p.End.Add(-time.Millisecond)))
+	at := minTime(now, p.End.Add(-time.Millisecond))
+	recovered, owed := st.Recover(ps.prov.Deposit.OwedFen, at)
 	if owed {
 		if err := lines.add(recovered); err != nil {
+			return false, err
+		}
+	}
+	// What is owed is recovered first; a short deposit is then made up from
+	// what remains (R-DP5), and the payout is the rest.
+	topUp, short := st.TopUp(ps.prov.SettlementTopUpDue(), at)
+	if short {
+		if err := lines.add(topUp); err != nil {
 			return false, err
 		}
 	}
@@ -248,6 +259,11 @@ func (s *Service) closeStatement(tx *store.Tx, p market.Period, ps *providerSett
 			return false, err
 		}
 	}
+	if short {
+		if err := s.recordSettlementTopUp(tx, ps.prov, st, -topUp.AmountFen, now); err != nil {
+			return false, err
+		}
+	}
 	if err := tx.PostLedger(market.SettlementTxn(st)); err != nil {
 		return false, err
 	}
@@ -274,6 +290,48 @@ func (s *Service) recordOwedRecovered(tx *store.Tx, p *market.Provider, st *mark
 	_, err := tx.Record(market.Event{Type: market.EventDepositOwedRecovered, At: now, Actor: e.Actor, Subject: e.ID, ProviderID: p.ID,
 		Data: market.DepositOwedRecoveredData{StatementID: st.ID, RecoveredFen: int64(amount), OwedFen: int64(p.Deposit.OwedFen)}})
 	return err
+}
+
+// recordSettlementTopUp pays what a statement took for a short deposit into
+// it as a received top-up (R-DP5; why a payable may pay it, R-DP3:
+// market.Provider.SettlementTopUpDue): the same ApplyPayment as a remitted
+// one, an entry of its own kind naming the statement, deposit.paid, and, when
+// the deposit is whole again, the store reopened as a remittance reopens it
+// (depositReceived); deposit.settlement_topup says where the money came from.
+func (s *Service) recordSettlementTopUp(tx *store.Tx, p *market.Provider, st *market.Statement, amount money.Fen, now time.Time) error {
+	who := market.System("settle-providers")
+	// R-DP2: the platform gives a receipt, never an invoice, for every amount
+	// its deposit account receives; this one too is held for the provider
+	// and goes back at exit against the receipts (R-DP6), so it gets a
+	// number and is posted like any other.
+	receipt, err := tx.NextReceiptNo(now.In(workday.Shanghai).Year())
+	if err != nil {
+		return err
+	}
+	change := p.ApplyPayment(amount, receipt)
+	e := market.DepositEntry{ID: ids.New(ids.Deposit, now), ProviderID: p.ID, Kind: market.EntrySettlementTopUp, AmountFen: amount,
+		BalanceAfterFen: p.Deposit.BalanceFen, Channel: market.ChannelSettlement, Reference: st.ID, ReceiptNo: receipt,
+		Reason: "结算单 " + st.Period + " 结算款补足保证金 (R-DP5)", Actor: who.Account, At: now}
+	if err := tx.AppendEntry(e); err != nil {
+		return err
+	}
+	if err := tx.SaveProvider(p); err != nil {
+		return err
+	}
+	// The provider's own money, on its way to the settlement account on its
+	// record: nothing about the payer for finance to verify (R-DP2).
+	if _, err := tx.Record(market.Event{Type: market.EventDepositPaid, At: now, Actor: who.Account, Subject: e.ID, ProviderID: p.ID,
+		Data: market.DepositPaidData{AmountFen: int64(amount), Channel: e.Channel, Reference: e.Reference, ReceiptNo: receipt,
+			BalanceFen: int64(p.Deposit.BalanceFen), Status: p.Deposit.Status(), FromCorporateAccount: true}}); err != nil {
+		return err
+	}
+	if _, err := tx.Record(market.Event{Type: market.EventDepositSettlementTopUp, At: now, Actor: who.Account, Subject: st.ID, ProviderID: p.ID,
+		Data: market.DepositSettlementTopUpData{StatementID: st.ID, Period: st.Period, EntryID: e.ID, AmountFen: int64(amount), ReceiptNo: receipt,
+			BalanceFen: int64(p.Deposit.BalanceFen), ShortfallFen: int64(p.Deposit.ShortfallFen()), Status: p.Deposit.Status()}},
+		market.SMS(p.Contact.Phone, "deposit_settlement_topup")); err != nil {
+		return err
+	}
+	return s.depositReceived(tx, who, p, change, now)
 }
 
 func minTime(a, b time.Time) time.Time {

@@ -259,6 +259,7 @@ type statementDoc struct {
 	ClawbacksFen      int64                 `bson:"clawbacksFen"`
 	OwedRecoveredFen  int64                 `bson:"owedRecoveredFen"`
 	ReturnedFen       int64                 `bson:"returnedFen"`
+	TopUpFen          int64                 `bson:"depositTopUpFen,omitempty"`
 	ClosingFen        int64                 `bson:"closingBalanceFen"`
 	PayoutFen         int64                 `bson:"payoutFen"`
 	CarriedForwardFen int64                 `bson:"carriedForwardFen"`
@@ -270,7 +271,7 @@ type statementDoc struct {
 
 func statementToDoc(s *market.Statement) bson.D {
 	d := statementDoc{ID: s.ID, ProviderID: s.ProviderID, Period: s.Period, Mode: string(s.Mode), OpeningFen: int64(s.OpeningFen), SalesFen: int64(s.SalesFen),
-		FeesFen: int64(s.FeesFen), ClawbacksFen: int64(s.ClawbacksFen), OwedRecoveredFen: int64(s.OwedRecoveredFen), ReturnedFen: int64(s.ReturnedFen),
+		FeesFen: int64(s.FeesFen), ClawbacksFen: int64(s.ClawbacksFen), OwedRecoveredFen: int64(s.OwedRecoveredFen), ReturnedFen: int64(s.ReturnedFen), TopUpFen: int64(s.TopUpFen),
 		ClosingFen: int64(s.ClosingFen), PayoutFen: int64(s.PayoutFen), CarriedForwardFen: int64(s.CarriedForwardFen), LineCount: s.LineCount,
 		PayoutID: s.PayoutID, Invoices: []statementInvoiceDoc{}, CreatedAt: ms(s.CreatedAt)}
 	for _, inv := range s.Invoices {
@@ -283,7 +284,7 @@ func statementToDoc(s *market.Statement) bson.D {
 func (d statementDoc) statement() *market.Statement {
 	s := &market.Statement{ID: d.ID, ProviderID: d.ProviderID, Period: d.Period, Mode: market.FeeMode(d.Mode), OpeningFen: money.Fen(d.OpeningFen),
 		SalesFen: money.Fen(d.SalesFen), FeesFen: money.Fen(d.FeesFen), ClawbacksFen: money.Fen(d.ClawbacksFen), OwedRecoveredFen: money.Fen(d.OwedRecoveredFen),
-		ReturnedFen: money.Fen(d.ReturnedFen), ClosingFen: money.Fen(d.ClosingFen), PayoutFen: money.Fen(d.PayoutFen),
+		ReturnedFen: money.Fen(d.ReturnedFen), TopUpFen: money.Fen(d.TopUpFen), ClosingFen: money.Fen(d.ClosingFen), PayoutFen: money.Fen(d.PayoutFen),
 		CarriedForwardFen: money.Fen(d.CarriedForwardFen), LineCount: d.LineCount, PayoutID: d.PayoutID, CreatedAt: d.CreatedAt.UTC()}
 	for _, inv := range d.Invoices {
 		s.Invoices = append(s.Invoices, market.StatementInvoice{Issuer: inv.Issuer, Recipient: inv.Recipient, Subject: inv.Subject,
