@@ -30,11 +30,13 @@ type world struct {
 
 // TestSettlementProperties drives random sequences of orders, payments,
 // refunds (platform and provider paid, before and after settlement),
-// deductions beyond the deposit, settlements and payouts, and checks after
-// every step: every ledger transaction balances; buyer payments = refunds +
-// platform fees + provider payables; the ledger agrees with the orders and
-// refunds; no order is settled twice; every statement adds up and opens at
-// the last one's carried-forward balance (R-FE1, R-RF7, R-VI11, R-DP4).
+// deductions beyond the deposit, settlements (making up short deposits) and
+// payouts, and checks after every step: every ledger transaction balances;
+// buyer payments = refunds + platform fees + provider payables; the ledger
+// agrees with the orders and refunds; no order is settled twice; every
+// statement adds up and opens at the last one's carried-forward balance; a
+// deposit is the sum of its entries, and what statements moved into it is
+// what the ledger moved off the payable (R-FE1, R-RF7, R-VI11, R-DP4, R-DP5).
 func TestSettlementProperties(t *testing.T) {
 	t.Parallel()
 	runs, seen := 0, map[string]int{}
@@ -59,7 +61,7 @@ func TestSettlementProperties(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The runs must reach every kind of step, or they prove little.
-	for _, kind := range []string{"order", "days", "refund:platform", "refund:provider", "ruling", "deduct", "settle", "payout:paid", "payout:failed"} {
+	for _, kind := range []string{"order", "days", "refund:platform", "refund:provider", "ruling", "deduct", "settle", "settle:topup", "payout:paid", "payout:failed"} {
 		if seen[kind] == 0 {
 			t.Errorf("%d runs never did %s: %v", runs, kind, seen)
 		}
@@ -156,8 +158,9 @@ func (w *world) step() {
 		_, err := f.svc.DeductDeposit(f.ctx, risk, p.ID, operation.Deduction{AmountFen: money.Fen(1 + w.rnd.Int64N(700_000)), Reason: "违规扣款"})
 		w.must(err)
 		w.steps = append(w.steps, "deduct")
-	case n == 8: // finance settles every period that ended, in order
+	case n == 8: // finance settles every period that ended, in order; a short deposit is made up first (R-DP5)
 		for w.next <= market.PeriodBefore(f.clock.Now()).Name {
+			before := w.topUps()
 			run, err := f.svc.SettlePeriod(f.ctx, finance, w.next)
 			w.must(err)
 			if w.rnd.IntN(2) == 0 { // and again: nothing changes
@@ -170,6 +173,9 @@ func (w *world) step() {
 			p, _ := market.ParsePeriod(w.next)
 			w.next = p.End.Format("2006-01")
 			w.steps = append(w.steps, "settle")
+			if w.topUps() > before {
+				w.steps = append(w.steps, "settle:topup")
+			}
 		}
 	default: // finance records a pending transfer: paid or failed
 		rows, err := f.svc.Payouts(f.ctx, finance, operation.PayoutQuery{Status: market.PayoutPending, Limit: 10})
@@ -185,6 +191,21 @@ func (w *world) step() {
 		w.must(err)
 		w.steps = append(w.steps, "payout:"+res.Status)
 	}
+}
+
+// topUps counts the deposit entries statements made (settlement_topup).
+func (w *world) topUps() int {
+	n := 0
+	for _, p := range w.provs {
+		entries, err := w.f.st.DepositEntries(w.f.ctx, p.ID)
+		w.must(err)
+		for _, e := range entries {
+			if e.Kind == market.EntrySettlementTopUp {
+				n++
+			}
+		}
+	}
+	return n
 }
 
 func (w *world) owner(o *market.Order) string {
@@ -233,7 +254,7 @@ func (w *world) check() error {
 	for a, v := range b {
 		switch a.Kind() {
 		case market.AccountBuyerFundsHeld, market.AccountProviderPayable, market.AccountClawbacksDue, market.AccountDepositOwed,
-			market.AccountPayoutsPending, market.AccountPayoutsReturned, market.AccountPayouts, market.AccountDeductions:
+			market.AccountPayoutsPending, market.AccountPayoutsReturned, market.AccountPayouts, market.AccountDeductions, market.AccountDepositTopUps:
 			providerSide += v
 		}
 	}
@@ -313,6 +334,30 @@ func (w *world) check() error {
 		}
 		if owed := f.provider(p.ID).Deposit.OwedFen; b[market.ProviderAccount(market.AccountDepositOwed, p.ID)] != owed {
 			return fmt.Errorf("%s: ledger owed %d, deposit owed %d", p.ID, b[market.ProviderAccount(market.AccountDepositOwed, p.ID)], owed)
+		}
+		// The deposit is the sum of its entries; what statements moved into
+		// it is what the ledger moved off the payable (R-DP5), and only a
+		// short deposit of a continuing provider was made up.
+		entries, err := f.st.DepositEntries(f.ctx, p.ID)
+		if err != nil {
+			return err
+		}
+		var balance, owed, toppedUp money.Fen
+		for _, e := range entries {
+			balance, owed = balance+e.AmountFen, owed+e.OwedFen
+			if e.Kind == market.EntrySettlementTopUp {
+				toppedUp += e.AmountFen
+			}
+		}
+		d := f.provider(p.ID).Deposit
+		if d.BalanceFen != balance || d.OwedFen != owed {
+			return fmt.Errorf("%s: deposit %d owed %d, entries sum to %d owed %d", p.ID, d.BalanceFen, d.OwedFen, balance, owed)
+		}
+		if d.BalanceFen > d.RequiredFen { // nothing here pays in more than required: a top-up stops at the shortfall
+			return fmt.Errorf("%s: deposit %d above the required %d", p.ID, d.BalanceFen, d.RequiredFen)
+		}
+		if got := -b[market.ProviderAccount(market.AccountDepositTopUps, p.ID)]; got != toppedUp {
+			return fmt.Errorf("%s: ledger topped up %d, deposit entries %d", p.ID, got, toppedUp)
 		}
 	}
 	for id, period := range settledIn {

@@ -189,6 +189,7 @@ func TestSettlement_OwedRecoveredAndFailedPayout_R_VI11(t *testing.T) {
 	if got := f.provider(prov.ID).Deposit.OwedFen; got != 20_000 {
 		t.Fatalf("owed %d", got)
 	}
+	f.pay(prov.ID, int64(prov.Deposit.RequiredFen), "TOPUP-1") // whole again (R-DP5): what is owed stays owed
 	f.paidOrder(prod.ID, "4200000000202610080001")
 	f.complete("2026-10-13 10:00")
 	f.setClock("2026-11-01 00:10")
@@ -212,9 +213,10 @@ func TestSettlement_OwedRecoveredAndFailedPayout_R_VI11(t *testing.T) {
 	wantCode(t, err, "MissingParameter")
 	_, err = f.svc.RecordPayoutResult(f.ctx, finance, oct.PayoutID, operation.PayoutResult{Status: "failed", Reason: "账号已销户"})
 	ok(t, err)
-	// More owed than November's balance covers: what remains stays owed.
+	// More owed than November's balance covers: what remains stays owed, and
+	// nothing is left to make up the deposit the deduction emptied (R-DP5).
 	f.setClock("2026-11-03 10:00")
-	f.deduct(prov.ID, 50_000, "违规扣款")
+	f.deduct(prov.ID, int64(prov.Deposit.RequiredFen)+50_000, "违规扣款")
 	f.setClock("2026-12-01 00:10")
 	f.settle("2026-11")
 	nov, lines := f.statement(prov.ID, "2026-11")
