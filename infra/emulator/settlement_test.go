@@ -151,3 +151,78 @@ func settlementKeyed(e *env, covered map[string]bool, pid, finance string) {
 	keyed(e, covered, "/v1/providers/"+pid+"/statements/"+period+"/fee-invoice-request", e.token("100001", market.RoleProvider), nil, 200)
 	keyed(e, covered, "/v1/providers/"+cid+"/consignment-rate", finance, map[string]int{"consignmentRateBps": 1500}, 200)
 }
+
+// A deposit short by 3,000.00 after a deduction, its store closed past the
+// top-up deadline: October's statement makes it whole before the payout
+// (deposit_topup −300,000, payout 200,000), the deposit shows the top-up as
+// a settlement_topup entry with a receipt, the store reopens, and settling
+// October again changes nothing (R-DP5, R-DP2).
+func TestJourney_SettlementTopsUpShortDeposit_R_DP5(t *testing.T) {
+	e := start(t, true, "")
+	setClock(e, "2026-10-08T09:30:00+08:00")
+	buyer, fin := e.token("300001", market.RoleBuyer), e.token("800001", market.RoleFinance)
+	risk := e.token("700001", market.RoleRisk)
+	pid, prov := refundShop(e, "100001", creditCode, "software")
+	prd := listedProduct(e, prov, "software", false, "month", 30, 555556, nil) // fee 55,556: net 500,000
+	id := paidOrder(e, buyer, prd, "in_service")["id"].(string)
+	ded := deposit(e.must(e.call("POST", "/v1/providers/"+pid+"/deposit/deductions", risk, map[string]any{"amountFen": 300000, "reason": "违规扣款"}), 201))
+	if ded["status"] != "short" || fen(ded["shortfallFen"]) != 300000 || ded["topUpDueAt"] != "2026-10-16T23:59:59.999+08:00" {
+		t.Fatalf("after the deduction: %v", ded)
+	}
+	setClock(e, "2026-10-13T10:00:00+08:00")
+	fire(e)
+	waitOrder(e, id, buyer, "completed")
+	setClock(e, "2026-10-17T00:00:30+08:00")
+	fire(e)
+	if storeStatus(e, pid, prov) != "closed" {
+		t.Fatal("the store is open past the top-up deadline")
+	}
+
+	setClock(e, "2026-11-01T00:10:00+08:00")
+	run := e.must(e.call("POST", "/v1/settlements", fin, map[string]string{"period": "2026-10"}), 200).Body
+	if fen(run["providers"]) != 1 || fen(run["payoutFen"]) != 200000 {
+		t.Fatalf("run: %v", run)
+	}
+	path := "/v1/providers/" + pid + "/statements/2026-10"
+	oct := e.must(e.call("GET", path, prov, nil), 200)
+	lines := oct.Body["lines"].([]any)
+	top := lines[len(lines)-1].(map[string]any)
+	if len(lines) != 3 || top["type"] != "deposit_topup" || fen(top["amountFen"]) != -300000 ||
+		fen(oct.Body["closingBalanceFen"]) != 200000 || fen(oct.Body["payoutFen"]) != 200000 || fen(oct.Body["carriedForwardFen"]) != 0 {
+		t.Fatalf("statement: %s", oct.Raw)
+	}
+	r := e.call("GET", path+"?format=csv", fin, nil)
+	rows, err := csv.NewReader(strings.NewReader(strings.TrimPrefix(r.Raw, "\ufeff"))).ReadAll()
+	if err != nil || len(rows) != 4 || rows[3][0] != "deposit_topup" || rows[3][5] != "-300000" || rows[3][6] != "-3000.00" {
+		t.Fatalf("CSV: %v %v", rows, err)
+	}
+
+	dep := e.must(e.call("GET", "/v1/providers/"+pid+"/deposit", prov, nil), 200)
+	entries := dep.Body["entries"].([]any)
+	last := entries[len(entries)-1].(map[string]any)
+	if dep.Body["status"] != "held" || fen(dep.Body["balanceFen"]) != 500000 || fen(dep.Body["shortfallFen"]) != 0 || dep.Body["topUpDueAt"] != nil {
+		t.Fatalf("deposit: %s", dep.Raw)
+	}
+	if last["kind"] != "settlement_topup" || fen(last["amountFen"]) != 300000 || fen(last["balanceAfterFen"]) != 500000 ||
+		last["reference"] != "stm_"+pid+"_2026-10" || last["channel"] != "settlement" || last["receiptNo"] == nil {
+		t.Fatalf("the top-up entry: %v", last)
+	}
+	if storeStatus(e, pid, prov) != "open" {
+		t.Fatal("the store closed for the shortfall did not reopen")
+	}
+	if countEvents(e, market.EventDepositSettlementTopUp) != 1 || countEvents(e, market.EventStoreReopened) != 1 {
+		t.Fatalf("events: %d top-up, %d reopened", countEvents(e, market.EventDepositSettlementTopUp), countEvents(e, market.EventStoreReopened))
+	}
+	if n := countOutbox(e, func(m map[string]any) bool { return m["template"] == "deposit_settlement_topup" }); n != 1 {
+		t.Fatalf("%d deposit_settlement_topup messages", n)
+	}
+
+	// Again: the same statement and deposit.
+	e.must(e.call("POST", "/v1/settlements", fin, map[string]string{"period": "2026-10"}), 200)
+	if same := e.must(e.call("GET", path, prov, nil), 200); same.Raw != oct.Raw {
+		t.Fatalf("the statement changed:\n%s\n%s", oct.Raw, same.Raw)
+	}
+	if again := e.must(e.call("GET", "/v1/providers/"+pid+"/deposit", prov, nil), 200); again.Raw != dep.Raw {
+		t.Fatalf("the deposit changed:\n%s\n%s", dep.Raw, again.Raw)
+	}
+}
