@@ -120,6 +120,9 @@ func (c *Collection) Insert(doc bsonkit.Doc) (*Result, error) {
 		}
 	}
 
+	// keep the stored copy small (patched, see PATCHES.md)
+	bsonkit.Compact(doc)
+
 	// add document to all indexes
 	for name, index := range c.Indexes {
 		ok, err := index.Add(doc)
@@ -176,6 +179,9 @@ func (c *Collection) Replace(query, repl, sort bsonkit.Doc) (*Result, error) {
 	} else if replID != bsonkit.Get(list[0], "_id") {
 		return nil, fmt.Errorf("document _id is immutable")
 	}
+
+	// keep the stored copy small (patched, see PATCHES.md)
+	bsonkit.Compact(repl)
 
 	// update indexes
 	for name, index := range c.Indexes {
@@ -267,6 +273,9 @@ func (c *Collection) Update(query, update, sort bsonkit.Doc, skip, limit int, ar
 			return nil, fmt.Errorf("document _id is immutable")
 		}
 	}
+
+	// keep the stored copies small (patched, see PATCHES.md)
+	bsonkit.CompactList(newList)
 
 	// remove old docs from indexes
 	for _, doc := range list {
@@ -378,6 +387,9 @@ func (c *Collection) Upsert(query, repl, update bsonkit.Doc, arrayFilters bsonki
 			return nil, err
 		}
 	}
+
+	// keep the stored copy small (patched, see PATCHES.md)
+	bsonkit.Compact(doc)
 
 	// add document to indexes
 	for name, index := range c.Indexes {
