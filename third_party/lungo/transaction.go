@@ -86,6 +86,47 @@ type Transaction struct {
 	catalog *Catalog
 	dirty   bool
 	mutex   sync.RWMutex
+
+	// owned are the collections this transaction copied, which only it can
+	// see until it commits (patched, see writable).
+	owned map[*mongokit.Collection]bool
+}
+
+// writable returns the transaction's own copy of a namespace of clone,
+// creating the namespace if missing: copied on the transaction's first write
+// to it, changed in place by the later ones, which undo their changes if
+// they fail (mongokit/undo.go). Patched into this copy of lungo (see
+// PATCHES.md): upstream copied the namespace and the change log before every
+// write.
+func (t *Transaction) writable(clone *Catalog, handle Handle) *mongokit.Collection {
+	namespace := clone.Namespaces[handle]
+	if namespace == nil {
+		namespace = mongokit.NewCollection(handle != Oplog)
+	} else if !t.owned[namespace] {
+		namespace = namespace.Clone()
+	}
+	if t.owned == nil {
+		t.owned = map[*mongokit.Collection]bool{}
+	}
+	t.owned[namespace] = true
+	clone.Namespaces[handle] = namespace
+	return namespace
+}
+
+// attempt runs one write on the transaction's copies of a namespace and the
+// change log, undoing its changes to both when it fails.
+func attempt[R any](namespace, oplog *mongokit.Collection, write func() (R, error)) (R, error) {
+	namespace.BeginUndo()
+	oplog.BeginUndo()
+	res, err := write()
+	if err != nil {
+		namespace.Undo()
+		oplog.Undo()
+	} else {
+		namespace.EndUndo()
+		oplog.EndUndo()
+	}
+	return res, err
 }
 
 // NewTransaction creates and returns a new transaction.
@@ -291,15 +332,15 @@ func (t *Transaction) Insert(handle Handle, list bsonkit.List, ordered bool) (*R
 
 	// insert documents
 	for _, doc := range list {
-		// clone namespace and oplog for every insert as the collections may
-		// be left in an undefined state after skipping errors
-
-		// clone namespace and oplog
-		namespace := clone.Namespaces[handle].Clone()
-		oplog := clone.Namespaces[Oplog].Clone()
+		// the transaction's copies of the namespace and oplog; a failed
+		// insert undoes its changes to them (patched, see writable)
+		namespace := t.writable(clone, handle)
+		oplog := t.writable(clone, Oplog)
 
 		// perform insert
-		res, err := t.insert(handle, oplog, namespace, doc)
+		res, err := attempt(namespace, oplog, func() (*Result, error) {
+			return t.insert(handle, oplog, namespace, doc)
+		})
 		if err != nil {
 			// set error
 			if result.Error == nil {
@@ -313,10 +354,6 @@ func (t *Transaction) Insert(handle Handle, list bsonkit.List, ordered bool) (*R
 				continue
 			}
 		}
-
-		// replace namespace and oplog
-		clone.Namespaces[handle] = namespace
-		clone.Namespaces[Oplog] = oplog
 
 		// merge result
 		result.Modified = append(result.Modified, res.Modified...)
@@ -380,22 +417,15 @@ func (t *Transaction) Replace(handle Handle, query, sort, repl bsonkit.Doc, upse
 	// clone catalog
 	clone := t.catalog.Clone()
 
-	// create or clone namespace
-	var namespace *mongokit.Collection
-	if clone.Namespaces[handle] == nil {
-		namespace = mongokit.NewCollection(true)
-		clone.Namespaces[handle] = namespace
-	} else {
-		namespace = clone.Namespaces[handle].Clone()
-		clone.Namespaces[handle] = namespace
-	}
-
-	// clone oplog
-	oplog := clone.Namespaces[Oplog].Clone()
-	clone.Namespaces[Oplog] = oplog
+	// the transaction's copies of the namespace (created if missing) and
+	// oplog (patched, see writable)
+	namespace := t.writable(clone, handle)
+	oplog := t.writable(clone, Oplog)
 
 	// perform replace
-	res, err := t.replace(handle, oplog, namespace, query, repl, sort, upsert)
+	res, err := attempt(namespace, oplog, func() (*Result, error) {
+		return t.replace(handle, oplog, namespace, query, repl, sort, upsert)
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -478,22 +508,15 @@ func (t *Transaction) Update(handle Handle, query, sort, update bsonkit.Doc, ski
 	// clone catalog
 	clone := t.catalog.Clone()
 
-	// create or clone namespace
-	var namespace *mongokit.Collection
-	if clone.Namespaces[handle] == nil {
-		namespace = mongokit.NewCollection(true)
-		clone.Namespaces[handle] = namespace
-	} else {
-		namespace = clone.Namespaces[handle].Clone()
-		clone.Namespaces[handle] = namespace
-	}
-
-	// clone oplog
-	oplog := clone.Namespaces[Oplog].Clone()
-	clone.Namespaces[Oplog] = oplog
+	// the transaction's copies of the namespace (created if missing) and
+	// oplog (patched, see writable)
+	namespace := t.writable(clone, handle)
+	oplog := t.writable(clone, Oplog)
 
 	// perform update
-	res, err := t.update(handle, oplog, namespace, query, update, sort, upsert, skip, limit, arrayFilters)
+	res, err := attempt(namespace, oplog, func() (*Result, error) {
+		return t.update(handle, oplog, namespace, query, update, sort, upsert, skip, limit, arrayFilters)
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -574,16 +597,15 @@ func (t *Transaction) Delete(handle Handle, query, sort bsonkit.Doc, skip, limit
 	// clone catalog
 	clone := t.catalog.Clone()
 
-	// clone namespace
-	namespace := clone.Namespaces[handle].Clone()
-	clone.Namespaces[handle] = namespace
-
-	// clone oplog
-	oplog := clone.Namespaces[Oplog].Clone()
-	clone.Namespaces[Oplog] = oplog
+	// the transaction's copies of the namespace and oplog (patched, see
+	// writable)
+	namespace := t.writable(clone, handle)
+	oplog := t.writable(clone, Oplog)
 
 	// perform delete
-	res, err := t.delete(handle, oplog, namespace, query, sort, skip, limit)
+	res, err := attempt(namespace, oplog, func() (*Result, error) {
+		return t.delete(handle, oplog, namespace, query, sort, skip, limit)
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -1124,9 +1146,10 @@ func (t *Transaction) Clean(minSize, maxSize int, minAge, maxAge time.Duration) 
 		dropped++
 	}
 
-	// remove the prefix in one pass
-	for i := 0; i < dropped; i++ {
-		oplog.Documents.Remove(oplog.Documents.List[0])
+	// remove the prefix in one pass (patched, see PATCHES.md: upstream
+	// removed one entry at a time, moving every later one each time)
+	if dropped > 0 {
+		oplog.Documents.RemovePrefix(dropped)
 	}
 
 	// set flag

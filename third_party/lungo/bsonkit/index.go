@@ -231,3 +231,38 @@ func (i *Index) hasKey(keys []interface{}) bool {
 
 	return found
 }
+
+// Prefix calls fn with every document indexed under a key whose leading
+// values equal prefix, in index order, until fn returns false; a document
+// indexed under several keys (arrays) may be passed more than once. It
+// reports false, calling nothing, when the index cannot be scanned that way:
+// a longer prefix than the index has, or a descending column after the
+// prefix (the scan starts below every key with nil, which is only the
+// lowest value in ascending order).
+//
+// Patched into this copy of lungo (see PATCHES.md): the query planner of
+// mongokit.Collection reads candidates through it.
+func (i *Index) Prefix(prefix []interface{}, fn func(Doc) bool) bool {
+	if len(prefix) == 0 || len(prefix) > len(i.columns) {
+		return false
+	}
+	for _, col := range i.columns[len(prefix):] {
+		if col.Reverse {
+			return false
+		}
+	}
+
+	// nil sorts first (class Null) and so does a nil document on ties
+	probe := indexEntry{keys: make([]interface{}, len(i.columns))}
+	copy(probe.keys, prefix)
+	i.btree.Ascend(probe, func(e indexEntry) bool {
+		for j := range prefix {
+			if Compare(e.keys[j], prefix[j]) != 0 {
+				return false
+			}
+		}
+		return fn(e.doc)
+	})
+
+	return true
+}

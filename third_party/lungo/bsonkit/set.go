@@ -100,3 +100,27 @@ func (s *Set) Clone() *Set {
 
 	return clone
 }
+
+// InsertAt puts a document back at a position of the list (the inverse of
+// Remove). Patched into this copy of lungo (see PATCHES.md).
+func (s *Set) InsertAt(i int, doc Doc) {
+	s.List = append(s.List, nil)
+	copy(s.List[i+1:], s.List[i:])
+	s.List[i] = doc
+	for ; i < len(s.List); i++ {
+		s.Index[s.List[i]] = i
+	}
+}
+
+// RemovePrefix removes the first n documents in one pass. Patched into this
+// copy of lungo (see PATCHES.md): trimming the change log removed its oldest
+// entries one Remove at a time, each moving every later entry.
+func (s *Set) RemovePrefix(n int) {
+	for _, doc := range s.List[:n] {
+		delete(s.Index, doc)
+	}
+	s.List = append(List(nil), s.List[n:]...)
+	for i, doc := range s.List {
+		s.Index[doc] = i
+	}
+}

@@ -46,6 +46,10 @@ type Result struct {
 type Collection struct {
 	Documents *bsonkit.Set
 	Indexes   map[string]*Index
+
+	// undo records how to revert the changes of the current write (patched,
+	// see undo.go); nil when nothing records.
+	undo []func()
 }
 
 // NewCollection will create and return a new collection.
@@ -75,8 +79,8 @@ func NewCollection(idIndex bool) *Collection {
 
 // Find will look up the documents that match the specified query.
 func (c *Collection) Find(query, sort bsonkit.Doc, skip, limit int) (*Result, error) {
-	// get documents
-	list := c.Documents.List
+	// get documents (patched: the planner narrows them, see plan.go)
+	list := c.candidates(query)
 
 	// sort documents
 	var err error
@@ -125,7 +129,7 @@ func (c *Collection) Insert(doc bsonkit.Doc) (*Result, error) {
 
 	// add document to all indexes
 	for name, index := range c.Indexes {
-		ok, err := index.Add(doc)
+		ok, err := c.indexAdd(index, doc)
 		if err != nil {
 			return nil, err
 		} else if !ok {
@@ -134,7 +138,7 @@ func (c *Collection) Insert(doc bsonkit.Doc) (*Result, error) {
 	}
 
 	// add document
-	if !c.Documents.Add(doc) {
+	if !c.setAdd(doc) {
 		return nil, fmt.Errorf("unable to add document to collection")
 	}
 
@@ -146,8 +150,8 @@ func (c *Collection) Insert(doc bsonkit.Doc) (*Result, error) {
 // Replace will look up the first document that matches the query and if found
 // replace it with the specified document.
 func (c *Collection) Replace(query, repl, sort bsonkit.Doc) (*Result, error) {
-	// get documents
-	list := c.Documents.List
+	// get documents (patched: the planner narrows them, see plan.go)
+	list := c.candidates(query)
 
 	// sort documents
 	var err error
@@ -186,7 +190,7 @@ func (c *Collection) Replace(query, repl, sort bsonkit.Doc) (*Result, error) {
 	// update indexes
 	for name, index := range c.Indexes {
 		// remove old document
-		ok, err := index.Remove(list[0])
+		ok, err := c.indexRemove(index, list[0])
 		if err != nil {
 			return nil, err
 		} else if !ok {
@@ -194,7 +198,7 @@ func (c *Collection) Replace(query, repl, sort bsonkit.Doc) (*Result, error) {
 		}
 
 		// add replacement
-		ok, err = index.Add(repl)
+		ok, err = c.indexAdd(index, repl)
 		if err != nil {
 			return nil, err
 		} else if !ok {
@@ -203,7 +207,7 @@ func (c *Collection) Replace(query, repl, sort bsonkit.Doc) (*Result, error) {
 	}
 
 	// replace document
-	if !c.Documents.Replace(list[0], repl) {
+	if !c.setReplace(list[0], repl) {
 		return nil, fmt.Errorf("unable to replace document in collection")
 	}
 
@@ -223,8 +227,8 @@ func (c *Collection) Replace(query, repl, sort bsonkit.Doc) (*Result, error) {
 // Update will look up all documents that match the specified query and update
 // them according to the update document.
 func (c *Collection) Update(query, update, sort bsonkit.Doc, skip, limit int, arrayFilters bsonkit.List) (*Result, error) {
-	// get documents
-	list := c.Documents.List
+	// get documents (patched: the planner narrows them, see plan.go)
+	list := c.candidates(query)
 
 	// sort documents
 	var err error
@@ -280,7 +284,7 @@ func (c *Collection) Update(query, update, sort bsonkit.Doc, skip, limit int, ar
 	// remove old docs from indexes
 	for _, doc := range list {
 		for name, index := range c.Indexes {
-			ok, err := index.Remove(doc)
+			ok, err := c.indexRemove(index, doc)
 			if err != nil {
 				return nil, err
 			} else if !ok {
@@ -292,7 +296,7 @@ func (c *Collection) Update(query, update, sort bsonkit.Doc, skip, limit int, ar
 	// add new docs to indexes
 	for _, doc := range newList {
 		for name, index := range c.Indexes {
-			ok, err := index.Add(doc)
+			ok, err := c.indexAdd(index, doc)
 			if err != nil {
 				return nil, err
 			} else if !ok {
@@ -303,7 +307,7 @@ func (c *Collection) Update(query, update, sort bsonkit.Doc, skip, limit int, ar
 
 	// replace documents
 	for i, doc := range newList {
-		if !c.Documents.Replace(list[i], doc) {
+		if !c.setReplace(list[i], doc) {
 			return nil, fmt.Errorf("unable to replace document in collection")
 		}
 	}
@@ -393,7 +397,7 @@ func (c *Collection) Upsert(query, repl, update bsonkit.Doc, arrayFilters bsonki
 
 	// add document to indexes
 	for name, index := range c.Indexes {
-		ok, err := index.Add(doc)
+		ok, err := c.indexAdd(index, doc)
 		if err != nil {
 			return nil, err
 		} else if !ok {
@@ -402,7 +406,7 @@ func (c *Collection) Upsert(query, repl, update bsonkit.Doc, arrayFilters bsonki
 	}
 
 	// add document
-	if !c.Documents.Add(doc) {
+	if !c.setAdd(doc) {
 		return nil, fmt.Errorf("unable to add document to collection")
 	}
 
@@ -413,8 +417,8 @@ func (c *Collection) Upsert(query, repl, update bsonkit.Doc, arrayFilters bsonki
 
 // Delete will remove all documents that match the specified query.
 func (c *Collection) Delete(query, sort bsonkit.Doc, skip, limit int) (*Result, error) {
-	// get documents
-	list := c.Documents.List
+	// get documents (patched: the planner narrows them, see plan.go)
+	list := c.candidates(query)
 
 	// sort documents
 	var err error
@@ -446,7 +450,7 @@ func (c *Collection) Delete(query, sort bsonkit.Doc, skip, limit int) (*Result, 
 	// update indexes
 	for _, doc := range list {
 		for name, index := range c.Indexes {
-			ok, err := index.Remove(doc)
+			ok, err := c.indexRemove(index, doc)
 			if err != nil {
 				return nil, err
 			} else if !ok {
@@ -457,7 +461,7 @@ func (c *Collection) Delete(query, sort bsonkit.Doc, skip, limit int) (*Result, 
 
 	// remove documents
 	for _, doc := range list {
-		if !c.Documents.Remove(doc) {
+		if !c.setRemove(doc) {
 			return nil, fmt.Errorf("unable to remove document from collection")
 		}
 	}
