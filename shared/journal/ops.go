@@ -287,6 +287,7 @@ func (c *collState) decode(ns string) (bsonkit.List, error) {
 				return fmt.Errorf("journal: document in %s: %w", ns, err)
 			}
 			list[i], raws[i] = &d, nil
+			bsonkit.Compact(list[i])
 		}
 		return nil
 	})

@@ -1,0 +1,288 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"testing"
+
+	"github.com/256dpi/lungo"
+	"github.com/256dpi/lungo/bsonkit"
+	"github.com/256dpi/lungo/mongokit"
+	"go.mongodb.org/mongo-driver/bson"
+	"go.mongodb.org/mongo-driver/mongo"
+	"go.mongodb.org/mongo-driver/mongo/options"
+)
+
+// The embedded engine's query planner (third_party/lungo/PATCHES.md) must
+// give exactly the results of a full scan: the same documents in the same
+// order, for finds, updates and deletes, with any mix of indexes (compound,
+// descending, on arrays, partial) and of conditions the planner takes
+// (plain values, $eq, $in) and leaves to matching ($gt, $or, $exists, null,
+// arrays, mixed number types).
+func TestEnginePlannerMatchesFullScan(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 13))
+	pick := func(vs ...interface{}) interface{} { return vs[rng.IntN(len(vs))] }
+	value := func() interface{} {
+		return pick("a", "b", "c", int32(1), int64(1), 1.0, int64(2), nil, bson.A{"a", "b"}, bson.A{int64(2)}, bson.A{}, bson.D{{Key: "x", Value: "a"}}, true, false)
+	}
+	doc := func(i int) bson.D {
+		d := bson.D{{Key: "_id", Value: fmt.Sprintf("d%04d", i)}}
+		for _, f := range []string{"s", "t", "n"} {
+			if rng.IntN(8) > 0 {
+				d = append(d, bson.E{Key: f, Value: value()})
+			}
+		}
+		if rng.IntN(2) == 0 {
+			d = append(d, bson.E{Key: "sub", Value: bson.D{{Key: "k", Value: pick("a", "b", int64(1), nil)}}})
+		}
+		return d
+	}
+	indexes := []mongokit.IndexConfig{
+		{Key: bsonkit.MustConvert(bson.D{{Key: "s", Value: 1}})},
+		{Key: bsonkit.MustConvert(bson.D{{Key: "s", Value: 1}, {Key: "t", Value: 1}, {Key: "_id", Value: 1}})},
+		{Key: bsonkit.MustConvert(bson.D{{Key: "t", Value: -1}, {Key: "n", Value: 1}})},
+		{Key: bsonkit.MustConvert(bson.D{{Key: "n", Value: 1}, {Key: "s", Value: -1}})},
+		{Key: bsonkit.MustConvert(bson.D{{Key: "sub.k", Value: 1}})},
+		{Key: bsonkit.MustConvert(bson.D{{Key: "t", Value: 1}}), Partial: bsonkit.MustConvert(bson.D{{Key: "s", Value: "a"}})},
+	}
+	cond := func() interface{} {
+		switch rng.IntN(7) {
+		case 0:
+			return bson.D{{Key: "$eq", Value: value()}}
+		case 1:
+			return bson.D{{Key: "$in", Value: bson.A{value(), value()}}}
+		case 2:
+			return bson.D{{Key: "$gt", Value: pick(int64(0), "a")}}
+		case 3:
+			return bson.D{{Key: "$exists", Value: rng.IntN(2) == 0}}
+		case 4:
+			return bson.D{{Key: "$in", Value: bson.A{value()}}, {Key: "$ne", Value: value()}}
+		default:
+			return value()
+		}
+	}
+	query := func() bsonkit.Doc {
+		q := bson.D{}
+		for _, f := range []string{"s", "t", "n", "sub.k", "_id"} {
+			if rng.IntN(3) == 0 {
+				if f == "_id" {
+					q = append(q, bson.E{Key: f, Value: pick(bson.D{{Key: "$in", Value: bson.A{"d0001", "d0100", "d0199"}}}, "d0042")})
+					continue
+				}
+				q = append(q, bson.E{Key: f, Value: cond()})
+			}
+		}
+		if rng.IntN(5) == 0 {
+			q = append(q, bson.E{Key: "$or", Value: bson.A{bson.D{{Key: "s", Value: "a"}}, bson.D{{Key: "n", Value: int64(1)}}}})
+		}
+		return bsonkit.MustConvert(q)
+	}
+	ids := func(list bsonkit.List) []interface{} {
+		out := make([]interface{}, len(list))
+		for i, d := range list {
+			out[i] = bsonkit.Get(d, "_id")
+		}
+		return out
+	}
+
+	for round := range 20 {
+		var planned, scanned *mongokit.Collection
+		for _, c := range []**mongokit.Collection{&planned, &scanned} {
+			*c = mongokit.NewCollection(true)
+			for _, ix := range indexes {
+				if _, err := (*c).CreateIndex("", ix); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		for i := range 200 {
+			d := doc(i)
+			for _, c := range []*mongokit.Collection{planned, scanned} {
+				if _, err := c.Insert(bsonkit.MustConvert(d)); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		run := func(c *mongokit.Collection, scan bool, op func(*mongokit.Collection) (*mongokit.Result, error)) (*mongokit.Result, error) {
+			mongokit.PlannerDisabled = scan
+			defer func() { mongokit.PlannerDisabled = false }()
+			return op(c)
+		}
+		for step := range 150 {
+			q := query()
+			var sort bsonkit.Doc
+			if rng.IntN(3) == 0 {
+				sort = bsonkit.MustConvert(bson.D{{Key: "n", Value: -1}})
+			}
+			skip, limit := rng.IntN(3), rng.IntN(4)
+			var op func(*mongokit.Collection) (*mongokit.Result, error)
+			switch rng.IntN(10) {
+			case 0:
+				op = func(c *mongokit.Collection) (*mongokit.Result, error) { return c.Delete(q, sort, skip, limit) }
+			case 1, 2:
+				upd := bsonkit.MustConvert(bson.D{{Key: "$set", Value: bson.D{{Key: "s", Value: value()}, {Key: "n", Value: value()}}}})
+				op = func(c *mongokit.Collection) (*mongokit.Result, error) {
+					return c.Update(q, upd, sort, skip, limit, nil)
+				}
+			default:
+				op = func(c *mongokit.Collection) (*mongokit.Result, error) { return c.Find(q, sort, skip, limit) }
+			}
+			got, gerr := run(planned, false, op)
+			want, werr := run(scanned, true, op)
+			if (gerr == nil) != (werr == nil) {
+				t.Fatalf("round %d step %d %v: planned error %v, scan error %v", round, step, *q, gerr, werr)
+			}
+			if gerr != nil {
+				continue
+			}
+			if !slices.Equal(ids(got.Matched), ids(want.Matched)) || !slices.Equal(ids(got.Modified), ids(want.Modified)) {
+				t.Fatalf("round %d step %d %v sort %v skip %d limit %d:\nplanned %v / %v\nscanned %v / %v",
+					round, step, *q, sort, skip, limit, ids(got.Matched), ids(got.Modified), ids(want.Matched), ids(want.Modified))
+			}
+			if bsonkit.Compare(bson.A(toArray(planned.Documents.List)), bson.A(toArray(scanned.Documents.List))) != 0 {
+				t.Fatalf("round %d step %d %v: the collections differ after the operation", round, step, *q)
+			}
+		}
+	}
+}
+
+func toArray(list bsonkit.List) bson.A {
+	a := make(bson.A, len(list))
+	for i, d := range list {
+		a[i] = *d
+	}
+	return a
+}
+
+// The planner must actually narrow: a query on an indexed field of a large
+// collection reads only the documents under its value.
+func TestEnginePlannerUsesTheIndex(t *testing.T) {
+	c := mongokit.NewCollection(true)
+	if _, err := c.CreateIndex("", mongokit.IndexConfig{Key: bsonkit.MustConvert(bson.D{{Key: "providerId", Value: 1}, {Key: "_id", Value: 1}})}); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 10_000 {
+		if _, err := c.Insert(bsonkit.MustConvert(bson.D{{Key: "_id", Value: fmt.Sprintf("o%05d", i)}, {Key: "providerId", Value: fmt.Sprintf("p%03d", i%100)}})); err != nil {
+			t.Fatal(err)
+		}
+	}
+	q := bsonkit.MustConvert(bson.D{{Key: "providerId", Value: "p042"}})
+	allocs := testing.AllocsPerRun(5, func() {
+		res, err := c.Find(q, nil, 0, 0)
+		if err != nil || len(res.Matched) != 100 {
+			t.Fatalf("%v %d", err, len(res.Matched))
+		}
+	})
+	mongokit.PlannerDisabled = true
+	scanAllocs := testing.AllocsPerRun(5, func() {
+		if _, err := c.Find(q, nil, 0, 0); err != nil {
+			t.Fatal(err)
+		}
+	})
+	mongokit.PlannerDisabled = false
+	// matching allocates per document read: 10,000 reads against 100
+	if allocs*10 > scanAllocs {
+		t.Fatalf("planned find %.0f allocations, full scan %.0f: the index was not used", allocs, scanAllocs)
+	}
+}
+
+// A transaction copies a collection on its first write and changes that copy
+// in place afterwards (third_party/lungo/PATCHES.md): a write that fails
+// half-way must leave the copy as it was, indexes included, and the
+// transaction must still commit exactly its successful writes; an aborted
+// transaction leaves the committed collection untouched.
+func TestEngineFailedWriteInATransactionLeavesNothing(t *testing.T) {
+	ctx := context.Background()
+	client, engine, err := lungo.Open(ctx, lungo.Options{Store: lungo.NewMemoryStore()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer engine.Close()
+	col := client.Database("t").Collection("c")
+	if _, err := col.Indexes().CreateMany(ctx, []mongo.IndexModel{
+		{Keys: bson.D{{Key: "code", Value: 1}}, Options: options.Index().SetUnique(true)},
+		{Keys: bson.D{{Key: "group", Value: 1}, {Key: "_id", Value: 1}}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 100 {
+		if _, err := col.InsertOne(ctx, bson.M{"_id": fmt.Sprintf("d%03d", i), "code": i, "group": i % 10}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	snapshot := func() []bson.M {
+		var all []bson.M
+		cur, err := col.Find(ctx, bson.M{}, options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := cur.All(ctx, &all); err != nil {
+			t.Fatal(err)
+		}
+		return all
+	}
+	before := snapshot()
+
+	sess, err := client.StartSession()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sess.EndSession(ctx)
+	_, err = sess.WithTransaction(ctx, func(sc lungo.ISessionContext) (interface{}, error) {
+		if _, err := col.InsertOne(sc, bson.M{"_id": "new", "code": 1000, "group": 3}); err != nil {
+			return nil, err
+		}
+		// fails on its 4th document: code 7 is taken
+		if _, err := col.UpdateMany(sc, bson.M{"group": bson.M{"$in": bson.A{1, 7}}}, bson.M{"$set": bson.M{"code": 7}}); !lungo.IsUniquenessError(err) && !mongo.IsDuplicateKeyError(err) {
+			return nil, fmt.Errorf("update: %v, want a duplicate key", err)
+		}
+		if _, err := col.InsertOne(sc, bson.M{"_id": "dup", "code": 5, "group": 3}); err == nil {
+			return nil, errors.New("a duplicate code was inserted")
+		}
+		if _, err := col.DeleteOne(sc, bson.M{"_id": "d050"}); err != nil {
+			return nil, err
+		}
+		return nil, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	after := snapshot()
+	if len(after) != len(before) { // one inserted, one deleted
+		t.Fatalf("%d documents, want %d", len(after), len(before))
+	}
+	for _, q := range []bson.M{{"group": 1}, {"group": 7}, {"code": 7}, {"code": 1000}, {"group": 3}} {
+		n, err := col.CountDocuments(ctx, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := map[string]int64{"group1": 10, "group7": 10, "code7": 1, "code1000": 1, "group3": 11}[fmt.Sprint(keyOf(q))]
+		if n != want {
+			t.Fatalf("%v: %d documents, want %d (the failed update or insert left something in an index)", q, n, want)
+		}
+	}
+
+	// an aborted transaction changes nothing
+	_, err = sess.WithTransaction(ctx, func(sc lungo.ISessionContext) (interface{}, error) {
+		if _, err := col.UpdateMany(sc, bson.M{"group": 2}, bson.M{"$set": bson.M{"group": 20}}); err != nil {
+			return nil, err
+		}
+		return nil, errors.New("abort")
+	})
+	if err == nil {
+		t.Fatal("the transaction did not abort")
+	}
+	if n, _ := col.CountDocuments(ctx, bson.M{"group": 2}); n != 10 {
+		t.Fatalf("group 2 has %d documents after an aborted transaction", n)
+	}
+}
+
+func keyOf(q bson.M) string {
+	for k, v := range q {
+		return fmt.Sprint(k, v)
+	}
+	return ""
+}
