@@ -22,15 +22,16 @@ const (
 	RunCompleted = "completed"
 )
 
-// settleBatchSize is how many providers a run settles per transaction.
-const settleBatchSize = 50
+// settlePageSize is how many provider IDs a run reads at a time; each
+// provider is then settled in its own transaction.
+const settlePageSize = 200
 
 // SettlePeriod settles a calendar month (API.md "Settlement and statements",
 // R-FE1, R-RF7, R-VI11): every provider with activity gets one statement. The
-// run walks the providers in ID order, a batch per transaction that also
-// advances the run record, so a crash resumes after the last batch settled
-// and nothing is counted twice; memory holds one batch, whatever the number
-// of orders. A completed period answers its run as it is: running it twice
+// run walks the providers in ID order, each in its own transaction that also
+// advances the run record, so a crash resumes after the last provider settled
+// and nothing is counted twice; memory holds one provider's statement,
+// whatever the number of orders. A completed period answers its run as it is: running it twice
 // changes nothing.
 func (s *Service) SettlePeriod(ctx context.Context, who market.Actor, period string) (*SettlementRun, error) {
 	if !who.Has(market.RoleFinance) {
@@ -86,15 +87,17 @@ func (s *Service) settle(ctx context.Context, period string) (*SettlementRun, er
 		return run, err
 	}
 	for {
-		batch, err := s.Store.ProviderIDs(work, run.Cursor, settleBatchSize)
+		page, err := s.Store.ProviderIDs(work, run.Cursor, settlePageSize)
 		if err != nil {
 			return nil, err
 		}
-		if len(batch) == 0 {
+		if len(page) == 0 {
 			break
 		}
-		if run, err = s.settleBatch(work, p, batch); err != nil {
-			return nil, err
+		for _, pid := range page {
+			if run, err = s.settleBatch(work, p, []string{pid}); err != nil {
+				return nil, err
+			}
 		}
 	}
 	run, err = store.Transact(ctx, s.Store, func(tx *store.Tx) (*SettlementRun, error) {
@@ -123,9 +126,9 @@ type providerSettlement struct {
 // order) for the period — each with its lines, payout, ledger transaction and
 // events — marks what they settled, and advances the run to the batch's last
 // provider, all in one transaction: a crash leaves the batch whole or not at
-// all, and a provider settled before is skipped. A batch, not a provider, per
-// transaction: the embedded engine finds a provider's orders by reading every
-// stored order, so one read serves the whole batch.
+// all, and a provider settled before is skipped. A run passes one provider
+// per batch (its queries are served by the providerId indexes, on MongoDB
+// and on the embedded engine alike).
 func (s *Service) settleBatch(ctx context.Context, p market.Period, batch []string) (*SettlementRun, error) {
 	return store.Transact(ctx, s.Store, func(tx *store.Tx) (*SettlementRun, error) {
 		now := s.now()

@@ -10,9 +10,30 @@ import (
 // indexEntry is one (key tuple, doc) pair stored in the index btree. A document
 // with array values at indexed paths produces multiple entries — one per
 // element combination — to mirror MongoDB's multikey indexing.
+//
+// Patched into this copy of lungo (see PATCHES.md): most documents have one
+// key per index, made of values the document itself holds, so their entries
+// keep no copy of it (keys nil) and read the values from the document when
+// compared; stored documents are never changed in place. Only documents with
+// arrays at indexed paths, and lookups, carry their keys. At 100,000
+// documents with 15 indexes this is about 100 MB less.
 type indexEntry struct {
-	keys []interface{}
 	doc  Doc
+	keys *[]interface{}
+}
+
+// key returns the entry's value for column j.
+func (e indexEntry) key(j int, col Column) interface{} {
+	if e.keys != nil {
+		return (*e.keys)[j]
+	}
+	v, _ := All(e.doc, col.Path, true, true)
+	return v
+}
+
+// lookup is an entry that carries its keys.
+func lookup(keys []interface{}, doc Doc) indexEntry {
+	return indexEntry{doc: doc, keys: &keys}
 }
 
 // Index is a basic btree based index for documents. The index is not safe from
@@ -28,7 +49,7 @@ func NewIndex(unique bool, columns []Column) *Index {
 	// prepare less function
 	less := func(a, b indexEntry) bool {
 		for i, col := range columns {
-			res := Compare(a.keys[i], b.keys[i])
+			res := Compare(a.key(i, col), b.key(i, col))
 			if col.Reverse {
 				res = -res
 			}
@@ -70,7 +91,7 @@ func (i *Index) Add(doc Doc) bool {
 	tuples := i.tuples(doc)
 
 	// already added?
-	if _, ok := i.btree.Get(indexEntry{keys: tuples[0], doc: doc}); ok {
+	if _, ok := i.btree.Get(lookup(tuples[0], doc)); ok {
 		return false
 	}
 
@@ -83,9 +104,14 @@ func (i *Index) Add(doc Doc) bool {
 		}
 	}
 
-	// add tuples
+	// add tuples (patched: an entry without keys when the document's own
+	// values are its only key, see indexEntry)
+	if len(tuples) == 1 && i.ownKeys(doc) {
+		i.btree.Set(indexEntry{doc: doc})
+		return true
+	}
 	for _, t := range tuples {
-		i.btree.Set(indexEntry{keys: t, doc: doc})
+		i.btree.Set(lookup(t, doc))
 	}
 
 	return true
@@ -104,7 +130,7 @@ func (i *Index) Has(doc Doc) bool {
 	}
 
 	// otherwise check by identity
-	_, ok := i.btree.Get(indexEntry{keys: tuples[0], doc: doc})
+	_, ok := i.btree.Get(lookup(tuples[0], doc))
 
 	return ok
 }
@@ -116,13 +142,13 @@ func (i *Index) Remove(doc Doc) bool {
 	tuples := i.tuples(doc)
 
 	// check if added
-	if _, ok := i.btree.Get(indexEntry{keys: tuples[0], doc: doc}); !ok {
+	if _, ok := i.btree.Get(lookup(tuples[0], doc)); !ok {
 		return false
 	}
 
 	// remove all entries
 	for _, t := range tuples {
-		i.btree.Delete(indexEntry{keys: t, doc: doc})
+		i.btree.Delete(lookup(t, doc))
 	}
 
 	return true
@@ -215,13 +241,13 @@ func (i *Index) tuples(doc Doc) [][]interface{} {
 func (i *Index) hasKey(keys []interface{}) bool {
 	// probe ascending from a nil-doc entry to land on the smallest entry
 	// with matching keys (any doc) or, if none match, the next greater entry
-	probe := indexEntry{keys: keys}
+	probe := lookup(keys, nil)
 
 	// check first item for key equality
 	var found bool
 	i.btree.Ascend(probe, func(e indexEntry) bool {
-		for j := range i.columns {
-			if Compare(e.keys[j], keys[j]) != 0 {
+		for j, col := range i.columns {
+			if Compare(e.key(j, col), keys[j]) != 0 {
 				return false
 			}
 		}
@@ -253,16 +279,29 @@ func (i *Index) Prefix(prefix []interface{}, fn func(Doc) bool) bool {
 	}
 
 	// nil sorts first (class Null) and so does a nil document on ties
-	probe := indexEntry{keys: make([]interface{}, len(i.columns))}
-	copy(probe.keys, prefix)
-	i.btree.Ascend(probe, func(e indexEntry) bool {
+	keys := make([]interface{}, len(i.columns))
+	copy(keys, prefix)
+	i.btree.Ascend(lookup(keys, nil), func(e indexEntry) bool {
 		for j := range prefix {
-			if Compare(e.keys[j], prefix[j]) != 0 {
+			if Compare(e.key(j, i.columns[j]), prefix[j]) != 0 {
 				return false
 			}
 		}
 		return fn(e.doc)
 	})
 
+	return true
+}
+
+// ownKeys reports whether the document's key is its own values at the
+// indexed paths: none of them an array with elements (those are indexed
+// element by element).
+func (i *Index) ownKeys(doc Doc) bool {
+	for _, col := range i.columns {
+		v, _ := All(doc, col.Path, true, true)
+		if a, ok := v.(bson.A); ok && len(a) > 0 {
+			return false
+		}
+	}
 	return true
 }
