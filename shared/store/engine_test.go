@@ -38,7 +38,7 @@ func TestEnginePlannerMatchesFullScan(t *testing.T) {
 		if rng.IntN(2) == 0 {
 			d = append(d, bson.E{Key: "sub", Value: bson.D{{Key: "k", Value: pick("a", "b", int64(1), nil)}}})
 		}
-		return d
+		return append(d, bson.E{Key: "u", Value: int64(1000 + i)})
 	}
 	indexes := []mongokit.IndexConfig{
 		{Key: bsonkit.MustConvert(bson.D{{Key: "s", Value: 1}})},
@@ -47,6 +47,7 @@ func TestEnginePlannerMatchesFullScan(t *testing.T) {
 		{Key: bsonkit.MustConvert(bson.D{{Key: "n", Value: 1}, {Key: "s", Value: -1}})},
 		{Key: bsonkit.MustConvert(bson.D{{Key: "sub.k", Value: 1}})},
 		{Key: bsonkit.MustConvert(bson.D{{Key: "t", Value: 1}}), Partial: bsonkit.MustConvert(bson.D{{Key: "s", Value: "a"}})},
+		{Key: bsonkit.MustConvert(bson.D{{Key: "u", Value: 1}}), Unique: true},
 	}
 	cond := func() interface{} {
 		switch rng.IntN(7) {
@@ -106,10 +107,18 @@ func TestEnginePlannerMatchesFullScan(t *testing.T) {
 				}
 			}
 		}
+		// as a transaction runs a write: a failed one is undone
 		run := func(c *mongokit.Collection, scan bool, op func(*mongokit.Collection) (*mongokit.Result, error)) (*mongokit.Result, error) {
 			mongokit.PlannerDisabled = scan
 			defer func() { mongokit.PlannerDisabled = false }()
-			return op(c)
+			c.BeginUndo()
+			res, err := op(c)
+			if err != nil {
+				c.Undo()
+			} else {
+				c.EndUndo()
+			}
+			return res, err
 		}
 		for step := range 150 {
 			q := query()
@@ -123,7 +132,13 @@ func TestEnginePlannerMatchesFullScan(t *testing.T) {
 			case 0:
 				op = func(c *mongokit.Collection) (*mongokit.Result, error) { return c.Delete(q, sort, skip, limit) }
 			case 1, 2:
-				upd := bsonkit.MustConvert(bson.D{{Key: "$set", Value: bson.D{{Key: "s", Value: value()}, {Key: "n", Value: value()}}}})
+				set := bson.D{{Key: "s", Value: value()}, {Key: "n", Value: value()}}
+				if rng.IntN(3) == 0 {
+					set = bson.D{{Key: "u", Value: int64(1000 + rng.IntN(250))}} // may collide
+				} else if rng.IntN(3) == 0 {
+					set = bson.D{{Key: "other", Value: value()}} // no indexed field changes
+				}
+				upd := bsonkit.MustConvert(bson.D{{Key: "$set", Value: set}})
 				op = func(c *mongokit.Collection) (*mongokit.Result, error) {
 					return c.Update(q, upd, sort, skip, limit, nil)
 				}
@@ -144,6 +159,16 @@ func TestEnginePlannerMatchesFullScan(t *testing.T) {
 			}
 			if bsonkit.Compare(bson.A(toArray(planned.Documents.List)), bson.A(toArray(scanned.Documents.List))) != 0 {
 				t.Fatalf("round %d step %d %v: the collections differ after the operation", round, step, *q)
+			}
+			for name, ix := range planned.Indexes {
+				if got, want := ids(ix.List()), ids(scanned.Indexes[name].List()); !slices.Equal(got, want) || len(got) > len(planned.Documents.List) {
+					t.Fatalf("round %d step %d: index %s holds %v, want %v", round, step, name, got, want)
+				}
+				for _, d := range ix.List() {
+					if _, ok := planned.Documents.Index[d]; !ok {
+						t.Fatalf("round %d step %d: index %s holds a document version the collection no longer has: %v", round, step, name, *d)
+					}
+				}
 			}
 		}
 	}

@@ -281,9 +281,19 @@ func (c *Collection) Update(query, update, sort bsonkit.Doc, skip, limit int, ar
 	// keep the stored copies small (patched, see PATCHES.md)
 	bsonkit.CompactList(newList)
 
-	// remove old docs from indexes
-	for _, doc := range list {
+	// remove old docs from indexes (patched: an index whose key the update
+	// left alone takes the new version in the old one's place, see
+	// bsonkit.Index.Swap)
+	swapped := make([]map[*Index]bool, len(list))
+	for i, doc := range list {
 		for name, index := range c.Indexes {
+			if c.indexSwap(index, doc, newList[i]) {
+				if swapped[i] == nil {
+					swapped[i] = map[*Index]bool{}
+				}
+				swapped[i][index] = true
+				continue
+			}
 			ok, err := c.indexRemove(index, doc)
 			if err != nil {
 				return nil, err
@@ -294,8 +304,11 @@ func (c *Collection) Update(query, update, sort bsonkit.Doc, skip, limit int, ar
 	}
 
 	// add new docs to indexes
-	for _, doc := range newList {
+	for i, doc := range newList {
 		for name, index := range c.Indexes {
+			if swapped[i][index] {
+				continue
+			}
 			ok, err := c.indexAdd(index, doc)
 			if err != nil {
 				return nil, err

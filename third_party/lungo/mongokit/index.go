@@ -213,3 +213,10 @@ func (i *Index) Clone() *Index {
 		base:    i.base.Clone(),
 	}
 }
+
+// Swap puts a new version of a document in the place of its old one when the
+// index holds both under the same key (see bsonkit.Index.Swap); a partial
+// index never swaps. Patched into this copy of lungo (see PATCHES.md).
+func (i *Index) Swap(old, new bsonkit.Doc) bool {
+	return i.config.Partial == nil && i.base.Swap(old, new)
+}

@@ -77,3 +77,11 @@ func (c *Collection) setRemove(doc bsonkit.Doc) bool {
 	}
 	return ok
 }
+
+func (c *Collection) indexSwap(index *Index, old, new bsonkit.Doc) bool {
+	ok := index.Swap(old, new)
+	if ok {
+		c.record(func() { index.Swap(new, old) })
+	}
+	return ok
+}
