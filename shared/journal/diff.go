@@ -160,8 +160,7 @@ func sameID(a, b any) bool {
 }
 
 func has(c *mongokit.Collection, d bsonkit.Doc) bool {
-	_, ok := c.Documents.Index[d]
-	return ok
+	return c.Documents.Has(d)
 }
 
 // diffIndexes writes the index definitions that differ (old may be nil).

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 )
 
 // lockDir takes an exclusive flock on dir/LOCK and writes our pid into it.
@@ -20,7 +21,7 @@ func lockDir(dir string) (*os.File, error) {
 	if err != nil {
 		return nil, fmt.Errorf("journal: %w", err)
 	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+	if err := flockSoon(f); err != nil {
 		data, _ := os.ReadFile(f.Name())
 		_ = f.Close()
 		if errors.Is(err, syscall.EWOULDBLOCK) {
@@ -36,4 +37,20 @@ func lockDir(dir string) (*os.File, error) {
 		_, _ = f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
 	}
 	return f, nil
+}
+
+// flockSoon takes the lock, waiting up to a second for it: a process of ours
+// that forks (the tests start children) shares the lock with the child until
+// the child's exec closes its copy, so a store closed and reopened at that
+// moment finds it held for a few milliseconds. A store really in use stays
+// held and is refused after the wait.
+func flockSoon(f *os.File) error {
+	deadline := time.Now().Add(time.Second)
+	for {
+		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+		if !errors.Is(err, syscall.EWOULDBLOCK) || time.Now().After(deadline) {
+			return err
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }

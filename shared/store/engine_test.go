@@ -165,7 +165,7 @@ func TestEnginePlannerMatchesFullScan(t *testing.T) {
 					t.Fatalf("round %d step %d: index %s holds %v, want %v", round, step, name, got, want)
 				}
 				for _, d := range ix.List() {
-					if _, ok := planned.Documents.Index[d]; !ok {
+					if !planned.Documents.Has(d) {
 						t.Fatalf("round %d step %d: index %s holds a document version the collection no longer has: %v", round, step, name, *d)
 					}
 				}
@@ -310,4 +310,74 @@ func keyOf(q bson.M) string {
 		return fmt.Sprint(k, v)
 	}
 	return ""
+}
+
+// The engine's document set keeps positions in layers shared by its clones
+// (third_party/lungo/PATCHES.md): through thousands of adds, replaces,
+// removes and clones, every set must answer every position as a plain list
+// would, and changing a clone must never change the set it was cloned from.
+func TestEngineSetClonesKeepTheirOwnPositions(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 5))
+	type version struct {
+		set  *bsonkit.Set
+		list bsonkit.List // what it must hold
+	}
+	check := func(v version, step int) {
+		t.Helper()
+		if len(v.set.List) != len(v.list) {
+			t.Fatalf("step %d: %d documents, want %d", step, len(v.set.List), len(v.list))
+		}
+		for i, d := range v.list {
+			if v.set.List[i] != d {
+				t.Fatalf("step %d: position %d holds another document", step, i)
+			}
+			if p, ok := v.set.Position(d); !ok || p != i {
+				t.Fatalf("step %d: Position = %d %v, want %d", step, p, ok, i)
+			}
+		}
+	}
+	cur := version{set: bsonkit.NewSet(nil)}
+	var frozen []version
+	for step := range 20_000 {
+		switch op := rng.IntN(100); {
+		case op < 55 || len(cur.list) == 0:
+			d := &bson.D{{Key: "_id", Value: step}}
+			cur.set.Add(d)
+			cur.list = append(cur.list, d)
+		case op < 90:
+			i := rng.IntN(len(cur.list))
+			d := &bson.D{{Key: "_id", Value: step}}
+			if !cur.set.Replace(cur.list[i], d) {
+				t.Fatalf("step %d: replace refused", step)
+			}
+			cur.list[i] = d
+		case op < 93:
+			i := rng.IntN(len(cur.list))
+			cur.set.Remove(cur.list[i])
+			cur.list = slices.Delete(cur.list, i, i+1)
+		case op < 95:
+			i := rng.IntN(len(cur.list))
+			d := cur.list[i]
+			cur.set.Remove(d)
+			cur.set.InsertAt(i, d)
+		case op < 96:
+			n := rng.IntN(min(len(cur.list), 50) + 1)
+			cur.set.RemovePrefix(n)
+			cur.list = slices.Clone(cur.list[n:])
+		default:
+			// as a transaction does: the old version stays as it is
+			frozen = append(frozen, version{set: cur.set, list: slices.Clone(cur.list)})
+			cur = version{set: cur.set.Clone(), list: slices.Clone(cur.list)}
+		}
+		if step%500 == 0 {
+			check(cur, step)
+		}
+	}
+	check(cur, -1)
+	for _, v := range frozen {
+		check(v, -2)
+	}
+	if len(frozen) < 100 {
+		t.Fatalf("only %d clones", len(frozen))
+	}
 }

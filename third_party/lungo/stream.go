@@ -171,7 +171,7 @@ func (s *Stream) next(ctx context.Context, block bool) bool {
 		// get index
 		index := -1
 		if s.last != nil {
-			i, ok := oplog.Index[s.last]
+			i, ok := oplog.Position(s.last)
 			if !ok {
 				s.cancel()
 				s.closed = true

@@ -2,6 +2,7 @@ package bsonkit
 
 import (
 	"cmp"
+	"strings"
 	"unsafe"
 
 	"github.com/tidwall/btree"
@@ -27,6 +28,16 @@ type indexEntry struct {
 func (e indexEntry) key(j int, col Column) interface{} {
 	if e.keys != nil {
 		return (*e.keys)[j]
+	}
+	if !strings.Contains(col.Path, ".") {
+		// a top-level field: what All returns for a document whose key is
+		// its own values, without parsing the path
+		for _, el := range *e.doc {
+			if el.Key == col.Path {
+				return el.Value
+			}
+		}
+		return Missing
 	}
 	v, _ := All(e.doc, col.Path, true, true)
 	return v

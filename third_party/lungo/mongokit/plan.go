@@ -75,7 +75,9 @@ func (c *Collection) candidates(query bsonkit.Doc) bsonkit.List {
 		list = append(list, doc)
 	}
 	slices.SortFunc(list, func(a, b bsonkit.Doc) int {
-		return c.Documents.Index[a] - c.Documents.Index[b]
+		i, _ := c.Documents.Position(a)
+		j, _ := c.Documents.Position(b)
+		return i - j
 	})
 
 	return list

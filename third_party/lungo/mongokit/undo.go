@@ -71,7 +71,7 @@ func (c *Collection) setReplace(d1, d2 bsonkit.Doc) bool {
 }
 
 func (c *Collection) setRemove(doc bsonkit.Doc) bool {
-	at, ok := c.Documents.Index[doc]
+	at, ok := c.Documents.Position(doc)
 	if ok = ok && c.Documents.Remove(doc); ok {
 		c.record(func() { c.Documents.InsertAt(at, doc) })
 	}
