@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/256dpi/lungo"
 	"github.com/256dpi/lungo/bsonkit"
@@ -26,7 +27,8 @@ func TestEnginePlannerMatchesFullScan(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 13))
 	pick := func(vs ...interface{}) interface{} { return vs[rng.IntN(len(vs))] }
 	value := func() interface{} {
-		return pick("a", "b", "c", int32(1), int64(1), 1.0, int64(2), nil, bson.A{"a", "b"}, bson.A{int64(2)}, bson.A{}, bson.D{{Key: "x", Value: "a"}}, true, false)
+		return pick("a", "b", "c", int32(1), int64(1), 1.0, int64(2), nil, bson.A{"a", "b"}, bson.A{int64(2)}, bson.A{}, bson.D{{Key: "x", Value: "a"}}, true, false,
+			day(1), day(2), day(3), bson.A{day(1), "a"})
 	}
 	doc := func(i int) bson.D {
 		d := bson.D{{Key: "_id", Value: fmt.Sprintf("d%04d", i)}}
@@ -50,7 +52,15 @@ func TestEnginePlannerMatchesFullScan(t *testing.T) {
 		{Key: bsonkit.MustConvert(bson.D{{Key: "u", Value: 1}}), Unique: true},
 	}
 	cond := func() interface{} {
-		switch rng.IntN(7) {
+		switch rng.IntN(11) {
+		case 7:
+			return bson.D{{Key: pick("$lt", "$lte").(string), Value: pick(int64(2), "b", 1.5, day(2))}}
+		case 8:
+			return bson.D{{Key: pick("$gt", "$gte").(string), Value: pick(int64(1), "a", 0.5)}, {Key: pick("$lt", "$lte").(string), Value: pick(int64(2), "c", int32(1))}}
+		case 9:
+			return bson.D{{Key: pick("$gt", "$gte").(string), Value: pick(int64(1), "b", day(2))}}
+		case 10:
+			return bson.D{{Key: "$eq", Value: nil}}
 		case 0:
 			return bson.D{{Key: "$eq", Value: value()}}
 		case 1:
@@ -173,6 +183,8 @@ func TestEnginePlannerMatchesFullScan(t *testing.T) {
 		}
 	}
 }
+
+func day(n int) time.Time { return time.Date(2026, 10, n, 0, 0, 0, 0, time.UTC) }
 
 func toArray(list bsonkit.List) bson.A {
 	a := make(bson.A, len(list))

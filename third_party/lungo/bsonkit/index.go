@@ -2,11 +2,13 @@ package bsonkit
 
 import (
 	"cmp"
+	"math"
 	"strings"
 	"unsafe"
 
 	"github.com/tidwall/btree"
 	"go.mongodb.org/mongo-driver/bson"
+	"go.mongodb.org/mongo-driver/bson/primitive"
 )
 
 // indexEntry is one (key tuple, doc) pair stored in the index btree. A document
@@ -366,5 +368,65 @@ func (i *Index) Swap(old, new Doc) bool {
 		}
 		return false
 	}
+	return true
+}
+
+// Range calls fn with every document indexed under a key whose leading values
+// equal prefix and whose next value is within one bound (below hi, or above
+// lo when hi is nil), of the bound's type class only (as MongoDB compares: a
+// date bound never matches a number), in index order, until fn returns false.
+// One bound, not both: a document with an array there may meet each bound
+// with a different element. It reports false, calling nothing, when the
+// index cannot be scanned that way (see Prefix).
+//
+// Patched into this copy of lungo (see PATCHES.md), for the query planner.
+func (i *Index) Range(prefix []interface{}, bound interface{}, upper, inclusive bool, fn func(Doc) bool) bool {
+	at := len(prefix)
+	if at >= len(i.columns) {
+		return false
+	}
+	for _, col := range i.columns[at:] {
+		if col.Reverse {
+			return false
+		}
+	}
+	class, _ := Inspect(bound)
+
+	// a lower bound scans from the bound; an upper one from the first value
+	// of its class where one is known (dates and strings), else from the
+	// prefix's first entry, skipping lower classes (a field that is null
+	// until a deadline is set would otherwise be read on every run)
+	keys := make([]interface{}, len(i.columns))
+	copy(keys, prefix)
+	switch {
+	case !upper:
+		keys[at] = bound
+	case class == Date:
+		keys[at] = primitive.DateTime(math.MinInt64)
+	case class == String:
+		keys[at] = ""
+	}
+	i.btree.Ascend(lookup(keys, nil), func(e indexEntry) bool {
+		for j := range prefix {
+			if Compare(e.key(j, i.columns[j]), prefix[j]) != 0 {
+				return false
+			}
+		}
+		v := e.key(at, i.columns[at])
+		if c, _ := Inspect(v); c < class {
+			return true
+		} else if c > class {
+			return false
+		}
+		res := Compare(v, bound)
+		switch {
+		case upper && (res > 0 || res == 0 && !inclusive):
+			return false
+		case !upper && (res < 0 || res == 0 && !inclusive):
+			return true
+		}
+		return fn(e.doc)
+	})
+
 	return true
 }

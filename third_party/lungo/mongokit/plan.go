@@ -27,49 +27,18 @@ const maxPlanKeys = 256
 var PlannerDisabled = false
 
 // candidates returns the documents query may match, in natural order: all of
-// them, or the union of an index's entries under the query's equality values.
+// them, or those an index holds under the query's conditions.
 func (c *Collection) candidates(query bsonkit.Doc) bsonkit.List {
 	all := c.Documents.List
 	if PlannerDisabled || query == nil || len(*query) == 0 || len(all) < 64 {
 		return all
 	}
-	eq := equalities(query)
-	if len(eq) == 0 {
-		return all
-	}
-
-	// the index whose leading columns the query binds most (ties: the first
-	// by name, so a plan does not depend on map order)
-	var best *Index
-	var bestName string
-	var bestKeys [][]interface{}
-	for name, index := range c.Indexes {
-		if index.config.Partial != nil {
-			continue // holds only some documents
-		}
-		keys := prefixKeys(index.columns, eq)
-		if len(keys) == 0 || len(keys) > maxPlanKeys {
-			continue
-		}
-		if best == nil || len(keys[0]) > len(bestKeys[0]) || len(keys[0]) == len(bestKeys[0]) && name < bestName {
-			best, bestName, bestKeys = index, name, keys
-		}
-	}
-	if best == nil {
-		return all
-	}
-
-	// collect, deduplicate, restore natural order
 	seen := make(map[bsonkit.Doc]struct{})
-	for _, key := range bestKeys {
-		ok := best.base.Prefix(key, func(doc bsonkit.Doc) bool {
-			seen[doc] = struct{}{}
-			return true
-		})
-		if !ok {
-			return all
-		}
+	if !c.narrow(*query, seen, 0) {
+		return all
 	}
+
+	// restore natural order
 	list := make(bsonkit.List, 0, len(seen))
 	for doc := range seen {
 		list = append(list, doc)
@@ -83,6 +52,84 @@ func (c *Collection) candidates(query bsonkit.Doc) bsonkit.List {
 	return list
 }
 
+// narrow adds to seen the documents one index holds under the query's
+// equality conditions (and a range on the next column), or, when none
+// serves, those of each branch of a top-level $or whose every branch one
+// serves. It reports false, having added nothing that counts, when it
+// cannot narrow.
+func (c *Collection) narrow(query bson.D, seen map[bsonkit.Doc]struct{}, depth int) bool {
+	eq, ranges := equalities(&query)
+
+	// the index whose leading columns the query binds most, a range on the
+	// next one counting half (ties: the first by name, so a plan does not
+	// depend on map order)
+	var best *Index
+	var bestName string
+	var bestKeys [][]interface{}
+	var bestRange *bound
+	bestScore := 0
+	for name, index := range c.Indexes {
+		if index.config.Partial != nil {
+			continue // holds only some documents
+		}
+		keys := prefixKeys(index.columns, eq)
+		if len(keys) > maxPlanKeys {
+			continue
+		}
+		var rng *bound
+		if at := len(keys[0]); at < len(index.columns) {
+			if b, ok := ranges[index.columns[at].Path]; ok {
+				rng = &b
+			}
+		}
+		score := 2 * len(keys[0])
+		if rng != nil {
+			score++
+		}
+		if score > 0 && (best == nil || score > bestScore || score == bestScore && name < bestName) {
+			best, bestName, bestKeys, bestRange, bestScore = index, name, keys, rng, score
+		}
+	}
+	if best != nil {
+		add := func(doc bsonkit.Doc) bool {
+			seen[doc] = struct{}{}
+			return true
+		}
+		for _, key := range bestKeys {
+			ok := false
+			if bestRange != nil {
+				ok = best.base.Range(key, bestRange.value, bestRange.upper, bestRange.inclusive, add)
+			}
+			if !ok && len(key) > 0 {
+				ok = best.base.Prefix(key, add)
+			}
+			if !ok {
+				return false
+			}
+		}
+		return true
+	}
+
+	// every branch of a top-level $or narrowed: their union holds every match
+	if depth > 2 {
+		return false
+	}
+	for _, e := range query {
+		branches, ok := e.Value.(bson.A)
+		if e.Key != "$or" || !ok || len(branches) == 0 {
+			continue
+		}
+		for _, b := range branches {
+			branch, ok := b.(bson.D)
+			if !ok || !c.narrow(branch, seen, depth+1) {
+				return false
+			}
+		}
+		return true
+	}
+	return false
+}
+
 // equalities returns, per top-level field path, the values a matching
 // document must hold there (one for a plain value or $eq, several for $in).
 // Only values an index entry equals exactly are taken: not null (it also
@@ -90,8 +137,9 @@ func (c *Collection) candidates(query bsonkit.Doc) bsonkit.List {
 // index holds array elements) or regular expressions (matched as patterns).
 // Other conditions, and operators like $or at the top level, only narrow the
 // result further, so leaving them out keeps the candidates a superset.
-func equalities(query bsonkit.Doc) map[string][]interface{} {
+func equalities(query bsonkit.Doc) (map[string][]interface{}, map[string]bound) {
 	eq := map[string][]interface{}{}
+	ranges := map[string]bound{}
 	for _, e := range *query {
 		if strings.HasPrefix(e.Key, "$") {
 			continue
@@ -99,8 +147,17 @@ func equalities(query bsonkit.Doc) map[string][]interface{} {
 		if ops, ok := e.Value.(bson.D); ok && len(ops) > 0 && strings.HasPrefix(ops[0].Key, "$") {
 			for _, op := range ops {
 				switch op.Key {
+				case "$lt", "$lte", "$gt", "$gte":
+					if !plannable(op.Value) || op.Value == nil {
+						continue
+					}
+					upper := op.Key == "$lt" || op.Key == "$lte"
+					if b, has := ranges[e.Key]; has && (b.upper || !upper) {
+						continue // an upper bound is kept over a lower one
+					}
+					ranges[e.Key] = bound{value: op.Value, upper: upper, inclusive: op.Key == "$lte" || op.Key == "$gte"}
 				case "$eq":
-					if plannable(op.Value) {
+					if plannable(op.Value) || op.Value == nil && !strings.Contains(e.Key, ".") {
 						eq[e.Key] = []interface{}{op.Value}
 					}
 				case "$in":
@@ -115,16 +172,27 @@ func equalities(query bsonkit.Doc) map[string][]interface{} {
 			}
 			continue
 		}
-		if plannable(e.Value) {
+		if plannable(e.Value) || e.Value == nil && !strings.Contains(e.Key, ".") {
 			eq[e.Key] = []interface{}{e.Value}
 		}
 	}
-	return eq
+	return eq, ranges
 }
 
+// bound is one side of a range condition on a field.
+type bound struct {
+	value            interface{}
+	upper, inclusive bool
+}
+
+// plannable tells whether an index entry equals the value exactly when the
+// field matches it. Null is taken by the callers for top-level fields only:
+// there it also matches a missing field, which an index holds under the
+// same (null) key, but below an array of documents a missing field matches
+// too and an index holds nothing for it.
 func plannable(v interface{}) bool {
 	switch v.(type) {
-	case nil, primitive.Null, bsonkit.MissingType, bson.D, bson.A, primitive.Regex:
+	case primitive.Null, bsonkit.MissingType, bson.D, bson.A, primitive.Regex:
 		return false
 	}
 	return true
@@ -132,7 +200,7 @@ func plannable(v interface{}) bool {
 
 // prefixKeys returns the key prefixes to look up in an index with these
 // columns: every combination of the values bound to its leading columns
-// (none when the first column is not bound).
+// (one empty prefix when the first column is not bound).
 func prefixKeys(columns []bsonkit.Column, eq map[string][]interface{}) [][]interface{} {
 	keys := [][]interface{}{{}}
 	for _, col := range columns {
@@ -147,9 +215,6 @@ func prefixKeys(columns []bsonkit.Column, eq map[string][]interface{}) [][]inter
 			}
 		}
 		keys = next
-	}
-	if len(keys[0]) == 0 {
-		return nil
 	}
 	return keys
 }
