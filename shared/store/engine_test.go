@@ -28,7 +28,7 @@ func TestEnginePlannerMatchesFullScan(t *testing.T) {
 	pick := func(vs ...interface{}) interface{} { return vs[rng.IntN(len(vs))] }
 	value := func() interface{} {
 		return pick("a", "b", "c", int32(1), int64(1), 1.0, int64(2), nil, bson.A{"a", "b"}, bson.A{int64(2)}, bson.A{}, bson.D{{Key: "x", Value: "a"}}, true, false,
-			day(1), day(2), day(3), bson.A{day(1), "a"})
+			day(1), day(2), day(3), bson.A{day(1), "a"}, bson.A{"b", "b"})
 	}
 	doc := func(i int) bson.D {
 		d := bson.D{{Key: "_id", Value: fmt.Sprintf("d%04d", i)}}
@@ -117,6 +117,38 @@ func TestEnginePlannerMatchesFullScan(t *testing.T) {
 				}
 			}
 		}
+		// indexes built over stored documents (in one pass) hold what
+		// indexes kept up document by document hold
+		built := []mongokit.IndexConfig{
+			{Key: bsonkit.MustConvert(bson.D{{Key: "n", Value: 1}, {Key: "t", Value: 1}})},
+			{Key: bsonkit.MustConvert(bson.D{{Key: "sub.k", Value: 1}, {Key: "s", Value: 1}}), Partial: bsonkit.MustConvert(bson.D{{Key: "n", Value: bson.D{{Key: "$exists", Value: true}}}})},
+		}
+		for _, ix := range built {
+			name, err := planned.CreateIndex("", ix)
+			if err != nil {
+				t.Fatal(err)
+			}
+			kept, err := mongokit.CreateIndex(ix)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, d := range planned.Documents.List {
+				if _, err := kept.Add(d); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if got, want := ids(planned.Indexes[name].List()), ids(kept.List()); !slices.Equal(got, want) {
+				t.Fatalf("round %d: built index %s holds %v, want %v", round, name, got, want)
+			}
+			if _, err := scanned.CreateIndex("", ix); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := planned.CreateIndex("u_dup2", mongokit.IndexConfig{Key: bsonkit.MustConvert(bson.D{{Key: "n", Value: -1}}), Unique: true}); err == nil {
+			t.Fatalf("round %d: a unique index was built over duplicate keys", round)
+		}
+		delete(planned.Indexes, "u_dup2") // a transaction drops the copy it failed on
+
 		// as a transaction runs a write: a failed one is undone
 		run := func(c *mongokit.Collection, scan bool, op func(*mongokit.Collection) (*mongokit.Result, error)) (*mongokit.Result, error) {
 			mongokit.PlannerDisabled = scan

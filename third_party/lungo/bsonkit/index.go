@@ -3,6 +3,7 @@ package bsonkit
 import (
 	"cmp"
 	"math"
+	"slices"
 	"strings"
 	"unsafe"
 
@@ -90,14 +91,71 @@ func NewIndex(unique bool, columns []Column) *Index {
 // Build will build the index from the specified list. It may return false if
 // there was a unique constraint error when building the index. If an error
 // is returned the index only has some documents added.
+//
+// Patched into this copy of lungo (see PATCHES.md): an empty index is built
+// by computing every key once, sorting, and loading the sorted entries
+// (upstream added one document at a time, each a search of the tree; with
+// entries that read their keys from the document, see indexEntry, each of
+// those comparisons costs a field lookup).
 func (i *Index) Build(list List) bool {
-	// add documents
+	if i.btree.Len() > 0 {
+		for _, doc := range list {
+			if !i.Add(doc) {
+				return false
+			}
+		}
+		return true
+	}
+
+	// every key, computed once
+	type pending struct {
+		entry indexEntry
+		own   bool
+	}
+	entries := make([]pending, 0, len(list))
 	for _, doc := range list {
-		if !i.Add(doc) {
+		tuples := i.tuples(doc)
+		own := len(tuples) == 1 && i.ownKeys(doc)
+		for _, t := range tuples {
+			entries = append(entries, pending{lookup(t, doc), own})
+		}
+	}
+	slices.SortFunc(entries, func(a, b pending) int {
+		if i.btree.Less(a.entry, b.entry) {
+			return -1
+		} else if i.btree.Less(b.entry, a.entry) {
+			return 1
+		}
+		return 0
+	})
+
+	// unique: a key held by two documents
+	for j := 1; i.unique && j < len(entries); j++ {
+		a, b := entries[j-1].entry, entries[j].entry
+		if a.doc != b.doc && sameKeys(*a.keys, *b.keys) {
 			return false
 		}
 	}
 
+	// load in order (an array holding a value twice gives two equal
+	// entries: the second replaces the first, as a second Set does)
+	for _, p := range entries {
+		if p.own {
+			i.btree.Load(indexEntry{doc: p.entry.doc})
+		} else {
+			i.btree.Load(p.entry)
+		}
+	}
+
+	return true
+}
+
+func sameKeys(a, b []interface{}) bool {
+	for j := range a {
+		if Compare(a[j], b[j]) != 0 {
+			return false
+		}
+	}
 	return true
 }
 
