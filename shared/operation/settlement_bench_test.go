@@ -206,9 +206,10 @@ func TestSettlementAtScale(t *testing.T) {
 		elapsed.Round(time.Millisecond), rss, storeRSS, mem.HeapAlloc>>20, seeded.Round(time.Millisecond), seedPeak, orders, scaleProviders, lines)
 	if rss > scaleTargetRSSMB*1024 {
 		// Reported, not failed: the embedded engine keeps every stored
-		// document in memory (the orders and their ledger are about 370 MB of
-		// live heap before the run starts), so no settlement can stay under
-		// the target on it; the run itself holds one batch of providers.
+		// document in memory (the orders and their ledger are about 220 MB of
+		// live heap before the run starts, and the run adds its statements),
+		// so no settlement can stay under the target on it; the run itself
+		// holds one provider's statement.
 		fmt.Printf("settlement-scale-note: peak RSS %d MB is over the %d MB target; the stored data alone was %d MB resident\n", rss/1024, scaleTargetRSSMB, storeRSS/1024)
 	}
 }
