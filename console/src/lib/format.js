@@ -74,7 +74,7 @@ export const labels = {
   providerStatus: { contract_pending: '待签合同', active: '正常', exiting: '退出中', exited: '已退出', expelled: '已清退' },
   storeStatus: { open: '营业中', closed: '已关闭', blocked: '已屏蔽' },
   depositStatus: { unpaid: '未缴纳', held: '已足额', short: '不足', returning: '退还中', returned: '已退还' },
-  entryKind: { payment: '缴纳', deduction: '扣除', return: '退还', recovery: '追缴', settlement_topup: '结算款补足' },
+  entryKind: { payment: '缴纳', deduction: '扣除', return: '退还', credit: '申诉退回', owed_recovered: '结算抵扣欠款', settlement_topup: '结算款补足' },
   channel: { tenpay: '财付通', bank_counter: '银行柜台', cheque: '支票', wire: '电汇', online_banking: '网银', settlement: '结算款' },
   productStatus: { draft: '草稿', pending_review: '待审核', approved: '已通过（待保证金）', listed: '已上架', rejected: '已驳回', delisted: '已下架' },
   editStatus: { draft: '修改草稿', pending_review: '修改待审核', rejected: '修改被驳回' },
