@@ -282,12 +282,11 @@ func (c *collState) decode(ns string) (bsonkit.List, error) {
 	const chunk = 1024
 	err := parallel((len(raws)+chunk-1)/chunk, func(t int) error {
 		for i := t * chunk; i < min(len(raws), (t+1)*chunk); i++ {
-			var d bson.D
-			if err := bson.Unmarshal(raws[i], &d); err != nil {
+			d, err := bsonkit.DecodeCompact(raws[i])
+			if err != nil {
 				return fmt.Errorf("journal: document in %s: %w", ns, err)
 			}
-			list[i], raws[i] = &d, nil
-			bsonkit.Compact(list[i])
+			list[i], raws[i] = d, nil
 		}
 		return nil
 	})

@@ -5,14 +5,18 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"reflect"
 	"slices"
 	"testing"
 	"time"
+	"unique"
+	"unsafe"
 
 	"github.com/256dpi/lungo"
 	"github.com/256dpi/lungo/bsonkit"
 	"github.com/256dpi/lungo/mongokit"
 	"go.mongodb.org/mongo-driver/bson"
+	"go.mongodb.org/mongo-driver/bson/primitive"
 	"go.mongodb.org/mongo-driver/mongo"
 	"go.mongodb.org/mongo-driver/mongo/options"
 )
@@ -423,5 +427,50 @@ func TestEngineSetClonesKeepTheirOwnPositions(t *testing.T) {
 	}
 	if len(frozen) < 100 {
 		t.Fatalf("only %d clones", len(frozen))
+	}
+}
+
+// Loading a store decodes each document straight into the engine's compact
+// form (third_party/lungo/PATCHES.md); it must give exactly what the
+// driver's decoding followed by compaction gives, for every BSON type.
+func TestEngineDecodeCompactIsTheDriversDecoding(t *testing.T) {
+	oid := primitive.NewObjectID()
+	dec, _ := primitive.ParseDecimal128("12.50")
+	docs := []interface{}{
+		bson.D{{Key: "_id", Value: "ord_1"}, {Key: "s", Value: "云数据库"}, {Key: "empty", Value: ""}, {Key: "i32", Value: int32(-7)}, {Key: "i64", Value: int64(1) << 40},
+			{Key: "f", Value: 2.5}, {Key: "t", Value: true}, {Key: "null", Value: nil}, {Key: "at", Value: time.Date(2026, 10, 8, 2, 0, 0, 0, time.UTC)}},
+		bson.D{{Key: "sub", Value: bson.D{{Key: "k", Value: "a"}, {Key: "deeper", Value: bson.D{{Key: "n", Value: int64(1)}}}}},
+			{Key: "arr", Value: bson.A{"a", int32(1), bson.D{{Key: "x", Value: 1.5}}, bson.A{}, bson.A{nil, "b"}}}, {Key: "none", Value: bson.A{}}, {Key: "nodoc", Value: bson.D{}}},
+		bson.D{{Key: "oid", Value: oid}, {Key: "bin", Value: primitive.Binary{Subtype: 0x80, Data: []byte{1, 2, 3}}}, {Key: "ts", Value: primitive.Timestamp{T: 7, I: 9}},
+			{Key: "dec", Value: dec}, {Key: "re", Value: primitive.Regex{Pattern: "^a", Options: "i"}}, {Key: "undef", Value: primitive.Undefined{}},
+			{Key: "sym", Value: primitive.Symbol("s")}, {Key: "js", Value: primitive.JavaScript("f()")}, {Key: "min", Value: primitive.MinKey{}}, {Key: "max", Value: primitive.MaxKey{}},
+			{Key: "ptr", Value: primitive.DBPointer{DB: "d", Pointer: oid}}},
+	}
+	for i, d := range docs {
+		raw, err := bson.Marshal(d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var want bson.D
+		if err := bson.Unmarshal(raw, &want); err != nil {
+			t.Fatal(err)
+		}
+		wantDoc := &want
+		bsonkit.Compact(wantDoc)
+		got, err := bsonkit.DecodeCompact(raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(*got, *wantDoc) {
+			t.Fatalf("document %d:\n got  %#v\n want %#v", i, *got, *wantDoc)
+		}
+		for _, e := range *got {
+			if s, ok := e.Value.(string); ok && s != "" && unsafe.StringData(s) != unsafe.StringData(unique.Make(s).Value()) {
+				t.Fatalf("document %d: string %q not shared", i, s)
+			}
+		}
+	}
+	if _, err := bsonkit.DecodeCompact([]byte{5, 0, 0, 0, 1}); err == nil {
+		t.Fatal("a broken document decoded")
 	}
 }
