@@ -19,7 +19,7 @@ const (
 	DepositUnpaid    DepositStatus = "unpaid"    // never received in full
 	DepositHeld      DepositStatus = "held"      // whole
 	DepositShort     DepositStatus = "short"     // was whole, a deduction made it short (R-DP5)
-	DepositReturning DepositStatus = "returning" // exit: return due by returnDueAt (R-DP6)
+	DepositReturning DepositStatus = "returning" // exit or expulsion: return due by returnDueAt (R-DP6)
 	DepositReturned  DepositStatus = "returned"
 )
 
