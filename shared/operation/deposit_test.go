@@ -562,3 +562,50 @@ func TestExpelledDepositReturn_ZeroBalance_R_DP6(t *testing.T) {
 		t.Errorf("a closed deposit was flagged overdue %d times", n)
 	}
 }
+
+// R-DP6: while an appeal may still overturn an expulsion, the deposit is not
+// paid out; the overturn readmits the provider with its deposit credited back
+// and held. An appeal that awaits its decision blocks the return even after
+// the window (its overturn would credit the deduction back).
+func TestExpelledDepositReturn_WaitsForTheAppeal_R_DP6(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, "2026-07-01 09:30")
+	p := f.depositedProvider("100001", creditCode)
+	f.pay(p.ID, 100_000, "WIRE-OVERPAID")
+	v := f.applyViolation(p.ID, market.ViolationRequest{Type: "offline_trading", Evidence: "引导买家线下转账"})
+	_, err := f.svc.AppealViolation(f.ctx, providerActor("100001"), v.ID, "买家自行提出线下付款，已拒绝")
+	ok(t, err)
+	f.setClock("2026-07-13 09:00") // the window closed; the appeal is still open
+	rr, err := f.svc.ReceiptReturned(f.ctx, finance, p.ID)
+	ok(t, err)
+	if codes := blockerCodes(rr.Blockers); codes != "UnexecutedPenalty" || !rr.Provider.Deposit.ReturnDueAt.IsZero() {
+		t.Fatalf("with the appeal open: %s", codes)
+	}
+	_, err = f.svc.DecideAppeal(f.ctx, risk, v.ID, "uphold", "聊天记录显示服务商主动引导")
+	ok(t, err)
+	rr, err = f.svc.ReceiptReturned(f.ctx, finance, p.ID)
+	ok(t, err)
+	if len(rr.Blockers) != 0 || rr.Provider.Deposit.Status() != market.DepositReturning {
+		t.Fatalf("appeal upheld: %s", blockerCodes(rr.Blockers))
+	}
+
+	// Overturned in time: readmitted, nothing was paid out, the deposit is whole.
+	g := newFixture(t, "2026-07-01 09:30")
+	q := g.depositedProvider("100001", creditCode)
+	w := g.applyViolation(q.ID, market.ViolationRequest{Type: "offline_trading", Evidence: "引导买家线下转账"})
+	rr, err = g.svc.ReceiptReturned(g.ctx, finance, q.ID)
+	ok(t, err)
+	if codes := blockerCodes(rr.Blockers); codes != "UnexecutedPenalty" {
+		t.Fatalf("within the window: %s", codes)
+	}
+	_, err = g.svc.AppealViolation(g.ctx, providerActor("100001"), w.ID, "误判")
+	ok(t, err)
+	_, err = g.svc.DecideAppeal(g.ctx, risk, w.ID, "overturn", "证据不足")
+	ok(t, err)
+	back := g.provider(q.ID)
+	if back.Status != market.ProviderActive || back.Deposit.Status() != market.DepositHeld || back.Deposit.BalanceFen != 500_000 {
+		t.Fatalf("readmitted: %s %+v", back.Status, back.Deposit)
+	}
+	_, err = g.svc.ReturnDeposit(g.ctx, finance, q.ID, "WIRE-BACK-1")
+	wantCode(t, err, "FailedOperation.DepositNotReturnable")
+}
