@@ -294,3 +294,82 @@ func TestViolationRoutes_AuthorizationMatrix(t *testing.T) {
 		t.Fatalf("another provider read it: %d", r.Status)
 	}
 }
+
+func blockerCodesOf(v map[string]any) string {
+	var codes []string
+	for _, b := range v["returnBlockers"].([]any) {
+		codes = append(codes, b.(map[string]any)["code"].(string))
+	}
+	return strings.Join(codes, " ")
+}
+
+// An expelled provider whose deposit held 6,000.00 gets back the 1,000.00 the
+// 5,000.00 deduction left (R-DP6): once the expulsion's refund is paid
+// (R-EX2), the appeal window closed and the receipt back, within 15 working
+// days. It stays expelled, its organisation banned (R-EN7); no exit is
+// recorded.
+func TestJourney_ExpelledDepositReturned_R_DP6_R_EX1_R_EN7(t *testing.T) {
+	t.Parallel()
+	e := start(t, true, "")
+	setClock(e, "2026-07-01T09:30:00+08:00")
+	finance := e.token("800001", market.RoleFinance)
+	buyer := e.token("300001", market.RoleBuyer)
+	pid, prov := refundShop(e, "100001", creditCode, "software")
+	e.must(e.call("POST", "/v1/providers/"+pid+"/deposit/payments", finance, payment(100000, "WIRE-OVERPAID")), 201)
+	a := listedProduct(e, prov, "software", false, "month", 30, 10000, nil)
+	o := paidOrder(e, buyer, a, "in_service")
+
+	penalise(e, pid, map[string]any{"type": "offline_trading", "evidence": "引导买家线下转账"})
+	waitOrder(e, o["id"].(string), buyer, "refunded")
+	dep := e.must(e.call("GET", "/v1/providers/"+pid+"/deposit", finance, nil), 200).Body
+	if dep["balanceFen"] != 100000.0 || blockerCodesOf(dep) != "UnexecutedPenalty ReceiptNotReturned" {
+		t.Fatalf("after the expulsion: %v", dep)
+	}
+	// Within the appeal window an overturn could still readmit the provider.
+	rr := e.must(e.call("POST", "/v1/providers/"+pid+"/deposit/receipt-returned", finance, nil), 200).Body
+	if blockerCodesOf(rr) != "UnexecutedPenalty" || rr["returnDueAt"] != nil {
+		t.Fatalf("receipt within the appeal window: %v", rr)
+	}
+	if r := e.call("POST", "/v1/providers/"+pid+"/deposit/return", finance, map[string]string{"reference": "WIRE-BACK-1"}); r.Status != 409 || r.code() != "FailedOperation.DepositNotReturnable" {
+		t.Fatalf("return before it is due: %d %s", r.Status, r.Raw)
+	}
+
+	setClock(e, "2026-07-13T09:00:00+08:00")
+	rr = e.must(e.call("POST", "/v1/providers/"+pid+"/deposit/receipt-returned", finance, nil), 200).Body
+	if rr["status"] != "returning" || rr["returnDueAt"] != "2026-08-03T23:59:59.999+08:00" || blockerCodesOf(rr) != "" {
+		t.Fatalf("receipt after the appeal window: %v", rr)
+	}
+	setClock(e, "2026-08-04T08:00:00+08:00")
+	if r := fire(e); r["returnsOverdue"] != float64(1) {
+		t.Fatalf("overdue return: %v", r)
+	}
+	done := e.must(e.call("POST", "/v1/providers/"+pid+"/deposit/return", finance, map[string]string{"reference": "WIRE-BACK-1"}), 200).Body
+	if done["status"] != "expelled" || deposit(result{Body: done})["status"] != "returned" || deposit(result{Body: done})["balanceFen"] != 0.0 {
+		t.Fatalf("returned: %v", done)
+	}
+	led := e.must(e.call("GET", "/v1/providers/"+pid+"/deposit", prov, nil), 200).Body
+	entries := led["entries"].([]any)
+	last := entries[len(entries)-1].(map[string]any)
+	if led["status"] != "returned" || led["returnBlockers"] != nil || last["kind"] != "return" || last["amountFen"] != -100000.0 {
+		t.Fatalf("ledger: %v", led)
+	}
+
+	evs := e.must(e.call("GET", "/v1/events?providerId="+pid, finance, nil), 200).Body["items"].([]any)
+	var returned map[string]any
+	for _, ev := range evs {
+		switch m := ev.(map[string]any); m["type"] {
+		case "provider.exited":
+			t.Fatal("an expelled provider was recorded as exited")
+		case "deposit.returned":
+			returned = m["data"].(map[string]any)
+		}
+	}
+	if returned["amountFen"] != 100000.0 || returned["providerStatus"] != "expelled" {
+		t.Fatalf("deposit.returned: %v", returned)
+	}
+	tok := e.token("100005", market.RoleProvider)
+	key := e.upload(tok, pngBytes(t), len(pngBytes(t)))
+	if r := e.call("POST", "/v1/applications", tok, form(key, creditCode)); r.Status != 409 || r.code() != "FailedOperation.OrganisationBanned" {
+		t.Fatalf("an application after the return: %d %s", r.Status, r.Raw)
+	}
+}

@@ -19,7 +19,7 @@ const (
 	DepositUnpaid    DepositStatus = "unpaid"    // never received in full
 	DepositHeld      DepositStatus = "held"      // whole
 	DepositShort     DepositStatus = "short"     // was whole, a deduction made it short (R-DP5)
-	DepositReturning DepositStatus = "returning" // exit: return due by returnDueAt (R-DP6)
+	DepositReturning DepositStatus = "returning" // exit or expulsion: return due by returnDueAt (R-DP6)
 	DepositReturned  DepositStatus = "returned"
 )
 
@@ -315,13 +315,20 @@ type Obligations struct {
 	UnfinishedOrders    int
 }
 
-// ReturnBlockers lists what stands between an exiting provider and its
-// deposit (R-DP6): an unexecuted penalty (an unpaid owed amount is one), an open
-// complaint or dispute, an unfinished trade, and the paper receipt.
+// CooperationEnding tells whether the provider's cooperation is ending or
+// ended so its deposit goes back under R-DP6: an exit in progress, or an
+// expulsion (R-EX1), after which the provider stays expelled.
+func (p *Provider) CooperationEnding() bool {
+	return p.Status == ProviderExiting || p.Status == ProviderExpelled
+}
+
+// ReturnBlockers lists what stands between an exiting or expelled provider and
+// its deposit (R-DP6): an unexecuted penalty (an unpaid owed amount is one), an
+// open complaint or dispute, an unfinished trade, and the paper receipt.
 func (p *Provider) ReturnBlockers(o Obligations) []ReturnBlocker {
 	var out []ReturnBlocker
-	if p.Status != ProviderExiting {
-		out = append(out, ReturnBlocker{"NotExiting", "The provider has not started an exit; a provider who continues keeps its deposit (R-DP6)."})
+	if !p.CooperationEnding() {
+		out = append(out, ReturnBlocker{"NotExiting", "The provider has not started an exit and was not expelled; a provider who continues keeps its deposit (R-DP6)."})
 	}
 	if p.Deposit.OwedFen > 0 {
 		out = append(out, ReturnBlocker{"AmountOwed", "The provider owes " + p.Deposit.OwedFen.String() + " from deductions beyond its balance (R-VI11)."})
@@ -344,8 +351,8 @@ func (p *Provider) ReturnBlockers(o Obligations) []ReturnBlocker {
 // ReceiptReturned records the paper receipt's return and, when nothing else
 // blocks, schedules the return within 15 working days (R-DP6).
 func (p *Provider) ReceiptReturned(o Obligations, now time.Time, cal *workday.Calendar) ([]ReturnBlocker, error) {
-	if p.Status != ProviderExiting {
-		return nil, fault.Failed("ProviderNotExiting", "Provider %s has not started an exit; its deposit stays in place while it continues (R-DP6).", p.ID)
+	if !p.CooperationEnding() {
+		return nil, fault.Failed("ProviderNotExiting", "Provider %s has not started an exit and was not expelled; its deposit stays in place while it continues (R-DP6).", p.ID)
 	}
 	if !p.Deposit.ReturnDueAt.IsZero() {
 		return nil, fault.Failed("DepositReturning", "The deposit of provider %s is already due back by %s.", p.ID, p.Deposit.ReturnDueAt.In(workday.Shanghai).Format(time.DateOnly))
@@ -360,9 +367,12 @@ func (p *Provider) ReceiptReturned(o Obligations, now time.Time, cal *workday.Ca
 	return blockers, nil
 }
 
-// ReturnDeposit records that the balance was paid back: the exit is complete.
-// What blocks a return is checked again at payout (R-DP6): a refund or an
-// unfinished order may have appeared since the return was scheduled.
+// ReturnDeposit records that the balance was paid back: an exit is complete
+// (exited); an expelled provider stays expelled, its ban unchanged (R-EN7). A
+// zero balance (the deductions took it all) is recorded as a return of 0.00:
+// the receipt is back and the deposit account is closed. What blocks a return
+// is checked again at payout (R-DP6): a refund or an unfinished order may have
+// appeared since the return was scheduled.
 func (p *Provider) ReturnDeposit(o Obligations, now time.Time) (money.Fen, error) {
 	if p.Deposit.ReturnDueAt.IsZero() || !p.Deposit.ReturnedAt.IsZero() {
 		return 0, fault.Failed("DepositNotReturnable", "The deposit of provider %s is not due for return (status %s).", p.ID, p.Deposit.Status())
@@ -378,7 +388,9 @@ func (p *Provider) ReturnDeposit(o Obligations, now time.Time) (money.Fen, error
 	p.Deposit.BalanceFen = 0
 	p.Deposit.ReturnedAt = now
 	p.Deposit.TopUpDueAt, p.Deposit.StoreClosed = time.Time{}, false // nothing left to top up
-	p.Status = ProviderExited
+	if p.Status == ProviderExiting {
+		p.Status = ProviderExited
+	}
 	return amount, nil
 }
 

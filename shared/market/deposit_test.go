@@ -1,6 +1,7 @@
 package market
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -185,4 +186,103 @@ func TestExitAndReturn_R_DP6_R_EX1(t *testing.T) {
 	if err != nil || amount != DepositStandard || p.Status != ProviderExited || p.Deposit.Status() != DepositReturned {
 		t.Fatalf("returned: %v %v %+v", amount, err, p.Deposit)
 	}
+}
+
+// R-DP6, R-EX1: an expulsion ends the cooperation, so what is left of the
+// deposit goes back on the exit's path (receipt, blockers, 15 working days);
+// the provider stays expelled. A zero balance is returned as 0.
+func TestExpelledDepositReturn_R_DP6_R_EX1(t *testing.T) {
+	t.Parallel()
+	cal := workday.New()
+	now := time.Date(2026, 9, 29, 10, 0, 0, 0, workday.Shanghai)
+	cases := []struct {
+		name        string
+		paid        money.Fen
+		deducted    money.Fen
+		obl         Obligations
+		wantBlocked string // blocker codes at the receipt's return, space separated
+		wantReturn  money.Fen
+	}{
+		{name: "overpaid deposit keeps 1,000.00 after the 5,000.00 deduction", paid: money.Yuan(6000), deducted: money.Yuan(5000), wantReturn: money.Yuan(1000)},
+		{name: "smaller deduction by extraActions", paid: money.Yuan(5000), deducted: money.Yuan(2000), wantReturn: money.Yuan(3000)},
+		{name: "nothing left is returned as 0", paid: money.Yuan(5000), deducted: money.Yuan(5000), wantReturn: 0},
+		{name: "unfinished trade and open dispute block", paid: money.Yuan(6000), deducted: money.Yuan(5000),
+			obl: Obligations{UnfinishedOrders: 1, OpenDisputes: 1}, wantBlocked: "OpenDispute UnfinishedOrder"},
+		{name: "unexecuted penalty blocks", paid: money.Yuan(6000), deducted: money.Yuan(5000),
+			obl: Obligations{UnexecutedPenalties: 1}, wantBlocked: "UnexecutedPenalty"},
+		{name: "an amount owed blocks", paid: money.Yuan(2000), deducted: money.Yuan(5000), wantBlocked: "AmountOwed"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			p := activeProvider()
+			p.ApplyPayment(tc.paid, "SJ1")
+			p.Expel(now)
+			if _, err := p.Deduct(tc.deducted, "R-VI2 线下交易", now, cal); err != nil {
+				t.Fatal(err)
+			}
+			if codes := blockerCodesOf(p.ReturnBlockers(tc.obl)); !strings.Contains(codes, "ReceiptNotReturned") || strings.Contains(codes, "NotExiting") {
+				t.Fatalf("before the receipt: %s", codes)
+			}
+			blockers, err := p.ReceiptReturned(tc.obl, now, cal)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := blockerCodesOf(blockers); got != tc.wantBlocked {
+				t.Fatalf("blockers %q, want %q", got, tc.wantBlocked)
+			}
+			if tc.wantBlocked != "" {
+				if !p.Deposit.ReturnDueAt.IsZero() {
+					t.Fatal("a blocked return was scheduled")
+				}
+				if _, err := p.ReturnDeposit(tc.obl, now); !fault.HasCode(err, "FailedOperation.DepositNotReturnable") {
+					t.Fatalf("return while blocked: %v", err)
+				}
+				return
+			}
+			if p.Deposit.Status() != DepositReturning || p.Deposit.ReturnDueAt.Format(time.DateOnly) != "2026-10-26" {
+				t.Fatalf("scheduled: %s %v", p.Deposit.Status(), p.Deposit.ReturnDueAt)
+			}
+			// Checked again at payout: a dispute opened since blocks it.
+			if _, err := p.ReturnDeposit(Obligations{OpenDisputes: 1}, now); !fault.HasCode(err, "FailedOperation.DepositReturnBlocked") {
+				t.Fatalf("return with a new dispute: %v", err)
+			}
+			amount, err := p.ReturnDeposit(Obligations{}, now)
+			if err != nil || amount != tc.wantReturn || p.Deposit.BalanceFen != 0 || p.Deposit.Status() != DepositReturned {
+				t.Fatalf("returned %v %v %+v", amount, err, p.Deposit)
+			}
+			if p.Status != ProviderExpelled {
+				t.Fatalf("status after the return: %s, want expelled", p.Status)
+			}
+			if _, err := p.ReturnDeposit(Obligations{}, now); !fault.HasCode(err, "FailedOperation.DepositNotReturnable") {
+				t.Fatalf("second return: %v", err)
+			}
+		})
+	}
+}
+
+// R-DP6: only a provider whose cooperation ends has its deposit returned.
+func TestReturnBlockers_CooperationEnding_R_DP6(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		status ProviderStatus
+		ending bool
+	}{
+		{ProviderContractPending, false}, {ProviderActive, false}, {ProviderExiting, true}, {ProviderExpelled, true}, {ProviderExited, false},
+	} {
+		p := activeProvider()
+		p.Status = tc.status
+		p.Deposit.ReceiptReturnedAt = time.Date(2026, 9, 29, 10, 0, 0, 0, workday.Shanghai)
+		codes := blockerCodesOf(p.ReturnBlockers(Obligations{}))
+		if p.CooperationEnding() != tc.ending || (codes == "") != tc.ending {
+			t.Errorf("%s: ending %v, blockers %q", tc.status, p.CooperationEnding(), codes)
+		}
+	}
+}
+
+func blockerCodesOf(bs []ReturnBlocker) string {
+	codes := make([]string, len(bs))
+	for i, b := range bs {
+		codes[i] = b.Code
+	}
+	return strings.Join(codes, " ")
 }

@@ -214,6 +214,9 @@ type (
 	DepositReturnedData struct {
 		AmountFen int64  `json:"amountFen"`
 		Reference string `json:"reference"`
+		// ProviderStatus after the return: exited, or expelled (an expelled
+		// provider stays expelled and banned, R-EN7).
+		ProviderStatus ProviderStatus `json:"providerStatus"`
 	}
 	// StoreClosedData: a closure for the deposit (R-DP5) carries its
 	// shortfall and deadline; one for an exit (R-EX2) only its reason.

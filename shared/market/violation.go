@@ -417,22 +417,35 @@ func (v *Violation) Until(a PenaltyAction) time.Time {
 }
 
 // OpenUntil is until when the penalty counts as not executed (R-DP6): far in
-// the future for a proposal, the end of its restrictions once applied, zero
-// when nothing remains (dismissed, overturned, or no timed action). The store
-// indexes it so a deposit return counts open penalties at any time.
+// the future for a proposal or while an appeal awaits its decision (an
+// overturn credits a deduction back, so what is to be returned is not known
+// yet), the end of its restrictions once applied, and for an expulsion at
+// least the end of its appeal window (an overturn in time readmits the
+// provider, who must find its deposit still held); zero when nothing remains
+// (dismissed, overturned, or no timed action). The store indexes it so a
+// deposit return counts open penalties at any time.
 func (v *Violation) OpenUntil() time.Time {
 	switch v.Status {
 	case ViolationProposed:
-		return time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
+		return openForever
 	case ViolationApplied:
+		if v.Appeal != nil && v.Appeal.Status == AppealPending {
+			return openForever
+		}
 		u := v.Until(ActionBlockStore)
 		if r := v.Until(ActionRestrictPublishing); r.After(u) {
 			u = r
+		}
+		// ExpulsionReversible still holds at AppealDueAt itself.
+		if end := v.AppealDueAt.Add(time.Millisecond); v.Expels() && end.After(u) {
+			u = end
 		}
 		return u
 	}
 	return time.Time{}
 }
+
+var openForever = time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
 
 // FileAppeal records the provider's appeal, within AppealWorkingDays of the
 // penalty.

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"cloudmarket/shared/money"
+	"cloudmarket/shared/workday"
 )
 
 // Every code API.md names is in the catalogue, with the annex's measures:
@@ -146,4 +147,43 @@ func FuzzParseCatalogue(f *testing.F) {
 			}
 		}
 	})
+}
+
+// R-DP6: an expulsion counts as not executed while an appeal may still
+// overturn it (the readmitted provider must find its deposit held), and any
+// penalty while an appeal awaits its decision (an overturn credits a
+// deduction back).
+func TestOpenUntil_ExpulsionAppealWindow_R_DP6(t *testing.T) {
+	t.Parallel()
+	cal := workday.New()
+	now := time.Date(2026, 9, 29, 10, 0, 0, 0, workday.Shanghai)
+	for _, tc := range []struct {
+		code       string
+		appeal     bool
+		wantOpenTo time.Time
+	}{
+		{code: "offline_trading", wantOpenTo: time.Date(2026, 10, 14, 23, 59, 59, 999e6, workday.Shanghai).Add(time.Millisecond)},
+		{code: "data_misuse", wantOpenTo: time.Date(2026, 10, 14, 23, 59, 59, 999e6, workday.Shanghai).Add(time.Millisecond)},
+		{code: "abuse_threat", wantOpenTo: now.Add(15 * 24 * time.Hour)},
+		{code: "offline_trading", appeal: true, wantOpenTo: openForever},
+		{code: "abuse_threat", appeal: true, wantOpenTo: openForever},
+	} {
+		p := activeProvider()
+		v, err := NewViolation("vio_1", Catalogue, p, ViolationRequest{Type: tc.code, Evidence: "x"}, nil, SourceRisk, "", "risk", now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		v.MarkApplied("risk", now, cal)
+		if v.ExpulsionReversible(v.AppealDueAt) && v.Expels() && !v.OpenUntil().After(v.AppealDueAt) {
+			t.Errorf("%s: open until %v, yet reversible at %v", tc.code, v.OpenUntil(), v.AppealDueAt)
+		}
+		if tc.appeal {
+			if err := v.FileAppeal("不服", now); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if got := v.OpenUntil(); !got.Equal(tc.wantOpenTo) {
+			t.Errorf("%s appeal=%v: open until %v, want %v", tc.code, tc.appeal, got, tc.wantOpenTo)
+		}
+	}
 }

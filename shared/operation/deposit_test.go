@@ -435,3 +435,177 @@ func TestDepositLedger_Concurrent_R_DP2_R_DP4(t *testing.T) {
 		t.Errorf("events: %d paid, %d held", f.countEvents("deposit.paid"), f.countEvents("deposit.held"))
 	}
 }
+
+// R-DP6, R-EX1, R-EN7: an expelled provider whose deposit held 6,000.00 has
+// 1,000.00 left after the 5,000.00 deduction (R-VI2). It goes back on the
+// exit's path: the paper receipt, no unfinished trade (the expulsion's refund
+// must be paid first), the appeal window closed, then within 15 working days,
+// flagged by the sweep when late. The provider stays expelled, the
+// organisation stays banned, and no exit is recorded.
+func TestExpelledDepositReturn_R_DP6_R_EX1_R_EN7(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, "2026-07-01 09:30")
+	prod, p := f.onSale("100001", creditCode, "software", 10_000)
+	f.pay(p.ID, 100_000, "WIRE-OVERPAID") // 6,000.00 held
+	o := f.paidOrder(prod.ID, "4200000000EXPRET")
+	f.applyViolation(p.ID, market.ViolationRequest{Type: "offline_trading", Evidence: "引导买家线下转账"})
+	if d := f.provider(p.ID).Deposit; d.BalanceFen != 100_000 || d.OwedFen != 0 {
+		t.Fatalf("after the deduction: %+v", d)
+	}
+
+	led, err := f.svc.DepositLedger(f.ctx, finance, p.ID)
+	ok(t, err)
+	if codes := blockerCodes(led.Blockers); codes != "UnexecutedPenalty OpenDispute UnfinishedOrder ReceiptNotReturned" {
+		t.Fatalf("ledger blockers: %s", codes)
+	}
+	rr, err := f.svc.ReceiptReturned(f.ctx, finance, p.ID)
+	ok(t, err)
+	if codes := blockerCodes(rr.Blockers); codes != "UnexecutedPenalty OpenDispute UnfinishedOrder" || !rr.Provider.Deposit.ReturnDueAt.IsZero() {
+		t.Fatalf("receipt with the order unfinished: %s", codes)
+	}
+	_, err = f.svc.ReturnDeposit(f.ctx, finance, p.ID, "WIRE-BACK-1")
+	wantCode(t, err, "FailedOperation.DepositNotReturnable")
+
+	// The expulsion's refund of the unfinished order is paid (R-EX2).
+	refund := f.refund(f.order(o.ID).OpenRefundID)
+	f.paid(refund)
+	rr, err = f.svc.ReceiptReturned(f.ctx, finance, p.ID)
+	ok(t, err)
+	if codes := blockerCodes(rr.Blockers); codes != "UnexecutedPenalty" {
+		t.Fatalf("within the appeal window: %s", codes) // an overturn now would readmit it
+	}
+
+	f.setClock("2026-07-13 09:00") // the appeal window closed on 2026-07-10
+	rr, err = f.svc.ReceiptReturned(f.ctx, finance, p.ID)
+	ok(t, err)
+	if len(rr.Blockers) != 0 || rr.Provider.Deposit.Status() != market.DepositReturning {
+		t.Fatalf("nothing blocks: %s %s", blockerCodes(rr.Blockers), rr.Provider.Deposit.Status())
+	}
+	wantTime(t, "R-DP6 returnDueAt", rr.Provider.Deposit.ReturnDueAt, endOfDay(t, "2026-08-03"))
+	if d := f.eventData(p.ID, "deposit.return_scheduled"); d["amountFen"] != int64(100_000) {
+		t.Errorf("scheduled: %v", d)
+	}
+	if sms := f.message(financePhone, "deposit_return_due"); joined(sms.Params) != "8月3日" {
+		t.Errorf("finance alert: %+v", sms)
+	}
+
+	f.setClock("2026-08-04 09:00")
+	f.run()
+	if n := f.countEvents("deposit.return_overdue"); n != 1 {
+		t.Errorf("%d return_overdue events", n)
+	}
+
+	done, err := f.svc.ReturnDeposit(f.ctx, finance, p.ID, "WIRE-BACK-1")
+	ok(t, err)
+	if done.Status != market.ProviderExpelled || done.Deposit.Status() != market.DepositReturned || done.Deposit.BalanceFen != 0 {
+		t.Fatalf("returned: %s %+v", done.Status, done.Deposit)
+	}
+	if l := f.wantLedgerMatches(p.ID); l.Kinds["return"] != 1 || l.BalanceFen != 0 {
+		t.Errorf("ledger: %+v", l)
+	}
+	led, err = f.svc.DepositLedger(f.ctx, finance, p.ID)
+	ok(t, err)
+	if led.Blockers != nil {
+		t.Errorf("blockers after the return: %+v", led.Blockers)
+	}
+	ret := led.Entries[len(led.Entries)-1]
+	if ret.Kind != market.EntryReturn || ret.AmountFen != -100_000 || ret.Reference != "WIRE-BACK-1" {
+		t.Fatalf("return entry: %+v", ret)
+	}
+	if d := f.eventData(ret.ID, "deposit.returned"); d["amountFen"] != int64(100_000) || d["providerStatus"] != "expelled" {
+		t.Errorf("deposit.returned: %v", d)
+	}
+	if n := f.countEvents("provider.exited"); n != 0 {
+		t.Errorf("%d provider.exited events for an expelled provider", n)
+	}
+	if f.provider(p.ID).Status != market.ProviderExpelled {
+		t.Error("the stored provider is no longer expelled")
+	}
+	for _, org := range []string{creditCode, orgCodeSame} {
+		who := providerActor("100009")
+		_, err := f.svc.SubmitApplication(f.ctx, who, applicationForm(f.upload(who, "image/png", pngBytes(t)), org))
+		wantCode(t, err, "FailedOperation.OrganisationBanned")
+	}
+	_, err = f.svc.ReturnDeposit(f.ctx, finance, p.ID, "WIRE-BACK-2")
+	wantCode(t, err, "FailedOperation.DepositNotReturnable")
+	_, err = f.svc.ReceiptReturned(f.ctx, finance, p.ID)
+	wantCode(t, err, "FailedOperation.DepositReturning")
+	_, err = f.svc.RecordDepositPayment(f.ctx, finance, p.ID, f.wire(100, "LATE-1"))
+	wantCode(t, err, "FailedOperation.ProviderClosed")
+}
+
+// R-DP6: an expulsion that took the whole deposit leaves nothing to pay; once
+// the receipt is back finance records the return of 0.00, which closes the
+// deposit account and the return-overdue clock.
+func TestExpelledDepositReturn_ZeroBalance_R_DP6(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, "2026-07-01 09:30")
+	p := f.depositedProvider("100001", creditCode)
+	f.applyViolation(p.ID, market.ViolationRequest{Type: "fraud", Evidence: "冒用品牌行骗"})
+	f.setClock("2026-07-13 09:00")
+	rr, err := f.svc.ReceiptReturned(f.ctx, finance, p.ID)
+	ok(t, err)
+	if len(rr.Blockers) != 0 || rr.Provider.Deposit.BalanceFen != 0 {
+		t.Fatalf("receipt: %s %+v", blockerCodes(rr.Blockers), rr.Provider.Deposit)
+	}
+	done, err := f.svc.ReturnDeposit(f.ctx, finance, p.ID, "NOTHING-LEFT")
+	ok(t, err)
+	if done.Status != market.ProviderExpelled || done.Deposit.Status() != market.DepositReturned {
+		t.Fatalf("returned: %s %s", done.Status, done.Deposit.Status())
+	}
+	if l := f.wantLedgerMatches(p.ID); l.Kinds["return"] != 1 || l.BalanceFen != 0 {
+		t.Errorf("ledger: %+v", l)
+	}
+	f.setClock("2026-08-04 09:00")
+	f.run()
+	if n := f.countEvents("deposit.return_overdue"); n != 0 {
+		t.Errorf("a closed deposit was flagged overdue %d times", n)
+	}
+}
+
+// R-DP6: while an appeal may still overturn an expulsion, the deposit is not
+// paid out; the overturn readmits the provider with its deposit credited back
+// and held. An appeal that awaits its decision blocks the return even after
+// the window (its overturn would credit the deduction back).
+func TestExpelledDepositReturn_WaitsForTheAppeal_R_DP6(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, "2026-07-01 09:30")
+	p := f.depositedProvider("100001", creditCode)
+	f.pay(p.ID, 100_000, "WIRE-OVERPAID")
+	v := f.applyViolation(p.ID, market.ViolationRequest{Type: "offline_trading", Evidence: "引导买家线下转账"})
+	_, err := f.svc.AppealViolation(f.ctx, providerActor("100001"), v.ID, "买家自行提出线下付款，已拒绝")
+	ok(t, err)
+	f.setClock("2026-07-13 09:00") // the window closed; the appeal is still open
+	rr, err := f.svc.ReceiptReturned(f.ctx, finance, p.ID)
+	ok(t, err)
+	if codes := blockerCodes(rr.Blockers); codes != "UnexecutedPenalty" || !rr.Provider.Deposit.ReturnDueAt.IsZero() {
+		t.Fatalf("with the appeal open: %s", codes)
+	}
+	_, err = f.svc.DecideAppeal(f.ctx, risk, v.ID, "uphold", "聊天记录显示服务商主动引导")
+	ok(t, err)
+	rr, err = f.svc.ReceiptReturned(f.ctx, finance, p.ID)
+	ok(t, err)
+	if len(rr.Blockers) != 0 || rr.Provider.Deposit.Status() != market.DepositReturning {
+		t.Fatalf("appeal upheld: %s", blockerCodes(rr.Blockers))
+	}
+
+	// Overturned in time: readmitted, nothing was paid out, the deposit is whole.
+	g := newFixture(t, "2026-07-01 09:30")
+	q := g.depositedProvider("100001", creditCode)
+	w := g.applyViolation(q.ID, market.ViolationRequest{Type: "offline_trading", Evidence: "引导买家线下转账"})
+	rr, err = g.svc.ReceiptReturned(g.ctx, finance, q.ID)
+	ok(t, err)
+	if codes := blockerCodes(rr.Blockers); codes != "UnexecutedPenalty" {
+		t.Fatalf("within the window: %s", codes)
+	}
+	_, err = g.svc.AppealViolation(g.ctx, providerActor("100001"), w.ID, "误判")
+	ok(t, err)
+	_, err = g.svc.DecideAppeal(g.ctx, risk, w.ID, "overturn", "证据不足")
+	ok(t, err)
+	back := g.provider(q.ID)
+	if back.Status != market.ProviderActive || back.Deposit.Status() != market.DepositHeld || back.Deposit.BalanceFen != 500_000 {
+		t.Fatalf("readmitted: %s %+v", back.Status, back.Deposit)
+	}
+	_, err = g.svc.ReturnDeposit(g.ctx, finance, q.ID, "WIRE-BACK-1")
+	wantCode(t, err, "FailedOperation.DepositNotReturnable")
+}

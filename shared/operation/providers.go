@@ -494,10 +494,10 @@ func (s *Service) DispatchReceipt(ctx context.Context, who market.Actor, id, cou
 	return res, err
 }
 
-// blockersOf is what blocks an exiting provider's deposit return (R-DP6);
-// nil unless it is exiting.
+// blockersOf is what blocks an exiting or expelled provider's deposit return
+// (R-DP6); nil while it continues, and once the deposit was returned.
 func blockersOf(tx *store.Tx, p *market.Provider, now time.Time) ([]market.ReturnBlocker, error) {
-	if p.Status != market.ProviderExiting {
+	if !p.CooperationEnding() || p.Deposit.Status() == market.DepositReturned {
 		return nil, nil
 	}
 	obl, err := obligations(tx, p.ID, now)
@@ -508,7 +508,8 @@ func blockersOf(tx *store.Tx, p *market.Provider, now time.Time) ([]market.Retur
 }
 
 // ReturnDeposit records that finance paid the deposit back in full, without
-// interest (R-DP6): the exit is complete.
+// interest (R-DP6): an exit is complete; an expelled provider stays expelled
+// and its organisation stays banned (R-EX1, R-EN7).
 func (s *Service) ReturnDeposit(ctx context.Context, who market.Actor, id, reference string) (*market.Provider, error) {
 	now := s.now()
 	return store.Transact(ctx, s.Store, func(tx *store.Tx) (*market.Provider, error) {
@@ -524,8 +525,12 @@ func (s *Service) ReturnDeposit(ctx context.Context, who market.Actor, id, refer
 		if err != nil {
 			return nil, err
 		}
+		reason := "deposit returned at exit (R-DP6)"
+		if p.Status == market.ProviderExpelled {
+			reason = "deposit balance returned after expulsion (R-DP6, R-EX1)"
+		}
 		e := market.DepositEntry{ID: ids.New(ids.Deposit, now), ProviderID: p.ID, Kind: market.EntryReturn, AmountFen: -amount,
-			Reference: reference, Reason: "deposit returned at exit (R-DP6)", Actor: who.Account, At: now}
+			Reference: reference, Reason: reason, Actor: who.Account, At: now}
 		if err := tx.AppendEntry(e); err != nil {
 			return nil, err
 		}
@@ -535,16 +540,21 @@ func (s *Service) ReturnDeposit(ctx context.Context, who market.Actor, id, refer
 		if err := tx.SetStoreOpen(p.ID, p.StoreOpen(now)); err != nil { // exited: nothing on sale
 			return nil, err
 		}
+		if _, err := tx.Record(market.Event{Type: market.EventDepositReturned, At: now, Actor: who.Account, Subject: e.ID, ProviderID: p.ID,
+			Data: market.DepositReturnedData{AmountFen: int64(amount), Reference: reference, ProviderStatus: p.Status}}); err != nil {
+			return nil, err
+		}
+		if p.Status == market.ProviderExpelled {
+			// The expulsion ended the cooperation already: the organisation's
+			// ban stands (R-EN7) and no exit is recorded.
+			return p, nil
+		}
 		// R-EX1: an organisation that left of its own accord may apply again;
 		// only expulsion bars it (R-EN7).
 		if _, err := tx.Organisation(p.Organisation); err != nil {
 			return nil, err
 		}
 		if err := tx.SetOrganisation(p.Organisation, store.OrganisationRef{Standing: market.OrganisationExited, ProviderID: p.ID, Reason: "exited"}, now); err != nil {
-			return nil, err
-		}
-		if _, err := tx.Record(market.Event{Type: market.EventDepositReturned, At: now, Actor: who.Account, Subject: e.ID, ProviderID: p.ID,
-			Data: market.DepositReturnedData{AmountFen: int64(amount), Reference: reference}}); err != nil {
 			return nil, err
 		}
 		_, err = tx.Record(market.Event{Type: market.EventProviderExited, At: now, Actor: who.Account, Subject: p.ID, ProviderID: p.ID})
@@ -557,7 +567,7 @@ func (s *Service) ReturnDeposit(ctx context.Context, who market.Actor, id, refer
 type Ledger struct {
 	Provider *market.Provider
 	Entries  []market.DepositEntry
-	Blockers []market.ReturnBlocker // nil unless the provider is exiting
+	Blockers []market.ReturnBlocker // nil unless the provider is exiting or expelled and the deposit not yet returned
 }
 
 // DepositLedger returns a provider's deposit ledger to the owner or an operator.
