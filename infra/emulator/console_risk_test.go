@@ -15,16 +15,17 @@ import (
 )
 
 // choose opens the TDesign select with the given data-testid and picks the
-// option whose text contains text, once the popup has rendered it. The option
-// is clicked from script: while the popup is still in its opening transition
-// a click at its coordinates can land beside it.
+// option whose text contains text, as soon as the popup shows it. Closed
+// popups of other selects stay in the page, hidden, so only a shown option
+// counts; it is clicked from script, as a click at its coordinates can land
+// beside it while the popup is still in its opening transition.
 func choose(selectID, text string) chromedp.Action {
-	option := fmt.Sprintf(`//li[contains(concat(" ", normalize-space(@class), " "), " t-select-option ")][contains(., %q)]`, text)
+	shown := fmt.Sprintf(`[...document.querySelectorAll('.t-select-option')].find((o) => o.offsetParent !== null && o.textContent.includes(%q))`, text)
+	var picked, closed bool
 	return chromedp.Tasks{
 		chromedp.Click(tid(selectID), chromedp.ByQuery),
-		chromedp.WaitVisible(option, chromedp.BySearch),
-		chromedp.Evaluate(fmt.Sprintf(`document.evaluate(%q, document, null, XPathResult.FIRST_ORDERED_NODE_TYPE, null).singleNodeValue.click()`, option), nil),
-		chromedp.WaitNotVisible(option, chromedp.BySearch), // the popup closed on the choice
+		chromedp.Poll(fmt.Sprintf(`(() => { const o = %s; if (!o) return false; o.click(); return true })()`, shown), &picked),
+		chromedp.Poll(fmt.Sprintf(`!(%s)`, shown), &closed), // the popup closed on the choice
 	}
 }
 
@@ -141,7 +142,19 @@ func TestConsoleRiskConfirmsDismissesAndRecords_R_SV2_R_VI6_R_VI1_R_VI10(t *test
 	if !strings.Contains(unit, "第 1 项") || !strings.Contains(unit, "元") {
 		t.Fatalf("extra deduction typed in words: %q, want the row and the unit named", unit)
 	}
-	b.run("fix the amount", set(field("extraValue-0"), "1000"))
+	b.run("fix the amount, and delist a product that is not the provider's",
+		set(field("extraValue-0"), "1000"),
+		chromedp.Click(tid("addExtraAction"), chromedp.ByQuery),
+		choose("extraAction-1", "下架商品"),
+		set(field("extraValue-1"), "prd_NOTTHEIRS"),
+		chromedp.Click(tid("applyViolation"), chromedp.ByQuery),
+		chromedp.WaitVisible(tid("err-extraActions")+` .api`, chromedp.ByQuery), // the API refused it: its message is shown too
+	)
+	b.run("read the refusal", chromedp.Text(tid("err-extraActions"), &unit, chromedp.ByQuery))
+	if !strings.Contains(unit, "不是此服务商的") || !strings.Contains(unit, "extraActions[1].productId") {
+		t.Fatalf("an extra delisting of another's product: %q, want it refused beside the extra actions", unit)
+	}
+	b.run("remove it", chromedp.Click(tid("removeExtra-1"), chromedp.ByQuery), chromedp.WaitNotPresent(tid("extraValue-1"), chromedp.ByQuery))
 	b.shot("42-risk-record-violation")
 	b.run("record it", chromedp.Click(tid("applyViolation"), chromedp.ByQuery), chromedp.WaitNotPresent(tid("applyViolation"), chromedp.ByQuery))
 	b.run("read the result", chromedp.Text(tid("violationOk"), &said, chromedp.ByQuery))

@@ -60,7 +60,7 @@ const plain = {
   'InvalidParameterValue.Type': '请选择违规情形。',
   'InvalidParameterValue.Evidence': '证据说明太长，请精简。',
   'InvalidParameterValue.ExtraActions': '附加处罚有误：扣保证金填金额，屏蔽店铺或限制发布填天数（1 天起），下架商品填本服务商的商品编号。',
-  'InvalidParameterValue.ProductId': '请填写该情形涉及的商品编号（prd_…）。',
+  'InvalidParameterValue.ProductId': '该商品不是此服务商的：请填写该服务商的商品编号（prd_…）。',
   'InvalidParameterValue.Response': '回应内容太长，请精简。',
   'InvalidParameterValue.ConsignmentRateBps': '费率应为 0.01%–100% 之间的百分比（最多两位小数），例如 15 表示 15%。',
   'FailedOperation.NotConsignment': '该服务商为平台模式，代销费率只适用于代销模式的服务商（R-FE1）。',
