@@ -33,8 +33,10 @@ func choose(selectID, text string) chromedp.Action {
 // deadline timer raises (an order not started by startDueAt, R-SV2; a contact
 // report unanswered at respondBy, R-VI6), one confirmed and one dismissed
 // with a reason; then a violation recorded through the form, a product-scoped
-// type with its product, evidence and an extra action (R-VI1, R-VI10). Every
-// outcome is read back through the API: statuses, actions, events.
+// type with its product, evidence and an extra action (R-VI1, R-VI10); and
+// three failed contacts filed through the contact form, which propose a lost
+// contact (R-VI6). Every outcome is read back through the API: statuses,
+// actions, the deposit, events.
 func TestConsoleRiskConfirmsDismissesAndRecords_R_SV2_R_VI6_R_VI1_R_VI10(t *testing.T) {
 	exe := browserPath(t)
 	e := start(t, true, "")
@@ -168,14 +170,41 @@ func TestConsoleRiskConfirmsDismissesAndRecords_R_SV2_R_VI6_R_VI1_R_VI10(t *test
 	}
 	b.shot("43-risk-violation-recorded")
 
+	// Three failed contact attempts recorded through the contact form: the
+	// third proposes a lost contact at once (R-VI6).
+	b.open("/risk/contact-reports", tid("fileContact"))
+	b.run("show every report", clickText("t-radio-button", "全部")) // the third attempt closes all three as unanswered
+	for i, channel := range []string{"电话", "短信", "邮件"} {
+		b.run("record a failed contact by "+channel,
+			choose("contactProvider", pid),
+			choose("contactChannel", channel),
+			set(field("contactNote"), fmt.Sprintf("第 %d 次联系：无人回应", i+1)),
+			chromedp.Click(tid("fileContact"), chromedp.ByQuery),
+			chromedp.WaitVisible(fmt.Sprintf(`//*[@data-testid="contactQueue"]//td[contains(., "第 %d 次联系")]`, i+1), chromedp.BySearch),
+		)
+	}
+	b.shot("44-risk-contact-attempts")
+	var attempts []any
+	for _, x := range e.must(e.call("GET", "/v1/violations?status=proposed", risk, nil), 200).Body["items"].([]any) {
+		if v := x.(map[string]any); v["type"] == "lost_contact" && v["source"] == "contact_attempts" {
+			attempts = append(attempts, v)
+		}
+	}
+	if len(attempts) != 1 {
+		t.Fatalf("after three failed contacts from the form: %d lost-contact proposals from attempts, want 1", len(attempts))
+	}
+	fromAttempts := attempts[0].(map[string]any)["id"].(string)
+	b.run("the reports name the proposal", chromedp.WaitVisible(fmt.Sprintf(`//*[@data-testid="contactQueue"]//span[text()=%q]`, fromAttempts), chromedp.BySearch))
+
 	// What the API holds now.
 	byType := map[string]map[string]any{}
 	for _, x := range e.must(e.call("GET", "/v1/violations?providerId="+pid, risk, nil), 200).Body["items"].([]any) {
-		v := x.(map[string]any)
-		byType[v["type"].(string)] = v
+		if v := x.(map[string]any); v["id"] != fromAttempts {
+			byType[v["type"].(string)] = v
+		}
 	}
-	if len(byType) != 3 {
-		t.Fatalf("the provider's violations: %v, want the two proposals and the recorded one", byType)
+	if len(byType) != 3 || byType["lost_contact"]["id"] != lost {
+		t.Fatalf("the provider's violations: %v, want the two proposals, the recorded one and the one from the attempts", byType)
 	}
 	if v := byType["lost_contact"]; v["status"] != "dismissed" || v["dismissReason"] != "服务商已回电，联系畅通" || len(v["actions"].([]any)) == 0 {
 		t.Fatalf("dismissed proposal: %v", v)
