@@ -48,6 +48,9 @@ func TestConsoleRiskConfirmsDismissesAndRecords_R_SV2_R_VI6_R_VI1_R_VI10(t *test
 	if len(proposed) != 2 || late == "" || lost == "" {
 		t.Fatalf("proposals after the timer: %v, want a late start and a lost contact", proposed)
 	}
+	if storeStatus(e, pid, prov) != "open" {
+		t.Fatal("the store is no longer open: a proposal was applied before the risk team confirmed it")
+	}
 
 	dir := filepath.Join("..", "..", "console", "screenshots", "run")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -64,7 +67,7 @@ func TestConsoleRiskConfirmsDismissesAndRecords_R_SV2_R_VI6_R_VI1_R_VI10(t *test
 	}
 	b := &browser{t: t, ctx: ctx, base: e.emu.URL, dir: dir}
 
-	// The queue: both proposals, nothing applied yet.
+	// The queue: both proposals.
 	b.signIn("operator:risk", "700001")
 	b.open("/risk/violations", tid("confirm-"+late))
 	b.run("the other proposal", chromedp.WaitVisible(tid("dismiss-"+lost), chromedp.ByQuery))
