@@ -49,8 +49,8 @@ SUB ?= 100000000001
 token: ## make token ROLE=operator:reviewer SUB=200000000001
 	@$(GO) run ./infra/cmd/token -role $(ROLE) -sub $(SUB)
 
-console: ## rebuild the console (console/ → infra/emulator/console, embedded by make run); needs Node.js 20
-	cd console && npm ci && npm run build
+console: ## test and rebuild the console (console/ → infra/emulator/console, embedded by make run); needs Node.js 20
+	cd console && npm ci && npm test && npm run build
 
 console-check: ## rebuild the console in a temporary folder; fail if the committed build differs
 	.ci/console-check

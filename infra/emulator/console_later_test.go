@@ -165,8 +165,7 @@ func TestConsoleViolationsSettlementAndQRCode(t *testing.T) {
 	cid := e.must(e.call("POST", "/v1/applications/"+app+"/decision", e.token("900001", market.RoleReviewer), map[string]string{"decision": "approve"}), 200).Body["providerId"].(string)
 	b.signIn("operator:finance", "800001")
 	b.open("/finance/settlements", tid("statementProvider"))
-	b.run("choose the provider", chromedp.Click(tid("statementProvider"), chromedp.ByQuery), chromedp.Sleep(600*time.Millisecond),
-		chromedp.Click(`//li[contains(concat(" ", normalize-space(@class), " "), " t-select-option ")][contains(., "`+pid+`")]`, chromedp.BySearch), chromedp.WaitVisible(tid("openStatement-2026-10"), chromedp.ByQuery))
+	b.run("choose the provider", choose("statementProvider", pid), chromedp.WaitVisible(tid("openStatement-2026-10"), chromedp.ByQuery))
 	b.run("open its statement", chromedp.Click(tid("openStatement-2026-10"), chromedp.ByQuery),
 		chromedp.WaitVisible(`[data-testid="statementInvoices"] [data-status="requested"]`, chromedp.ByQuery))
 	b.shot("36-finance-statement-invoices")
@@ -199,8 +198,7 @@ func TestConsoleViolationsSettlementAndQRCode(t *testing.T) {
 	setClock(e, "2026-12-01T00:10:00+08:00")
 	e.must(e.call("POST", "/v1/settlements", e.token("800001", market.RoleFinance), map[string]string{"period": "2026-11"}), 200)
 	b.open("/finance/settlements", tid("statementProvider"))
-	b.run("choose the consignment provider", chromedp.Click(tid("statementProvider"), chromedp.ByQuery), chromedp.Sleep(600*time.Millisecond),
-		chromedp.Click(`//li[contains(concat(" ", normalize-space(@class), " "), " t-select-option ")][contains(., "`+cid+`")]`, chromedp.BySearch),
+	b.run("choose the consignment provider", choose("statementProvider", cid),
 		chromedp.WaitVisible(tid("openStatement-2026-11"), chromedp.ByQuery))
 	b.run("open its November statement", chromedp.Click(tid("openStatement-2026-11"), chromedp.ByQuery),
 		chromedp.WaitVisible(`[data-testid="statementInvoices"] [data-status="awaiting_provider_invoice"]`, chromedp.ByQuery))

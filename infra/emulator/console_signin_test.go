@@ -15,7 +15,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/fetch"
@@ -145,9 +144,7 @@ func TestConsoleSignInThroughIdentityProvider(t *testing.T) {
 	b.shot("21-signed-in-through-identity-provider")
 	// The token carries two roles: the header switches between them.
 	b.run("switch to risk",
-		chromedp.Click(`[data-testid="roleSwitch"]`, chromedp.ByQuery),
-		chromedp.Sleep(600*time.Millisecond), // the options appear after the popup's transition
-		clickText("t-select-option", "运营·风控"),
+		choose("roleSwitch", "运营·风控"),
 		chromedp.WaitVisible(tid("statOrders"), chromedp.ByQuery), // risk's home: the dashboard
 		chromedp.Evaluate(`document.querySelector('[data-testid="roleSwitch"] input').value`, &role))
 	if role != "运营·风控" {

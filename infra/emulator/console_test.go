@@ -117,6 +117,21 @@ func clickText(class, text string) chromedp.Action {
 	return chromedp.Click(fmt.Sprintf(`//*[contains(concat(" ", normalize-space(@class), " "), " %s ")][normalize-space(.)=%q]`, class, text), chromedp.BySearch)
 }
 
+// choose opens the TDesign select with the given data-testid and picks the
+// option whose text contains text, as soon as the popup shows it. Closed
+// popups of other selects stay in the page, hidden, so only a shown option
+// counts; it is clicked from script, as a click at its coordinates can land
+// beside it while the popup is still in its opening transition.
+func choose(selectID, text string) chromedp.Action {
+	shown := fmt.Sprintf(`[...document.querySelectorAll('.t-select-option')].find((o) => o.offsetParent !== null && o.textContent.includes(%q))`, text)
+	var picked, closed bool
+	return chromedp.Tasks{
+		chromedp.Click(tid(selectID), chromedp.ByQuery),
+		chromedp.Poll(fmt.Sprintf(`(() => { const o = %s; if (!o) return false; o.click(); return true })()`, shown), &picked),
+		chromedp.Poll(fmt.Sprintf(`!(%s)`, shown), &closed), // the popup closed on the choice
+	}
+}
+
 func (b *browser) shot(name string) {
 	var buf []byte
 	if err := chromedp.Run(b.ctx, chromedp.Sleep(150*time.Millisecond), chromedp.FullScreenshot(&buf, 100)); err != nil {

@@ -1,7 +1,9 @@
 // Where an API error belongs on a form, and what it means in plain words.
 // The API's codes name the field (InvalidParameterValue.OrgCode, "orgCode is
 // required." for MissingParameter); the console only places and translates
-// them, it never decides.
+// them, it never decides. A code whose meaning depends on the form (the
+// channel of a deposit payment or of a contact attempt) is worded per form:
+// see byForm.
 
 const plain = {
   'InvalidParameterValue.OrgCode': '代码校验位不正确：请按营业执照逐字填写 9 位组织机构代码（XXXXXXXX-X）或 18 位统一社会信用代码。',
@@ -17,7 +19,6 @@ const plain = {
   'InvalidParameterValue.ExternalLink': '商品介绍中含有外部链接，请删除或改为平台内链接。',
   'InvalidParameterValue.AmountFen': '金额无效。',
   'InvalidParameterValue.PaidAt': '到账时间无效（不能晚于当前时间）。',
-  'InvalidParameterValue.Channel': '请选择付款渠道。',
   'InvalidParameterValue.Quantity': '数量无效。',
   'FailedOperation.InsufficientExperience': '成立未满 2 年，暂不能入驻（R-EN3）。',
   'FailedOperation.SupportHoursTooLow': '在线支持时间低于每周 5 天 × 每天 8 小时的要求（R-EN2）。',
@@ -33,10 +34,10 @@ const plain = {
   'InvalidParameterValue.TrackingNo': '快递单号应为 6–40 位字母、数字或连字符。',
   'FailedOperation.NoReceiptToDispatch': '没有待寄出的收据：请先登记到账。',
   'FailedOperation.NoReceiptAddress': '没有收据邮寄地址：请按缴纳通知登记到账。',
-  'InvalidParameterValue.Reason': '请填写原因。',
+  'InvalidParameterValue.Reason': '原因太长，请精简。',
   'InvalidParameterValue.Decision': '请选择处理结果。',
   'InvalidParameterValue.ProviderFault': '服务商过错类型无效。',
-  'InvalidParameterValue.Reference': '请填写转账流水号。',
+  'InvalidParameterValue.Reference': '流水号太长，请核对。',
   'InvalidParameterValue.ReceiptMailing': '收据邮寄信息有误。',
   'FailedOperation.NotRefundable': '该订单当前没有可退款的金额。',
   'FailedOperation.RefundInProgress': '该订单已有进行中的退款。',
@@ -57,9 +58,10 @@ const plain = {
   'FailedOperation.PayoutNotPending': '该付款已登记过结果。',
   'InvalidParameterValue.Period': '期间应为 YYYY-MM，例如 2026-10。',
   'InvalidParameterValue.Type': '请选择违规情形。',
-  'InvalidParameterValue.Evidence': '请填写证据说明。',
-  'InvalidParameterValue.ProductId': '请填写该情形涉及的商品编号（prd_…）。',
-  'InvalidParameterValue.Response': '请填写回应内容。',
+  'InvalidParameterValue.Evidence': '证据说明太长，请精简。',
+  'InvalidParameterValue.ExtraActions': '附加处罚有误：扣保证金填金额，屏蔽店铺或限制发布填天数（1 天起），下架商品填本服务商的商品编号。',
+  'InvalidParameterValue.ProductId': '该商品不是此服务商的：请填写该服务商的商品编号（prd_…）。',
+  'InvalidParameterValue.Response': '回应内容太长，请精简。',
   'InvalidParameterValue.ConsignmentRateBps': '费率应为 0.01%–100% 之间的百分比（最多两位小数），例如 15 表示 15%。',
   'FailedOperation.NotConsignment': '该服务商为平台模式，代销费率只适用于代销模式的服务商（R-FE1）。',
   'FailedOperation.NoProviderInvoice': '该结算单不需要服务商开具发票（平台模式由平台开具服务费发票）。',
@@ -68,6 +70,16 @@ const plain = {
   'FailedOperation.InvoiceAlreadyRequested': '已索取过该结算单的服务费发票。',
   AuthFailure: '登录已失效，请重新登录。',
   UnauthorizedOperation: '当前角色无权进行此操作。',
+}
+
+// Codes that mean different things on different forms, worded per form (the
+// form prop of FieldError and ApiError). Shown on a form not named here, such
+// a code keeps the API's own message: a wrong guess would mislead.
+const byForm = {
+  'InvalidParameterValue.Channel': {
+    deposit: '请选择付款渠道（云账户余额不能缴纳保证金，R-DP3）。',
+    contact: '请选择联系方式：电话、短信、邮件、在线消息或 QQ。',
+  },
 }
 
 // Codes whose field is not spelled in the code itself.
@@ -102,17 +114,24 @@ export function fieldOf(err) {
 const missing = '此项为必填。'
 
 // explain is the plain-words text of an error, in Chinese where the code is
-// known, with the API's own message kept for the specifics.
-export function explain(err) {
+// known, with the API's own message kept for the specifics. form names the
+// form it is shown on ('deposit', 'contact'), for the codes of byForm.
+export function explain(err, form = '') {
   if (!err) return ''
   if (err.code === 'MissingParameter') return missing
-  const zh = plain[err.code] || plain[(err.code || '').split('.')[0]]
+  const zh = worded(err.code, form) || plain[(err.code || '').split('.')[0]]
   if (zh) return zh
   return err.message || '操作失败。'
 }
 
 // detail is the API's own message when the Chinese text is a generic one.
-export function detail(err) {
+export function detail(err, form = '') {
   if (!err || err.code === 'MissingParameter') return ''
-  return plain[err.code] ? err.message : ''
+  return worded(err.code, form) ? err.message : ''
+}
+
+// worded is the Chinese text for exactly this code on this form, or ''.
+function worded(code, form) {
+  if (byForm[code]) return byForm[code][form] || ''
+  return plain[code] || ''
 }

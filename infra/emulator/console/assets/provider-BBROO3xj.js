@@ -1,1 +1,0 @@
-import{k as n}from"./index-Cabr7Hj7.js";async function e(){const r=await n("/v1/providers");return r.length?r[r.length-1].id:""}export{e as m};
