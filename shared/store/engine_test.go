@@ -124,7 +124,7 @@ func TestEnginePlannerMatchesFullScan(t *testing.T) {
 		// indexes built over stored documents (in one pass) hold what
 		// indexes kept up document by document hold
 		built := []mongokit.IndexConfig{
-			{Key: bsonkit.MustConvert(bson.D{{Key: "n", Value: 1}, {Key: "t", Value: 1}})},
+			{Key: bsonkit.MustConvert(bson.D{{Key: "n", Value: 1}, {Key: "t", Value: -1}})},
 			{Key: bsonkit.MustConvert(bson.D{{Key: "sub.k", Value: 1}, {Key: "s", Value: 1}}), Partial: bsonkit.MustConvert(bson.D{{Key: "n", Value: bson.D{{Key: "$exists", Value: true}}}})},
 		}
 		for _, ix := range built {

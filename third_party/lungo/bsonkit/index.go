@@ -107,32 +107,55 @@ func (i *Index) Build(list List) bool {
 		return true
 	}
 
-	// every key, computed once
+	// every key, computed once: a document's own values go into one shared
+	// array, so a document without arrays at the indexed paths costs no
+	// allocation of its own
 	type pending struct {
-		entry indexEntry
-		own   bool
+		doc  Doc
+		keys []interface{}
+		own  bool
 	}
+	cols := len(i.columns)
+	flat := make([]interface{}, 0, len(list)*cols)
 	entries := make([]pending, 0, len(list))
 	for _, doc := range list {
-		tuples := i.tuples(doc)
-		own := len(tuples) == 1 && i.ownKeys(doc)
-		for _, t := range tuples {
-			entries = append(entries, pending{lookup(t, doc), own})
+		at, own := len(flat), true
+		for j, col := range i.columns {
+			v := indexEntry{doc: doc}.key(j, col)
+			if a, ok := v.(bson.A); ok && len(a) > 0 {
+				own = false
+				break
+			}
+			flat = append(flat, v)
+		}
+		if own {
+			entries = append(entries, pending{doc: doc, keys: flat[at : at+cols : at+cols], own: true})
+			continue
+		}
+		flat = flat[:at]
+		for _, t := range i.tuples(doc) {
+			entries = append(entries, pending{doc: doc, keys: t})
 		}
 	}
+
+	// in the tree's order (see NewIndex)
 	slices.SortFunc(entries, func(a, b pending) int {
-		if i.btree.Less(a.entry, b.entry) {
-			return -1
-		} else if i.btree.Less(b.entry, a.entry) {
-			return 1
+		for j, col := range i.columns {
+			res := Compare(a.keys[j], b.keys[j])
+			if col.Reverse {
+				res = -res
+			}
+			if res != 0 {
+				return res
+			}
 		}
-		return 0
+		return compareIDs(a.doc, b.doc)
 	})
 
 	// unique: a key held by two documents
 	for j := 1; i.unique && j < len(entries); j++ {
-		a, b := entries[j-1].entry, entries[j].entry
-		if a.doc != b.doc && sameKeys(*a.keys, *b.keys) {
+		a, b := entries[j-1], entries[j]
+		if a.doc != b.doc && sameKeys(a.keys, b.keys) {
 			return false
 		}
 	}
@@ -141,9 +164,9 @@ func (i *Index) Build(list List) bool {
 	// entries: the second replaces the first, as a second Set does)
 	for _, p := range entries {
 		if p.own {
-			i.btree.Load(indexEntry{doc: p.entry.doc})
+			i.btree.Load(indexEntry{doc: p.doc})
 		} else {
-			i.btree.Load(p.entry)
+			i.btree.Load(lookup(p.keys, p.doc))
 		}
 	}
 
