@@ -41,8 +41,11 @@ func TestEnginePlannerMatchesFullScan(t *testing.T) {
 				d = append(d, bson.E{Key: f, Value: value()})
 			}
 		}
-		if rng.IntN(2) == 0 {
+		switch rng.IntN(3) {
+		case 0:
 			d = append(d, bson.E{Key: "sub", Value: bson.D{{Key: "k", Value: pick("a", "b", int64(1), nil)}}})
+		case 1: // an array of documents, one of them without k
+			d = append(d, bson.E{Key: "sub", Value: bson.A{bson.D{{Key: "k", Value: pick("a", "b")}}, bson.D{{Key: "x", Value: int64(1)}}}})
 		}
 		return append(d, bson.E{Key: "u", Value: int64(1000 + i)})
 	}
@@ -64,7 +67,7 @@ func TestEnginePlannerMatchesFullScan(t *testing.T) {
 		case 9:
 			return bson.D{{Key: pick("$gt", "$gte").(string), Value: pick(int64(1), "b", day(2))}}
 		case 10:
-			return bson.D{{Key: "$eq", Value: nil}}
+			return pick(bson.D{{Key: "$eq", Value: nil}}, bson.D{{Key: "$in", Value: bson.A{nil, "a"}}}, nil)
 		case 0:
 			return bson.D{{Key: "$eq", Value: value()}}
 		case 1:

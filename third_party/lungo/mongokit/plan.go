@@ -148,7 +148,7 @@ func equalities(query bsonkit.Doc) (map[string][]interface{}, map[string]bound) 
 			for _, op := range ops {
 				switch op.Key {
 				case "$lt", "$lte", "$gt", "$gte":
-					if !plannable(op.Value) || op.Value == nil {
+					if !plannable("", op.Value) || op.Value == nil || op.Value == (primitive.Null{}) {
 						continue
 					}
 					upper := op.Key == "$lt" || op.Key == "$lte"
@@ -157,12 +157,12 @@ func equalities(query bsonkit.Doc) (map[string][]interface{}, map[string]bound) 
 					}
 					ranges[e.Key] = bound{value: op.Value, upper: upper, inclusive: op.Key == "$lte" || op.Key == "$gte"}
 				case "$eq":
-					if plannable(op.Value) || op.Value == nil && !strings.Contains(e.Key, ".") {
+					if plannable(e.Key, op.Value) {
 						eq[e.Key] = []interface{}{op.Value}
 					}
 				case "$in":
 					values, ok := op.Value.(bson.A)
-					if !ok || len(values) == 0 || len(values) > maxPlanKeys || slices.ContainsFunc(values, func(v interface{}) bool { return !plannable(v) }) {
+					if !ok || len(values) == 0 || len(values) > maxPlanKeys || slices.ContainsFunc(values, func(v interface{}) bool { return !plannable(e.Key, v) }) {
 						continue
 					}
 					if _, has := eq[e.Key]; !has {
@@ -172,7 +172,7 @@ func equalities(query bsonkit.Doc) (map[string][]interface{}, map[string]bound) 
 			}
 			continue
 		}
-		if plannable(e.Value) || e.Value == nil && !strings.Contains(e.Key, ".") {
+		if plannable(e.Key, e.Value) {
 			eq[e.Key] = []interface{}{e.Value}
 		}
 	}
@@ -186,13 +186,15 @@ type bound struct {
 }
 
 // plannable tells whether an index entry equals the value exactly when the
-// field matches it. Null is taken by the callers for top-level fields only:
-// there it also matches a missing field, which an index holds under the
-// same (null) key, but below an array of documents a missing field matches
-// too and an index holds nothing for it.
-func plannable(v interface{}) bool {
+// field at path matches it. Null only on a top-level field: there it also
+// matches a missing field, which an index holds under the same (null) key,
+// but below an array of documents a missing field matches too and an index
+// holds nothing for it.
+func plannable(path string, v interface{}) bool {
 	switch v.(type) {
-	case primitive.Null, bsonkit.MissingType, bson.D, bson.A, primitive.Regex:
+	case nil, primitive.Null:
+		return path != "" && !strings.Contains(path, ".")
+	case bsonkit.MissingType, bson.D, bson.A, primitive.Regex:
 		return false
 	}
 	return true
