@@ -38,18 +38,29 @@ func (s *Service) ListProviders(ctx context.Context, who market.Actor, q Provide
 // ListOrders lists orders: operators all or one provider's, a provider the
 // orders of its own record, a buyer its own purchases.
 func (s *Service) ListOrders(ctx context.Context, who market.Actor, q OrderQuery) ([]*market.Order, error) {
-	switch {
-	case who.IsOperator():
-	case who.Has(market.RoleProvider) && q.ProviderID != "":
-		if _, err := s.GetProvider(ctx, who, q.ProviderID); err != nil {
-			return nil, err
-		}
-	case who.Has(market.RoleProvider):
-		return nil, fault.New(fault.MissingParameter, "providerId is required: a provider lists the orders of its own record.")
-	case who.Has(market.RoleBuyer) && q.ProviderID == "":
-		q.BuyerAccount = who.Account
-	default:
-		return nil, fault.Forbidden("Order lists are for operators, providers (their own) and buyers (their own).")
+	if err := s.scopeTradeList(ctx, who, q.ProviderID, &q.BuyerAccount, "Order", "orders"); err != nil {
+		return nil, err
 	}
 	return s.Store.Orders(ctx, q)
+}
+
+// scopeTradeList is who may list trades (orders, refunds): operators all of
+// them or one provider's; a provider those of its own record (providerID
+// required and checked); a buyer its own, by setting buyerAccount. list and
+// items name the trade in messages ("Order", "orders").
+func (s *Service) scopeTradeList(ctx context.Context, who market.Actor, providerID string, buyerAccount *string, list, items string) error {
+	switch {
+	case who.IsOperator():
+	case who.Has(market.RoleProvider) && providerID != "":
+		if _, err := s.GetProvider(ctx, who, providerID); err != nil {
+			return err
+		}
+	case who.Has(market.RoleProvider):
+		return fault.New(fault.MissingParameter, "providerId is required: a provider lists the %s of its own record.", items)
+	case who.Has(market.RoleBuyer) && providerID == "":
+		*buyerAccount = who.Account
+	default:
+		return fault.Forbidden("%s lists are for operators, providers (their own) and buyers (their own).", list)
+	}
+	return nil
 }

@@ -143,18 +143,8 @@ func (s *Service) ListRefunds(ctx context.Context, who market.Actor, q store.Ref
 		market.RefundDenied, market.RefundPaid, market.RefundFailed}, market.RefundStatus(q.Status)) {
 		return nil, fault.Invalid("Status", "status must be one of requested, accepted, arbitrating, denied, paid, failed; got %q.", q.Status)
 	}
-	switch {
-	case who.IsOperator():
-	case who.Has(market.RoleProvider) && q.ProviderID != "":
-		if _, err := s.GetProvider(ctx, who, q.ProviderID); err != nil {
-			return nil, err
-		}
-	case who.Has(market.RoleProvider):
-		return nil, fault.New(fault.MissingParameter, "providerId is required: a provider lists the refunds of its own record.")
-	case who.Has(market.RoleBuyer) && q.ProviderID == "":
-		q.BuyerAccount = who.Account
-	default:
-		return nil, fault.Forbidden("Refund lists are for operators, providers (their own) and buyers (their own).")
+	if err := s.scopeTradeList(ctx, who, q.ProviderID, &q.BuyerAccount, "Refund", "refunds"); err != nil {
+		return nil, err
 	}
 	return s.Store.Refunds(ctx, q)
 }
