@@ -122,7 +122,7 @@ func (i *Index) Build(list List) bool {
 		at, own := len(flat), true
 		for j, col := range i.columns {
 			v := indexEntry{doc: doc}.key(j, col)
-			if a, ok := v.(bson.A); ok && len(a) > 0 {
+			if hasElements(v) {
 				own = false
 				break
 			}
@@ -367,7 +367,20 @@ func (i *Index) hasKey(keys []interface{}) bool {
 // Patched into this copy of lungo (see PATCHES.md): the query planner of
 // mongokit.Collection reads candidates through it.
 func (i *Index) Prefix(prefix []interface{}, fn func(Doc) bool) bool {
-	if len(prefix) == 0 || len(prefix) > len(i.columns) {
+	if len(prefix) == 0 {
+		return false
+	}
+	return i.ascendFrom(prefix, nil, func(e indexEntry) bool { return fn(e.doc) })
+}
+
+// ascendFrom calls fn with the entries whose leading values equal prefix, in
+// index order from next (the value of the column after the prefix to start
+// at, nil for the first) until fn returns false. It reports false, calling
+// nothing, when the prefix is longer than the index or a column after it is
+// descending (nil, and a nil document on ties, sort first only in ascending
+// order).
+func (i *Index) ascendFrom(prefix []interface{}, next interface{}, fn func(indexEntry) bool) bool {
+	if len(prefix) > len(i.columns) {
 		return false
 	}
 	for _, col := range i.columns[len(prefix):] {
@@ -375,19 +388,19 @@ func (i *Index) Prefix(prefix []interface{}, fn func(Doc) bool) bool {
 			return false
 		}
 	}
-
-	// nil sorts first (class Null) and so does a nil document on ties
 	keys := make([]interface{}, len(i.columns))
 	copy(keys, prefix)
+	if len(prefix) < len(keys) {
+		keys[len(prefix)] = next
+	}
 	i.btree.Ascend(lookup(keys, nil), func(e indexEntry) bool {
 		for j := range prefix {
 			if Compare(e.key(j, i.columns[j]), prefix[j]) != 0 {
 				return false
 			}
 		}
-		return fn(e.doc)
+		return fn(e)
 	})
-
 	return true
 }
 
@@ -395,13 +408,19 @@ func (i *Index) Prefix(prefix []interface{}, fn func(Doc) bool) bool {
 // indexed paths: none of them an array with elements (those are indexed
 // element by element).
 func (i *Index) ownKeys(doc Doc) bool {
-	for _, col := range i.columns {
-		v, _ := All(doc, col.Path, true, true)
-		if a, ok := v.(bson.A); ok && len(a) > 0 {
+	for j, col := range i.columns {
+		if hasElements(indexEntry{doc: doc}.key(j, col)) {
 			return false
 		}
 	}
 	return true
+}
+
+// hasElements tells an array with elements, which is indexed element by
+// element, from a value indexed as itself.
+func hasElements(v interface{}) bool {
+	a, ok := v.(bson.A)
+	return ok && len(a) > 0
 }
 
 // compareIDs orders documents by _id, a missing document first.
@@ -429,13 +448,13 @@ func compareIDs(a, b Doc) int {
 // Patched into this copy of lungo (see PATCHES.md): an update that leaves an
 // index's fields alone costs that index one step instead of two.
 func (i *Index) Swap(old, new Doc) bool {
-	if Compare(Get(old, "_id"), Get(new, "_id")) != 0 || !i.ownKeys(old) || !i.ownKeys(new) {
+	if Compare(Get(old, "_id"), Get(new, "_id")) != 0 {
 		return false
 	}
-	for _, col := range i.columns {
-		a, _ := All(old, col.Path, true, true)
-		b, _ := All(new, col.Path, true, true)
-		if Compare(a, b) != 0 {
+	for j, col := range i.columns {
+		// equal values: both arrays with elements or neither
+		a := indexEntry{doc: old}.key(j, col)
+		if hasElements(a) || Compare(a, indexEntry{doc: new}.key(j, col)) != 0 {
 			return false
 		}
 	}
@@ -466,33 +485,22 @@ func (i *Index) Range(prefix []interface{}, bound interface{}, upper, inclusive 
 	if at >= len(i.columns) {
 		return false
 	}
-	for _, col := range i.columns[at:] {
-		if col.Reverse {
-			return false
-		}
-	}
 	class, _ := Inspect(bound)
 
 	// a lower bound scans from the bound; an upper one from the first value
 	// of its class where one is known (dates and strings), else from the
 	// prefix's first entry, skipping lower classes (a field that is null
 	// until a deadline is set would otherwise be read on every run)
-	keys := make([]interface{}, len(i.columns))
-	copy(keys, prefix)
+	var start interface{}
 	switch {
 	case !upper:
-		keys[at] = bound
+		start = bound
 	case class == Date:
-		keys[at] = primitive.DateTime(math.MinInt64)
+		start = primitive.DateTime(math.MinInt64)
 	case class == String:
-		keys[at] = ""
+		start = ""
 	}
-	i.btree.Ascend(lookup(keys, nil), func(e indexEntry) bool {
-		for j := range prefix {
-			if Compare(e.key(j, i.columns[j]), prefix[j]) != 0 {
-				return false
-			}
-		}
+	return i.ascendFrom(prefix, start, func(e indexEntry) bool {
 		v := e.key(at, i.columns[at])
 		if c, _ := Inspect(v); c < class {
 			return true
@@ -508,6 +516,4 @@ func (i *Index) Range(prefix []interface{}, bound interface{}, upper, inclusive 
 		}
 		return fn(e.doc)
 	})
-
-	return true
 }
