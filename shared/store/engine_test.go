@@ -47,6 +47,9 @@ func TestEnginePlannerMatchesFullScan(t *testing.T) {
 		case 1: // an array of documents, one of them without k
 			d = append(d, bson.E{Key: "sub", Value: bson.A{bson.D{{Key: "k", Value: pick("a", "b")}}, bson.D{{Key: "x", Value: int64(1)}}}})
 		}
+		if rng.IntN(3) > 0 { // always a document, so its index holds no array
+			d = append(d, bson.E{Key: "meta", Value: bson.D{{Key: "v", Value: pick("a", "b", nil, int64(1))}}})
+		}
 		return append(d, bson.E{Key: "u", Value: int64(1000 + i)})
 	}
 	indexes := []mongokit.IndexConfig{
@@ -55,6 +58,7 @@ func TestEnginePlannerMatchesFullScan(t *testing.T) {
 		{Key: bsonkit.MustConvert(bson.D{{Key: "t", Value: -1}, {Key: "n", Value: 1}})},
 		{Key: bsonkit.MustConvert(bson.D{{Key: "n", Value: 1}, {Key: "s", Value: -1}})},
 		{Key: bsonkit.MustConvert(bson.D{{Key: "sub.k", Value: 1}})},
+		{Key: bsonkit.MustConvert(bson.D{{Key: "meta.v", Value: 1}})},
 		{Key: bsonkit.MustConvert(bson.D{{Key: "t", Value: 1}}), Partial: bsonkit.MustConvert(bson.D{{Key: "s", Value: "a"}})},
 		{Key: bsonkit.MustConvert(bson.D{{Key: "u", Value: 1}}), Unique: true},
 	}
@@ -84,7 +88,7 @@ func TestEnginePlannerMatchesFullScan(t *testing.T) {
 	}
 	query := func() bsonkit.Doc {
 		q := bson.D{}
-		for _, f := range []string{"s", "t", "n", "sub.k", "_id"} {
+		for _, f := range []string{"s", "t", "n", "sub.k", "meta.v", "_id"} {
 			if rng.IntN(3) == 0 {
 				if f == "_id" {
 					q = append(q, bson.E{Key: f, Value: pick(bson.D{{Key: "$in", Value: bson.A{"d0001", "d0100", "d0199"}}}, "d0042")})

@@ -57,6 +57,29 @@ type Index struct {
 	unique  bool
 	columns []Column
 	btree   *btree.BTreeG[indexEntry]
+
+	// arrays counts the documents held with an array at an indexed path
+	// (patched, see HoldsArrays).
+	arrays int
+}
+
+// HoldsArrays tells whether a document held has an array at an indexed path.
+// Without one, a document whose path is missing or null is held under null,
+// whatever the path's depth; through an array of documents a missing field is
+// held under nothing. Patched into this copy of lungo (see PATCHES.md), for
+// the query planner.
+func (i *Index) HoldsArrays() bool {
+	return i.arrays > 0
+}
+
+// hasArrays tells whether the document has an array at an indexed path.
+func (i *Index) hasArrays(doc Doc) bool {
+	for j, col := range i.columns {
+		if _, ok := (indexEntry{doc: doc}.key(j, col)).(bson.A); ok {
+			return true
+		}
+	}
+	return false
 }
 
 // NewIndex creates and returns a new index.
@@ -119,6 +142,9 @@ func (i *Index) Build(list List) bool {
 	flat := make([]interface{}, 0, len(list)*cols)
 	entries := make([]pending, 0, len(list))
 	for _, doc := range list {
+		if i.hasArrays(doc) {
+			i.arrays++
+		}
 		at, own := len(flat), true
 		for j, col := range i.columns {
 			v := indexEntry{doc: doc}.key(j, col)
@@ -202,6 +228,10 @@ func (i *Index) Add(doc Doc) bool {
 		}
 	}
 
+	if i.hasArrays(doc) {
+		i.arrays++
+	}
+
 	// add tuples (patched: an entry without keys when the document's own
 	// values are its only key, see indexEntry)
 	if len(tuples) == 1 && i.ownKeys(doc) {
@@ -248,6 +278,9 @@ func (i *Index) Remove(doc Doc) bool {
 	for _, t := range tuples {
 		i.btree.Delete(lookup(t, doc))
 	}
+	if i.hasArrays(doc) {
+		i.arrays--
+	}
 
 	return true
 }
@@ -280,6 +313,7 @@ func (i *Index) Clone() *Index {
 		btree:   i.btree.Copy(),
 		columns: i.columns,
 		unique:  i.unique,
+		arrays:  i.arrays,
 	}
 
 	return clone

@@ -58,7 +58,7 @@ func (c *Collection) candidates(query bsonkit.Doc) bsonkit.List {
 // serves. It reports false, having added nothing that counts, when it
 // cannot narrow.
 func (c *Collection) narrow(query bson.D, seen map[bsonkit.Doc]struct{}, depth int) bool {
-	eq, ranges := equalities(&query)
+	eq, ranges, nullBelow := equalities(&query)
 
 	// the index whose leading columns the query binds most, a range on the
 	// next one counting half (ties: the first by name, so a plan does not
@@ -72,7 +72,11 @@ func (c *Collection) narrow(query bson.D, seen map[bsonkit.Doc]struct{}, depth i
 		if index.config.Partial != nil {
 			continue // holds only some documents
 		}
-		keys := prefixKeys(index.columns, eq)
+		// null below the top level only where no array hides a missing
+		// field from the index
+		keys := prefixKeys(index.columns, eq, func(path string) bool {
+			return !nullBelow[path] || !index.base.HoldsArrays()
+		})
 		if len(keys) > maxPlanKeys {
 			continue
 		}
@@ -130,16 +134,17 @@ func (c *Collection) narrow(query bson.D, seen map[bsonkit.Doc]struct{}, depth i
 	return false
 }
 
-// equalities returns, per top-level field path, the values a matching
-// document must hold there (one for a plain value or $eq, several for $in).
-// Only values an index entry equals exactly are taken: not null (it also
-// matches a missing field), arrays and documents (matched whole, while an
-// index holds array elements) or regular expressions (matched as patterns).
-// Other conditions, and operators like $or at the top level, only narrow the
-// result further, so leaving them out keeps the candidates a superset.
-func equalities(query bsonkit.Doc) (map[string][]interface{}, map[string]bound) {
+// equalities returns, per field path of the query's top level, the values a
+// matching document must hold there (one for a plain value or $eq, several
+// for $in), the range bound on a path, and the dotted paths bound to null
+// (see plannable). Only values an index entry equals exactly are taken (see
+// plannable). Other conditions, and operators like $or at the top level, only
+// narrow the result further, so leaving them out keeps the candidates a
+// superset.
+func equalities(query bsonkit.Doc) (map[string][]interface{}, map[string]bound, map[string]bool) {
 	eq := map[string][]interface{}{}
 	ranges := map[string]bound{}
+	nullBelow := map[string]bool{}
 	for _, e := range *query {
 		if strings.HasPrefix(e.Key, "$") {
 			continue
@@ -148,7 +153,7 @@ func equalities(query bsonkit.Doc) (map[string][]interface{}, map[string]bound) 
 			for _, op := range ops {
 				switch op.Key {
 				case "$lt", "$lte", "$gt", "$gte":
-					if !plannable("", op.Value) || op.Value == nil || op.Value == (primitive.Null{}) {
+					if !plannable(op.Value) || isNull(op.Value) {
 						continue
 					}
 					upper := op.Key == "$lt" || op.Key == "$lte"
@@ -157,12 +162,12 @@ func equalities(query bsonkit.Doc) (map[string][]interface{}, map[string]bound) 
 					}
 					ranges[e.Key] = bound{value: op.Value, upper: upper, inclusive: op.Key == "$lte" || op.Key == "$gte"}
 				case "$eq":
-					if plannable(e.Key, op.Value) {
+					if plannable(op.Value) {
 						eq[e.Key] = []interface{}{op.Value}
 					}
 				case "$in":
 					values, ok := op.Value.(bson.A)
-					if !ok || len(values) == 0 || len(values) > maxPlanKeys || slices.ContainsFunc(values, func(v interface{}) bool { return !plannable(e.Key, v) }) {
+					if !ok || len(values) == 0 || len(values) > maxPlanKeys || slices.ContainsFunc(values, func(v interface{}) bool { return !plannable(v) }) {
 						continue
 					}
 					if _, has := eq[e.Key]; !has {
@@ -172,11 +177,16 @@ func equalities(query bsonkit.Doc) (map[string][]interface{}, map[string]bound) 
 			}
 			continue
 		}
-		if plannable(e.Key, e.Value) {
+		if plannable(e.Value) {
 			eq[e.Key] = []interface{}{e.Value}
 		}
 	}
-	return eq, ranges
+	for path, values := range eq {
+		if strings.Contains(path, ".") && slices.ContainsFunc(values, isNull) {
+			nullBelow[path] = true
+		}
+	}
+	return eq, ranges, nullBelow
 }
 
 // bound is one side of a range condition on a field.
@@ -186,28 +196,30 @@ type bound struct {
 }
 
 // plannable tells whether an index entry equals the value exactly when the
-// field at path matches it. Null only on a top-level field: there it also
-// matches a missing field, which an index holds under the same (null) key,
-// but below an array of documents a missing field matches too and an index
-// holds nothing for it.
-func plannable(path string, v interface{}) bool {
+// field matches it. Null also matches a missing field, which an index holds
+// under the same (null) key, except below an array of documents: the
+// callers take null below the top level only on an index that holds no
+// array (bsonkit.Index.HoldsArrays).
+func plannable(v interface{}) bool {
 	switch v.(type) {
-	case nil, primitive.Null:
-		return path != "" && !strings.Contains(path, ".")
 	case bsonkit.MissingType, bson.D, bson.A, primitive.Regex:
 		return false
 	}
 	return true
 }
 
+func isNull(v interface{}) bool {
+	return v == nil || v == primitive.Null{}
+}
+
 // prefixKeys returns the key prefixes to look up in an index with these
 // columns: every combination of the values bound to its leading columns
 // (one empty prefix when the first column is not bound).
-func prefixKeys(columns []bsonkit.Column, eq map[string][]interface{}) [][]interface{} {
+func prefixKeys(columns []bsonkit.Column, eq map[string][]interface{}, usable func(path string) bool) [][]interface{} {
 	keys := [][]interface{}{{}}
 	for _, col := range columns {
 		values, ok := eq[col.Path]
-		if !ok || len(keys)*len(values) > maxPlanKeys {
+		if !ok || !usable(col.Path) || len(keys)*len(values) > maxPlanKeys {
 			break
 		}
 		next := make([][]interface{}, 0, len(keys)*len(values))
