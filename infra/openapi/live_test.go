@@ -2,10 +2,7 @@ package openapi_test
 
 import (
 	"bytes"
-	"context"
 	"io"
-	"log/slog"
-	"net"
 	"net/http"
 	"testing"
 	"time"
@@ -13,7 +10,7 @@ import (
 	"github.com/pb33f/libopenapi"
 	validator "github.com/pb33f/libopenapi-validator"
 
-	"cloudmarket/infra/emulator"
+	"cloudmarket/infra/emulator/emulatortest"
 	"cloudmarket/shared/app"
 	"cloudmarket/shared/httpapi"
 )
@@ -22,19 +19,7 @@ import (
 // really takes and answers: real requests and answers, successes and errors,
 // validate against it.
 func TestServedDocumentMatchesRealAnswers(t *testing.T) {
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := app.Config{Mode: app.ModeLocal, JWTSecret: app.DefaultJWTSecret}
-	cfg.Objects.Bucket, cfg.Objects.Region, cfg.Objects.SecretID, cfg.Objects.SecretKey = "cloudmarket-local", "ap-guangzhou", "local", "local"
-	emu, err := emulator.New(context.Background(), emulator.Options{Config: cfg, Listener: lis, Memory: true, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() { defer close(done); _ = emu.Serve() }()
-	t.Cleanup(func() { _ = emu.Close(); <-done })
+	emu := emulatortest.Start(t)
 
 	resp, err := http.Get(emu.URL + "/openapi.json")
 	if err != nil {

@@ -2,15 +2,12 @@ package smoke_test
 
 import (
 	"context"
-	"io"
-	"log/slog"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"testing"
 	"time"
 
-	"cloudmarket/infra/emulator"
+	"cloudmarket/infra/emulator/emulatortest"
 	"cloudmarket/infra/smoke"
 	"cloudmarket/shared/app"
 	"cloudmarket/shared/httpapi"
@@ -19,19 +16,7 @@ import (
 // The smoke test passes against the local emulator on loopback, the same
 // handlers a deployed stage runs.
 func TestSmokePassesAgainstTheEmulator(t *testing.T) {
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := app.Config{Mode: app.ModeLocal, JWTSecret: app.DefaultJWTSecret}
-	cfg.Objects.Bucket, cfg.Objects.Region, cfg.Objects.SecretID, cfg.Objects.SecretKey = "cloudmarket-local", "ap-guangzhou", "local", "local"
-	emu, err := emulator.New(context.Background(), emulator.Options{Config: cfg, Listener: lis, Memory: true, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() { defer close(done); _ = emu.Serve() }()
-	t.Cleanup(func() { _ = emu.Close(); <-done })
+	emu := emulatortest.Start(t)
 
 	token, err := httpapi.Mint([]byte(app.DefaultJWTSecret), "300001", []string{"buyer"}, time.Hour, time.Now())
 	if err != nil {
